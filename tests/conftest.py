@@ -1,0 +1,52 @@
+"""Shared fixtures: real DICOM files from pydicom and pydicom-data, copied into tmp_path."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from pydicom.data import get_charset_files, get_testdata_file
+
+
+def dicom_file(name: str) -> Path:
+    """A pydicom test file (bundled or from pydicom-data), failing loudly when absent."""
+    found = get_testdata_file(name) or (get_charset_files(name) or [None])[0]
+    if found is None:
+        raise FileNotFoundError(f"pydicom test file {name!r} not found; install pydicom-data")
+    return Path(str(found))
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file under *folder* (links not followed)."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def make_case(tmp_path: Path):
+    """Copy named pydicom test files into a case folder: ``make_case("CT_small.dcm", ...)``."""
+
+    def _make(*names: str, folder: str = "case") -> Path:
+        root = tmp_path / folder
+        root.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy2(dicom_file(name), root / name)
+        return root
+
+    return _make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Default workspaces go to a temporary WORKBENCH_HOME, never the real home."""
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("home")))

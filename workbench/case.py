@@ -1,0 +1,168 @@
+"""The :class:`Case`: one patient's upload as tables, and :func:`open_case` to build it.
+
+>>> from workbench import open_case, samples
+>>> case = open_case(samples.path("knee_oa_right"), workspace=getfixture("tmp_path"))
+>>> case.studies[["modality", "body_part", "side"]].iloc[0].tolist()
+['DX', 'knee', 'right']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from workbench import ingest
+from workbench.errors import NothingUsableError, SeriesNotFoundError
+from workbench.workspace import atomic_write, default_workspace, prepare, read_table, write_table
+
+TABLES = ("files", "instances", "series", "studies", "problems")
+
+
+@dataclass
+class Case:
+    """A patient's case: the originals, indexed.
+
+    Attributes
+    ----------
+    source : Path
+        What was opened (folder, zip or DICOMDIR); never written to.
+    workspace : Path
+        Where derived files go (tables, unpacked archives, caches).
+    files, instances, series, studies, problems : pandas.DataFrame
+        The tables described in the README ("Data contracts").
+    """
+
+    source: Path
+    workspace: Path
+    files: pd.DataFrame
+    instances: pd.DataFrame
+    series: pd.DataFrame
+    studies: pd.DataFrame
+    problems: pd.DataFrame
+    _locals: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def local_path(self, path: str) -> Path:
+        """Where the bytes of the original at *path* can be read (unpacked copy for zips)."""
+        try:
+            return Path(self._locals[path])
+        except KeyError:
+            raise SeriesNotFoundError(
+                f"'{path}' is not a file of this case; see case.files['path']."
+            ) from None
+
+    def series_instances(self, series_key: str) -> pd.DataFrame:
+        """The instances of one series, in index order."""
+        rows = self.instances[self.instances["series_key"] == series_key]
+        if rows.empty:
+            known = ", ".join(self.series["series_key"].head(8))
+            raise SeriesNotFoundError(
+                f"No series '{series_key}' in this case; known keys: {known}."
+            )
+        return rows
+
+    def __repr__(self) -> str:
+        return (
+            f"<Case {self.source.name!r}: {len(self.files)} files, {len(self.studies)} studies, "
+            f"{len(self.series)} series, {len(self.instances)} images, "
+            f"{len(self.problems)} problems>"
+        )
+
+
+def open_case(
+    source: str | Path,
+    workspace: str | Path | None = None,
+    verify: bool = False,
+    *,
+    progress: bool = False,
+) -> Case:
+    """Open a case from a folder, a ``.zip`` or a DICOMDIR, without touching the originals.
+
+    Parameters
+    ----------
+    source : str or Path
+        A folder (a USB copy, a CD copy with DICOMDIR), a zip archive, or a DICOMDIR file.
+    workspace : str or Path, optional
+        Where tables, caches and unpacked archives go. Default:
+        ``$WORKBENCH_HOME/workspaces/<name>-<hash>`` (``WORKBENCH_HOME`` defaults to
+        ``~/.workbench``). Must not be inside *source*.
+    verify : bool
+        Also decode every frame of every image (slow; finds undecodable pixel data).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    Case
+
+    Raises
+    ------
+    CaseNotFoundError
+        *source* does not exist.
+    NothingUsableError
+        *source* holds no file at all, or is a single non-DICOMDIR file.
+    WorkspaceError
+        The workspace cannot be created or is inside *source*.
+    """
+    src = ingest.resolve_source(source)
+    space = prepare(
+        Path(workspace) if workspace is not None else default_workspace(src.given), src.root
+    )
+    listing = ingest.list_source(src, space)
+    if not listing.files and not listing.problems:
+        raise NothingUsableError(
+            f"No files found under '{src.given}'; check that the upload was copied completely."
+        )
+    tables_dir = space / "tables"
+    stamp = _fingerprint(listing.files, verify)
+    tables = _load_if_current(tables_dir, stamp)
+    if tables is None:
+        scanned, problems = ingest.scan_source(src, space, verify=verify, progress=progress)
+        tables = ingest.build_tables(scanned, problems)
+        tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
+        _save(tables_dir, tables, stamp)
+    files = tables["files"]
+    locals_ = dict(zip(files["path"], files.pop("local"), strict=True))
+    return Case(
+        src.given,
+        space,
+        files,
+        tables["instances"],
+        tables["series"],
+        tables["studies"],
+        tables["problems"],
+        locals_,
+    )
+
+
+def scanned_sorted(scanned: list[ingest.Scanned], files: pd.DataFrame) -> list[ingest.Scanned]:
+    """*scanned* in the row order of *files*."""
+    by_path = {s.path: s for s in scanned}
+    return [by_path[p] for p in files["path"]]
+
+
+def _fingerprint(files: list[ingest.SourceFile], verify: bool) -> str:
+    h = hashlib.sha256(f"{ingest.TABLE_VERSION}|{verify}".encode())
+    for f in files:
+        h.update(f"{f.path}\x00{f.size}\x00{f.mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _load_if_current(folder: Path, stamp: str) -> dict[str, pd.DataFrame] | None:
+    marker = folder / "fingerprint.json"
+    try:
+        if json.loads(marker.read_text())["fingerprint"] != stamp:
+            return None
+        return {name: read_table(folder, name) for name in TABLES}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> None:
+    for name in TABLES:
+        write_table(tables[name], folder, name)
+    with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
+        json.dump({"fingerprint": stamp}, fh)

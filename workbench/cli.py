@@ -1,0 +1,61 @@
+"""The ``workbench`` command: argument parsing only; the work is done by the package."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Orthopedic second-opinion workbench: turn an upload into a reviewable case.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="index a folder, zip or DICOMDIR into tables")
+    ingest.add_argument("source", type=Path, help="folder, .zip or DICOMDIR of the upload")
+    ingest.add_argument("--workspace", type=Path, help="where derived files go")
+    ingest.add_argument("--verify", action="store_true", help="also decode every image frame")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "ingest":
+            return _ingest(args)
+    except WorkbenchError as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from workbench.case import open_case
+    from workbench.report import ingest_report
+
+    case = open_case(
+        args.source, workspace=args.workspace, verify=args.verify, progress=not args.no_progress
+    )
+    print(ingest_report(case))
+    usable = (
+        len(case.instances) or (case.files["kind"].isin(["pdf", "image", "text", "docx"])).any()
+    )
+    if not usable:
+        print(
+            f"workbench: nothing usable in '{args.source}': no DICOM image, report or photo "
+            f"among {len(case.files)} files. See the problems above.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,589 @@
+"""Header-only DICOM reading: a fast element walker with pydicom as the fallback.
+
+Indexing a case reads thousands of headers, so :func:`read_header` walks the
+element stream itself and decodes only the elements in :data:`WANTED`, stopping
+at (7FE0,0010) *Pixel Data*. Anything it does not handle (big endian, deflate,
+enhanced multi-frame objects whose attributes live in functional groups, or a
+stream it cannot parse) is read again with :func:`pydicom.dcmread`, so the
+result is the same either way. Text is decoded with pydicom's own character-set
+machinery (GB18030, GB2312 with ISO 2022 escapes, ISO_IR 192 ...).
+
+Declared element lengths are compared with the bytes present: pydicom reads many
+truncated files silently, this walker reports them.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydicom
+from pydicom.charset import convert_encodings, decode_bytes
+from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.errors import InvalidDicomError
+from pydicom.valuerep import PersonName
+
+#: Elements the index keeps, by DICOM keyword.
+WANTED_KEYWORDS: tuple[str, ...] = (
+    "SpecificCharacterSet",
+    "ImageType",
+    "SOPClassUID",
+    "SOPInstanceUID",
+    "StudyDate",
+    "SeriesDate",
+    "AcquisitionDate",
+    "ContentDate",
+    "StudyTime",
+    "SeriesTime",
+    "AccessionNumber",
+    "Modality",
+    "ConversionType",
+    "Manufacturer",
+    "InstitutionName",
+    "ReferringPhysicianName",
+    "StationName",
+    "StudyDescription",
+    "SeriesDescription",
+    "ManufacturerModelName",
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "PatientAge",
+    "BodyPartExamined",
+    "SliceThickness",
+    "SpacingBetweenSlices",
+    "ProtocolName",
+    "DistanceSourceToDetector",
+    "EstimatedRadiographicMagnificationFactor",
+    "ViewPosition",
+    "PatientPosition",
+    "ImagerPixelSpacing",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "StudyID",
+    "SeriesNumber",
+    "InstanceNumber",
+    "PatientOrientation",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "FrameOfReferenceUID",
+    "Laterality",
+    "ImageLaterality",
+    "SliceLocation",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "NumberOfFrames",
+    "Rows",
+    "Columns",
+    "PixelSpacing",
+    "BitsAllocated",
+    "BitsStored",
+    "PixelRepresentation",
+    "BurnedInAnnotation",
+    "WindowCenter",
+    "WindowWidth",
+    "RescaleIntercept",
+    "RescaleSlope",
+    "LossyImageCompression",
+)
+
+_TAGS: dict[int, str] = {int(tag_for_keyword(k)): k for k in WANTED_KEYWORDS}  # type: ignore[arg-type]
+_VRS: dict[str, str] = {keyword: dictionary_VR(tag) for tag, keyword in _TAGS.items()}
+
+_PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
+_SHARED_FUNCTIONAL_GROUPS = 0x52009229
+_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_UNDEFINED = 0xFFFFFFFF
+_MAX_DEPTH = 32
+#: Headers longer than this are left to pydicom.
+MAX_HEADER_BYTES = 32 * 1024 * 1024
+
+_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN"})
+_LONG_VRS |= frozenset({b"UR", b"UT", b"UV"})
+_ALL_VRS = _LONG_VRS | frozenset(
+    {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN"}
+    | {b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"}
+)
+_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT", "PN"})
+_NUMBER_FORMATS = {"US": "H", "UL": "I", "SS": "h", "SL": "i", "FL": "f", "FD": "d"}
+_NUMERIC_STRING_VRS = frozenset({"DS", "IS"})
+
+_IMPLICIT_LE = "1.2.840.10008.1.2"
+_EXPLICIT_LE = "1.2.840.10008.1.2.1"
+_FALLBACK_SYNTAXES = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+
+_TAG_LE = struct.Struct("<HH")
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_TAG_LEN_LE = struct.Struct("<HHI")
+
+
+class HeaderError(Exception):
+    """The element stream is malformed; ``kind`` is the problem code."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+class _NeedFallback(Exception):
+    """The fast walker does not handle this file; read it with pydicom."""
+
+
+@dataclass
+class Header:
+    """What the index needs from one DICOM file, without pixel data.
+
+    Attributes
+    ----------
+    values : dict
+        Decoded element values by keyword (only elements present).
+    transfer_syntax : str
+        (0002,0010) *Transfer Syntax UID*, or the syntax guessed for files without meta.
+    has_preamble : bool
+        Whether the file starts with the 128-byte preamble and ``DICM``.
+    pixel_offset, pixel_length : int or None
+        Where (7FE0,0010) *Pixel Data* starts and its declared length
+        (``None`` length for encapsulated data of undefined length).
+    issues : list of (kind, detail)
+        Problems found while reading (truncation, charset guesses ...).
+    reader : str
+        ``fast`` or ``pydicom``.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    transfer_syntax: str = ""
+    media_sop_class: str = ""
+    has_preamble: bool = False
+    pixel_offset: int | None = None
+    pixel_length: int | None = None
+    has_pixels: bool = False
+    issues: list[tuple[str, str]] = field(default_factory=list)
+    reader: str = "fast"
+
+
+def looks_like_dicom(head: bytes) -> bool:
+    """Whether *head* (the first 140+ bytes of a file) is DICOM, with or without preamble."""
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return True
+    if len(head) < 8:
+        return False
+    group, elem = _TAG_LE.unpack_from(head, 0)
+    if head[:2] in (b"\x00\x02", b"\x00\x08") and head[4:6] in _ALL_VRS:
+        return True  # explicit VR big endian without meta
+    if group not in (0x0002, 0x0008) or elem > 0x0020:
+        return False
+    vr = head[4:6]
+    if vr in _ALL_VRS:
+        return True
+    # implicit VR little endian: a sane 4-byte length for the first element
+    (length,) = _U32.unpack_from(head, 4)
+    return 0 < length < 256
+
+
+def read_header(file: Path, head: bytes, size: int) -> Header:
+    """Read the header of *file*, whose first bytes are *head* (the whole file when small).
+
+    Raises
+    ------
+    HeaderError
+        When neither the fast walker nor pydicom can read the file.
+    """
+    try:
+        try:
+            return _walk(head, size)
+        except HeaderError as exc:
+            if exc.kind != "truncated_header" or len(head) >= min(size, MAX_HEADER_BYTES):
+                raise
+            with open(file, "rb") as fh:  # a long header: read more of it, once
+                return _walk(fh.read(MAX_HEADER_BYTES), size)
+    except _NeedFallback:
+        return _read_with_pydicom(file, size, None)
+    except HeaderError as exc:
+        guessed_syntax = not head.startswith(b"\x02\x00", 132 if head[128:132] == b"DICM" else 0)
+        if exc.kind in {"truncated_header", "invalid_vr"} or (
+            guessed_syntax and exc.kind != "too_deep"
+        ):
+            return _read_with_pydicom(file, size, exc)
+        raise
+
+
+# --- fast walker ----------------------------------------------------------------------
+
+
+def _walk(buf: bytes, size: int) -> Header:
+    header = Header()
+    pos = 0
+    if len(buf) >= 132 and buf[128:132] == b"DICM":
+        header.has_preamble = True
+        pos = 132
+    if pos + 6 <= len(buf) and _TAG_LE.unpack_from(buf, pos)[0] == 0x0002:
+        pos = _walk_meta(buf, pos, header)
+    else:
+        if buf[pos : pos + 2] in (b"\x00\x02", b"\x00\x08"):
+            raise _NeedFallback  # big endian
+        header.transfer_syntax = _IMPLICIT_LE if buf[pos + 4 : pos + 6] not in _ALL_VRS else ""
+        header.transfer_syntax = header.transfer_syntax or _EXPLICIT_LE
+    if header.transfer_syntax in _FALLBACK_SYNTAXES:
+        raise _NeedFallback
+    implicit = header.transfer_syntax == _IMPLICIT_LE
+    _walk_dataset(buf, pos, size, implicit, header, depth=0)
+    return header
+
+
+def _walk_meta(buf: bytes, pos: int, header: Header) -> int:
+    """File meta (group 0002) is always explicit VR little endian."""
+    while pos + 8 <= len(buf):
+        group, elem = _TAG_LE.unpack_from(buf, pos)
+        if group != 0x0002:
+            return pos
+        vr = buf[pos + 4 : pos + 6]
+        if vr not in _ALL_VRS:
+            raise HeaderError("invalid_vr", f"invalid VR {vr!r} in file meta at byte {pos}")
+        if vr in _LONG_VRS:
+            (length,) = _U32.unpack_from(buf, pos + 8)
+            pos += 12
+        else:
+            (length,) = _U16.unpack_from(buf, pos + 6)
+            pos += 8
+        if pos + length > len(buf):
+            raise HeaderError("truncated_header", "file meta ends before its last element")
+        value = bytes(buf[pos : pos + length]).rstrip(b"\x00 ").decode("ascii", "replace")
+        if elem == 0x0010:
+            header.transfer_syntax = value
+        elif elem == 0x0002:
+            header.media_sop_class = value
+        pos += length
+    return pos
+
+
+def _walk_dataset(
+    buf: bytes, pos: int, size: int, implicit: bool, header: Header, *, depth: int
+) -> int:
+    """Walk top-level elements until pixel data; return the position reached."""
+    end = len(buf)
+    values = header.values
+    encodings: list[str] | None = None
+    while pos + 8 <= end:
+        group, elem = _TAG_LE.unpack_from(buf, pos)
+        tag = group << 16 | elem
+        if implicit:
+            (length,) = _U32.unpack_from(buf, pos + 4)
+            vr = b""
+            pos += 8
+        else:
+            vr = buf[pos + 4 : pos + 6]
+            if vr in _LONG_VRS:
+                if pos + 12 > end:
+                    break
+                (length,) = _U32.unpack_from(buf, pos + 8)
+                pos += 12
+            elif vr in _ALL_VRS:
+                (length,) = _U16.unpack_from(buf, pos + 6)
+                pos += 8
+            else:
+                raise HeaderError(
+                    "invalid_vr", f"invalid VR {bytes(vr)!r} for tag ({group:04X},{elem:04X})"
+                )
+        if tag in _PIXEL_TAGS:
+            header.has_pixels = True
+            header.pixel_offset = pos
+            header.pixel_length = None if length == _UNDEFINED else length
+            if length != _UNDEFINED and pos + length > size:
+                header.issues.append(
+                    (
+                        "truncated",
+                        f"pixel data declares {length} bytes but only {size - pos} are present",
+                    )
+                )
+            return pos
+        if tag == _SHARED_FUNCTIONAL_GROUPS:
+            raise _NeedFallback  # enhanced multi-frame: attributes live in functional groups
+        is_sequence = vr == b"SQ" or (implicit and length == _UNDEFINED)
+        if implicit and not is_sequence and tag not in _TAGS:
+            is_sequence = _implicit_vr(tag) == "SQ"
+        if length == _UNDEFINED:
+            if not is_sequence and vr != b"UN":
+                raise HeaderError(
+                    "invalid_length", f"undefined length on non-sequence ({group:04X},{elem:04X})"
+                )
+            pos = _skip_undefined_sequence(buf, pos, implicit or vr == b"UN", depth + 1)
+            continue
+        if is_sequence and depth + 1 > _MAX_DEPTH:
+            raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
+        if is_sequence and length:
+            _check_nesting(buf, pos, min(pos + length, end), implicit, depth + 1)
+        if pos + length > end:
+            if pos + length > size:
+                kind = "absurd_length" if length > size else "truncated"
+                raise HeaderError(
+                    kind,
+                    f"element ({group:04X},{elem:04X}) declares {length} bytes but the file "
+                    f"has only {max(size - pos, 0)} left",
+                )
+            raise HeaderError("truncated_header", "header longer than the bytes read")
+        keyword = _TAGS.get(tag)
+        if keyword is not None:
+            if keyword == "SpecificCharacterSet":
+                raw = bytes(buf[pos : pos + length]).decode("ascii", "replace")
+                encodings = convert_encodings([p.strip() for p in raw.split("\\")])
+            values[keyword] = _decode(
+                keyword, bytes(buf[pos : pos + length]), vr, encodings, header
+            )
+        pos += length
+    if end < size:
+        raise HeaderError("truncated_header", "header longer than the bytes read")
+    if pos < size:
+        header.issues.append(("truncated", f"file ends inside an element at byte {pos}"))
+    return pos
+
+
+def _implicit_vr(tag: int) -> str:
+    try:
+        return str(dictionary_VR(tag))
+    except KeyError:
+        return "UN"
+
+
+def _skip_undefined_sequence(buf: bytes, pos: int, implicit: bool, depth: int) -> int:
+    """Skip a sequence of undefined length (items until the sequence delimiter)."""
+    if depth > _MAX_DEPTH:
+        raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem, length = _TAG_LEN_LE.unpack_from(buf, pos)
+        tag = group << 16 | elem
+        pos += 8
+        if tag == _SEQ_END:
+            return pos
+        if tag != _ITEM:
+            raise HeaderError("invalid_sequence", f"unexpected tag {tag:08X} inside a sequence")
+        if length == _UNDEFINED:
+            pos = _skip_undefined_item(buf, pos, implicit, depth)
+        else:
+            if pos + length > end:
+                raise HeaderError("truncated_header", "sequence item longer than the bytes read")
+            _check_nesting(buf, pos, pos + length, implicit, depth)
+            pos += length
+    raise HeaderError("truncated_header", "sequence without its delimiter in the bytes read")
+
+
+def _skip_undefined_item(buf: bytes, pos: int, implicit: bool, depth: int) -> int:
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem = _TAG_LE.unpack_from(buf, pos)
+        tag = group << 16 | elem
+        if tag == _ITEM_END:
+            return pos + 8
+        pos, _ = _skip_element(buf, pos, implicit, depth)
+    raise HeaderError("truncated_header", "item without its delimiter in the bytes read")
+
+
+def _skip_element(buf: bytes, pos: int, implicit: bool, depth: int) -> tuple[int, bool]:
+    group, elem = _TAG_LE.unpack_from(buf, pos)
+    tag = group << 16 | elem
+    if implicit:
+        (length,) = _U32.unpack_from(buf, pos + 4)
+        pos += 8
+        is_sequence = length == _UNDEFINED or _implicit_vr(tag) == "SQ"
+    else:
+        vr = buf[pos + 4 : pos + 6]
+        if vr in _LONG_VRS:
+            (length,) = _U32.unpack_from(buf, pos + 8)
+            pos += 12
+        elif vr in _ALL_VRS:
+            (length,) = _U16.unpack_from(buf, pos + 6)
+            pos += 8
+        else:
+            raise HeaderError("invalid_vr", f"invalid VR {bytes(vr)!r} inside a sequence")
+        is_sequence = vr == b"SQ"
+    if length == _UNDEFINED:
+        if not is_sequence and not (not implicit and buf[pos - 12 + 4 : pos - 12 + 6] == b"UN"):
+            raise HeaderError("invalid_length", f"undefined length on ({group:04X},{elem:04X})")
+        return _skip_undefined_sequence(
+            buf, pos, True if not is_sequence else implicit, depth + 1
+        ), True
+    if is_sequence and length:
+        if depth + 1 > _MAX_DEPTH:
+            raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
+        _check_nesting(buf, pos, min(pos + length, len(buf)), implicit, depth + 1)
+    return pos + length, is_sequence
+
+
+def _check_nesting(buf: bytes, pos: int, stop: int, implicit: bool, depth: int) -> None:
+    """Walk the items of a defined-length sequence just far enough to bound its depth."""
+    if depth > _MAX_DEPTH:
+        raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
+    while pos + 8 <= stop:
+        group, elem, length = _TAG_LEN_LE.unpack_from(buf, pos)
+        if (group << 16 | elem) != _ITEM:
+            return
+        pos += 8
+        item_end = stop if length == _UNDEFINED else min(pos + length, stop)
+        while pos + 8 <= item_end:
+            group, elem = _TAG_LE.unpack_from(buf, pos)
+            if (group << 16 | elem) == _ITEM_END:
+                pos += 8
+                break
+            pos, _ = _skip_element(buf, pos, implicit, depth)
+        pos = max(pos, item_end) if length != _UNDEFINED else pos
+
+
+# --- value decoding -------------------------------------------------------------------
+
+
+def _decode(
+    keyword: str, raw: bytes, vr_bytes: bytes, encodings: list[str] | None, header: Header
+) -> Any:
+    vr = vr_bytes.decode("ascii") if vr_bytes else _VRS[keyword]
+    if vr in _NUMBER_FORMATS:
+        fmt = _NUMBER_FORMATS[vr]
+        count = len(raw) // struct.calcsize(fmt)
+        if count == 0:
+            return None
+        numbers = struct.unpack_from(f"<{count}{fmt}", raw)
+        return numbers[0] if count == 1 else list(numbers)
+    if vr in _TEXT_VRS:
+        text = _decode_text(keyword, raw, vr, encodings, header)
+    else:
+        text = raw.decode("ascii", "replace")
+    text = text.rstrip("\x00 ").lstrip(" ") if vr not in {"LT", "ST", "UT"} else text.rstrip()
+    if vr in _NUMERIC_STRING_VRS:
+        return _numbers(text, integer=vr == "IS")
+    if "\\" in text and vr not in {"LT", "ST", "UT"}:
+        return text.split("\\")
+    return text or None
+
+
+def _decode_text(
+    keyword: str, raw: bytes, vr: str, encodings: list[str] | None, header: Header
+) -> str:
+    if encodings is None and any(b >= 0x80 for b in raw):
+        text, guessed = _guess_undeclared(raw)
+        header.issues.append(
+            (
+                "undeclared_charset",
+                f"{keyword} holds non-ASCII bytes but (0008,0005) Specific Character Set is "
+                f"missing; decoded as {guessed}",
+            )
+        )
+        return text
+    codecs = encodings or ["iso8859"]
+    if vr == "PN":
+        return str(PersonName(raw, codecs)).rstrip("\x00 =")
+    return decode_bytes(raw, codecs, {0x5C} if vr in {"LO", "SH", "UC"} else set())
+
+
+def _guess_undeclared(raw: bytes) -> tuple[str, str]:
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
+
+
+def _numbers(text: str, *, integer: bool) -> float | int | list[float | int] | None:
+    out: list[float | int] = []
+    for part in text.split("\\"):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(int(float(part)) if integer else float(part))
+        except ValueError:
+            return None
+    if not out:
+        return None
+    return out[0] if len(out) == 1 else out
+
+
+# --- pydicom fallback -----------------------------------------------------------------
+
+
+def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) -> Header:
+    """Read with pydicom (tolerant); keep the fast walker's complaint as an issue."""
+    try:
+        ds = pydicom.dcmread(file, stop_before_pixels=True, force=True)
+    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, struct.error) as exc:
+        raise HeaderError(
+            fast_error.kind if fast_error else "unreadable_dicom", f"{type(exc).__name__}: {exc}"
+        ) from exc
+    except RecursionError as exc:
+        raise HeaderError("too_deep", "sequences nested too deep for pydicom") from exc
+    header = Header(reader="pydicom")
+    meta = getattr(ds, "file_meta", None)
+    header.transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+    header.media_sop_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
+    header.has_preamble = bool(getattr(ds, "preamble", None))
+    if fast_error is not None and fast_error.kind != "truncated_header":
+        header.issues.append((fast_error.kind, fast_error.detail))
+    try:
+        _copy_values(ds, header)
+    except Exception as exc:
+        raise HeaderError("unreadable_dicom", f"{type(exc).__name__}: {exc}") from exc
+    header.has_pixels = _has_pixels_after_header(file, ds)
+    if "SharedFunctionalGroupsSequence" in ds:
+        _copy_functional_groups(ds, header)
+    return header
+
+
+def _copy_values(ds: pydicom.Dataset, header: Header) -> None:
+    for keyword in WANTED_KEYWORDS:
+        elem = ds[keyword] if keyword in ds else None  # noqa: SIM401 - the element, not its value
+        if elem is None or elem.value in (None, ""):
+            continue
+        header.values[keyword] = _plain(elem)
+
+
+def _plain(elem: Any) -> Any:
+    value = elem.value
+    if isinstance(value, bytes):
+        return None
+    if elem.VR == "PN":
+        return str(value)
+    if isinstance(value, pydicom.multival.MultiValue | list):
+        items = [_scalar(v) for v in value]
+        return items[0] if len(items) == 1 else items
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, pydicom.valuerep.IS):
+        return int(value)
+    if isinstance(value, pydicom.valuerep.DSfloat | float):
+        return float(value)
+    if isinstance(value, int):
+        return int(value)
+    return str(value)
+
+
+def _copy_functional_groups(ds: pydicom.Dataset, header: Header) -> None:
+    """Enhanced objects: pixel spacing, orientation and laterality from shared groups."""
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    for seq, keyword in (
+        ("PixelMeasuresSequence", "PixelSpacing"),
+        ("PixelMeasuresSequence", "SliceThickness"),
+        ("PlaneOrientationSequence", "ImageOrientationPatient"),
+        ("FrameAnatomySequence", "FrameLaterality"),
+    ):
+        items = shared.get(seq)
+        if items and keyword in items[0] and items[0][keyword].value not in (None, ""):
+            target = "Laterality" if keyword == "FrameLaterality" else keyword
+            header.values.setdefault(target, _plain(items[0][keyword]))
+
+
+def _has_pixels_after_header(file: Path, ds: pydicom.Dataset) -> bool:
+    # stop_before_pixels drops the element; a full-size file with Rows is taken to carry pixels
+    return "Rows" in ds or "PixelData" in ds
+
+
+def tag_name(tag: int) -> str:
+    """``(GGGG,EEEE) Keyword`` for messages."""
+    keyword = keyword_for_tag(tag) or "private"
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword}"

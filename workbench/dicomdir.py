@@ -1,0 +1,107 @@
+"""Check a DICOMDIR against the files actually present.
+
+A hospital CD's DICOMDIR lists its images by *Referenced File ID*. The records
+are read with pydicom's :class:`~pydicom.fileset.FileSet` (falling back to the
+raw directory records when FileSet refuses the file) and resolved against the
+logical paths of the case, so the same check works for a folder and for a zip.
+A record pointing at a missing file, or outside the DICOMDIR's folder, is a
+problem; files the DICOMDIR does not list are indexed all the same.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+
+import pydicom
+from pydicom.fileset import FileSet
+
+from workbench.problems import Problem
+
+
+def referenced_ids(local: Path) -> list[tuple[str, ...]]:
+    """The *Referenced File ID* components of every record in a DICOMDIR."""
+    ds = pydicom.dcmread(local, force=True)
+    try:
+        fs = FileSet(ds)
+        root = str(fs.path)
+        # FileInstance.path joins the record's Referenced File ID to the DICOMDIR's folder
+        return [Path(os.path.relpath(inst.path, root)).parts for inst in fs]
+    except Exception:
+        ids = []
+        for record in ds.get("DirectoryRecordSequence", []):
+            value = record.get("ReferencedFileID")
+            if value is None:
+                continue
+            parts = [value] if isinstance(value, str) else list(value)
+            ids.append(tuple(str(p) for p in parts))
+        return ids
+
+
+def check_dicomdir(
+    local: Path, logical: str, present: dict[str, str]
+) -> tuple[set[str], list[Problem]]:
+    """Resolve every record of the DICOMDIR at *logical* against *present*.
+
+    Parameters
+    ----------
+    local : Path
+        Where the DICOMDIR's bytes are.
+    logical : str
+        Its path in the case (``CD/DICOMDIR`` or ``upload.zip/CD/DICOMDIR``).
+    present : dict
+        Lower-cased logical path → logical path, for every file in the case.
+
+    Returns
+    -------
+    listed : set of str
+        Logical paths of the files the DICOMDIR references and that exist.
+    problems : list of Problem
+    """
+    try:
+        ids = referenced_ids(local)
+    except Exception as exc:
+        return set(), [
+            Problem(
+                logical,
+                "dicomdir",
+                "dicomdir_unreadable",
+                f"DICOMDIR '{logical}' cannot be read ({exc}); the files beside "
+                "it are indexed anyway.",
+            )
+        ]
+    base = posixpath.dirname(logical)
+    listed: set[str] = set()
+    problems: list[Problem] = []
+    for parts in ids:
+        joined = "/".join(p.strip().replace("\\", "/") for p in parts)
+        target = posixpath.normpath(posixpath.join(base, joined)) if joined else base
+        inside = not posixpath.isabs(joined) and (
+            target == base or target.startswith(base + "/") if base else not target.startswith("..")
+        )
+        if not inside:
+            problems.append(
+                Problem(
+                    logical,
+                    "dicomdir",
+                    "dicomdir_outside",
+                    f"DICOMDIR '{logical}' references '{joined}', outside its "
+                    "folder; the reference is ignored.",
+                )
+            )
+            continue
+        found = present.get(target.lower())
+        if found is None:
+            problems.append(
+                Problem(
+                    target,
+                    "dicomdir",
+                    "dicomdir_missing_file",
+                    f"DICOMDIR '{logical}' lists '{target}' but the file is not "
+                    "in the upload; ask the sender to copy the whole CD.",
+                )
+            )
+            continue
+        listed.add(found)
+    return listed, problems

@@ -1,0 +1,77 @@
+"""The workbench's exceptions and warnings.
+
+Every error the workbench raises on purpose derives from :class:`WorkbenchError`;
+subclasses also inherit the matching builtin so ``except FileNotFoundError``
+keeps working for callers who do not know this package::
+
+    WorkbenchError
+    ├── CaseNotFoundError (FileNotFoundError)   source path does not exist
+    ├── NothingUsableError (ValueError)         source holds nothing the workbench can read
+    ├── UnsafeSourceError (ValueError)          archive or path that would escape its folder
+    ├── WorkspaceError (OSError)                workspace cannot be created or is inside the source
+    ├── ManifestError (ValueError)              case.yaml does not match the schema
+    ├── SeriesNotFoundError (KeyError)          unknown series or study key
+    ├── PixelDataError (ValueError)             pixels cannot be decoded
+    └── ExportError (RuntimeError)              opinion export refused or failed
+
+Messages name the file, the value and the fix. Foreign exceptions (pydicom,
+zipfile, nbconvert) are translated where they enter, with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CaseNotFoundError",
+    "ExportError",
+    "ManifestError",
+    "NothingUsableError",
+    "PixelDataError",
+    "SeriesNotFoundError",
+    "UnsafeSourceError",
+    "WorkbenchError",
+    "WorkbenchWarning",
+    "WorkspaceError",
+]
+
+
+class WorkbenchError(Exception):
+    """Root of every error the workbench raises on purpose."""
+
+
+class CaseNotFoundError(WorkbenchError, FileNotFoundError):
+    """The case source (folder, zip or DICOMDIR) does not exist."""
+
+
+class NothingUsableError(WorkbenchError, ValueError):
+    """The source exists but holds nothing the workbench can index."""
+
+
+class UnsafeSourceError(WorkbenchError, ValueError):
+    """An archive member or a link would reach outside its folder."""
+
+
+class WorkspaceError(WorkbenchError, OSError):
+    """The workspace cannot be used (not writable, or inside the source)."""
+
+
+class ManifestError(WorkbenchError, ValueError):
+    """case.yaml does not match the schema."""
+
+
+class SeriesNotFoundError(WorkbenchError, KeyError):
+    """A series or study key is not in the case."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class PixelDataError(WorkbenchError, ValueError):
+    """Pixel data cannot be decoded or does not match its header."""
+
+
+class ExportError(WorkbenchError, RuntimeError):
+    """The opinion export was refused or failed."""
+
+
+class WorkbenchWarning(UserWarning):
+    """Something the user should know that does not stop the work."""

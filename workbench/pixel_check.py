@@ -1,0 +1,84 @@
+"""``verify=True``: decode every frame of a file, under a size budget.
+
+Header indexing cannot tell whether compressed pixel data decodes, nor whether
+native pixel data matches *Rows* × *Columns* × frames; this check does, at the
+cost of reading the pixels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from workbench.problems import Problem
+
+#: Files whose decoded pixels would exceed this are not verified (and say so).
+VERIFY_BUDGET_BYTES = 2 * 1024**3
+
+
+def expected_pixel_bytes(record: dict[str, Any]) -> int | None:
+    """Decoded size in bytes from the header, or None when the header lacks the fields."""
+    try:
+        rows = int(record["Rows"])
+        cols = int(record["Columns"])
+        bits = int(record.get("BitsAllocated") or 8)
+        samples = int(record.get("SamplesPerPixel") or 1)
+        frames = int(record.get("NumberOfFrames") or 1)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if str(record.get("PhotometricInterpretation") or "").startswith("YBR_FULL_422"):
+        return (rows * cols * 2 * frames * bits + 7) // 8  # chroma subsampled 2:1
+    return (rows * cols * samples * frames * bits + 7) // 8
+
+
+def verify_pixels(local: Path, path: str, record: dict[str, Any]) -> list[Problem]:
+    """Decode every frame of *local*; a problem row for each failure."""
+    from pydicom.pixels import iter_pixels
+
+    expected = expected_pixel_bytes(record)
+    if expected is None:
+        return [
+            Problem(
+                path,
+                "pixels",
+                "pixel_header_missing",
+                f"'{path}' has pixel data but no Rows/Columns; it cannot be displayed.",
+            )
+        ]
+    if expected > VERIFY_BUDGET_BYTES:
+        return [
+            Problem(
+                path,
+                "pixels",
+                "verify_skipped",
+                f"'{path}' would decode to {expected} bytes, over the verification "
+                f"budget of {VERIFY_BUDGET_BYTES}; not verified.",
+            )
+        ]
+    frames = int(record.get("NumberOfFrames") or 1)
+    count = 0
+    try:
+        for frame in iter_pixels(local, raw=True):
+            count += 1
+            if frame.shape[0] != int(record["Rows"]) or frame.shape[1] != int(record["Columns"]):
+                raise ValueError(f"frame {count} has shape {frame.shape}")
+    except Exception as exc:
+        return [
+            Problem(
+                path,
+                "pixels",
+                "pixel_decode_failed",
+                f"'{path}': pixel data cannot be decoded ({type(exc).__name__}: {exc}). "
+                "Ask for the original, uncompressed export of this image.",
+            )
+        ]
+    if count != frames:
+        return [
+            Problem(
+                path,
+                "pixels",
+                "pixel_size_mismatch",
+                f"'{path}' declares {frames} frames but {count} decoded.",
+            )
+        ]
+    return []

@@ -1,0 +1,50 @@
+"""Plain-text reports of a case for the terminal."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workbench.case import Case
+
+_STUDY_VIEW = ["date", "modality", "body_part", "side", "weight_bearing", "n_series", "n_images",
+               "description", "facility", "source"]  # fmt: skip
+
+
+def _frame_text(frame: pd.DataFrame, columns: list[str]) -> str:
+    view = frame[[c for c in columns if c in frame.columns]].copy()
+    if "date" in view:
+        view["date"] = view["date"].dt.strftime("%Y-%m-%d").fillna("undated")
+    with pd.option_context(
+        "display.width", 160, "display.max_colwidth", 40, "display.max_rows", 200
+    ):
+        return view.fillna("").to_string(index=False)
+
+
+def ingest_report(case: Case) -> str:
+    """Studies, problem counts by kind and where the workspace is."""
+    lines = [
+        f"Case: {case.source}",
+        f"Files: {len(case.files)}  DICOM images: {len(case.instances)}  "
+        f"series: {len(case.series)}  studies: {len(case.studies)}",
+        "",
+    ]
+    if case.studies.empty:
+        lines.append("No imaging studies found.")
+    else:
+        lines += ["Studies:", _frame_text(case.studies, _STUDY_VIEW)]
+    lines.append("")
+    if case.problems.empty:
+        lines.append("Problems: none")
+    else:
+        counts = case.problems["kind"].value_counts()
+        lines.append(
+            f"Problems: {len(case.problems)} ("
+            + ", ".join(f"{k} {n}" for k, n in counts.items())
+            + ")"
+        )
+        for row in case.problems.head(20).itertuples():
+            lines.append(f"  - [{row.kind}] {row.message}")
+        if len(case.problems) > 20:
+            lines.append(f"  ... {len(case.problems) - 20} more in tables/problems.csv")
+    lines += ["", f"Workspace: {case.workspace}  (tables in {case.workspace / 'tables'})"]
+    return "\n".join(lines)

@@ -1,0 +1,239 @@
+"""Dates written in reports and notes, in English and Chinese.
+
+Recognised forms: ``2024-03-10``, ``2024/03/10``, ``2024.03.10``, ``2024年3月10日``,
+``10/03/2024`` and ``03/10/2024``, ``10.03.2024``, ``10 March 2024``, ``10-Mar-2024``,
+``March 10, 2024``. Full-width digits (``２０２４``) count as digits.
+
+Numeric dates with the year last are read day-first unless the same document
+shows month-first evidence (an unambiguous ``03/25/2024`` or ``March 10, 2024``).
+When both numbers are 12 or less and differ, the date is flagged ambiguous
+whichever reading is chosen, so a reviewer can check it.
+
+>>> [(str(d.date()), t, a) for d, t, a in extract_dates("Exam date: 03/04/2024")]
+[('2024-04-03', '03/04/2024', True)]
+>>> [str(d.date()) for d, _, _ in extract_dates("检查日期：2024年3月10日")]
+['2024-03-10']
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import NamedTuple
+
+import pandas as pd
+
+# --- data -----------------------------------------------------------------------------
+
+_MONTHS: dict[str, int] = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+
+#: Labels that introduce a document's own date, by kind; checked in this order, so the
+#: specific kinds come before ``generic``.
+DATE_LABELS: dict[str, str] = {
+    "exam": r"exam(?:ination)?\s+date|date\s+of\s+(?:exam(?:ination)?|study|scan|imaging)"
+    r"|(?:study|scan)\s+date|检查日期|检查时间|摄片日期|扫描日期|检查日",
+    "operation": r"(?:operation|operative|surgery|procedure)\s+date"
+    r"|date\s+of\s+(?:operation|surgery|procedure)|手术日期|手术时间",
+    "discharge": r"discharge\s+date|date\s+of\s+discharge|discharged\s+on|出院日期|出院时间",
+    "admission": r"admission\s+date|date\s+of\s+admission|admitted\s+on|入院日期|入院时间",
+    "visit": r"(?:visit|clinic|consultation)\s+date|date\s+of\s+(?:visit|consultation)"
+    r"|就诊日期|就诊时间|门诊日期",
+    "sample": r"(?:collection|sample|specimen)\s+date|采样(?:日期|时间)|采集(?:日期|时间)"
+    r"|送检(?:日期|时间)",
+    "report": r"report(?:ed)?\s+date|date\s+of\s+report|reported\s+on|报告日期|报告时间|审核日期",
+    "generic": r"\bdate\b|日期",
+}
+
+#: Labels whose date is never the document date.
+BIRTH_LABELS = (
+    r"date\s+of\s+birth|birth\s*date|\bd\.?o\.?b\b\.?|\bborn(?:\s+on)?|出生日期|出生年月|生日"
+)
+
+#: Which label kind a document type prefers for its date (then any label, in text order).
+PREFERRED_LABELS: dict[str, tuple[str, ...]] = {
+    "imaging_report": ("exam",),
+    "operation_note": ("operation",),
+    "discharge_summary": ("discharge",),
+    "outpatient_note": ("visit",),
+    "lab": ("sample",),
+}
+
+#: Dates before this year are not taken as a document date.
+EARLIEST_YEAR = 1980
+
+# --- patterns -------------------------------------------------------------------------
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９／－．：", "0123456789/-.:")
+_YEAR = r"(?P<y>(?:19|20)\d{2})"
+_MONTH = (
+    r"(?<![a-z])(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
+    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])"
+)
+_ORD = r"(?:st|nd|rd|th)?"
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "cn": re.compile(_YEAR + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
+    "ymd": re.compile(
+        r"(?<![\d.])" + _YEAR + r"(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
+    ),
+    "num": re.compile(
+        r"(?<![\d/.])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)" + _YEAR + r"(?!\d)"
+    ),
+    "dmy_name": re.compile(
+        r"(?<!\d)(?P<d>\d{1,2})"
+        + _ORD
+        + r"[\s\-./]*"
+        + _MONTH
+        + r"\.?[\s\-./,]*"
+        + _YEAR
+        + r"(?!\d)",
+        re.IGNORECASE,
+    ),
+    "mdy_name": re.compile(
+        _MONTH + r"\.?\s+(?P<d>\d{1,2})" + _ORD + r"\s*,?\s+" + _YEAR + r"(?!\d)", re.IGNORECASE
+    ),
+}
+_LABEL_TAIL = r")\s*(?:\([^)\n]{0,20}\))?\s*[:：]?\s*[-–]?\s*$"
+_LABEL_RES = {kind: re.compile(r"(?:" + words + _LABEL_TAIL, re.IGNORECASE)
+              for kind, words in DATE_LABELS.items()}  # fmt: skip
+_BIRTH_RE = re.compile(r"(?:" + BIRTH_LABELS + _LABEL_TAIL, re.IGNORECASE)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LABEL_WINDOW = 40
+
+
+class DateMatch(NamedTuple):
+    """A date found in text, with where it was and which label introduced it."""
+
+    start: int
+    end: int
+    date: pd.Timestamp
+    text: str
+    ambiguous: bool
+    label: str | None  # a key of DATE_LABELS, "birth", or None
+
+
+def _make(year: int, month: int, day: int) -> pd.Timestamp | None:
+    try:
+        return pd.Timestamp(date(year, month, day))
+    except ValueError:
+        return None
+
+
+def _day_first_hint(raw: list[tuple[int, int, str, re.Match[str]]]) -> bool:
+    """Read ambiguous numeric dates day-first unless the document shows month-first dates."""
+    day_first = month_first = 0
+    for _, _, kind, match in raw:
+        if kind == "num":
+            a, b = int(match["a"]), int(match["b"])
+            day_first += 2 * (a > 12 >= b)
+            month_first += 2 * (b > 12 >= a)
+        elif kind == "dmy_name":
+            day_first += 1
+        elif kind == "mdy_name":
+            month_first += 1
+    return month_first <= day_first
+
+
+def find_dates(text: str, *, day_first: bool | None = None) -> list[DateMatch]:
+    """Every valid date in *text*, in order, with its position and label.
+
+    Parameters
+    ----------
+    text : str
+        Report or note text.
+    day_first : bool, optional
+        How to read ``NN/NN/YYYY``; by default decided from the document (see module doc).
+
+    Returns
+    -------
+    list of DateMatch
+        Invalid calendar dates (``2024-02-30``) are skipped.
+    """
+    if not text:
+        return []
+    scan = text.translate(_FULLWIDTH)
+    raw: list[tuple[int, int, str, re.Match[str]]] = []
+    for kind, pattern in _PATTERNS.items():
+        raw.extend((m.start(), -m.end(), kind, m) for m in pattern.finditer(scan))
+    raw.sort(key=lambda item: (item[0], item[1]))
+    kept: list[tuple[int, int, str, re.Match[str]]] = []
+    for item in raw:  # drop matches overlapping an earlier, longer one
+        if not kept or item[0] >= -kept[-1][1]:
+            kept.append(item)
+    if day_first is None:
+        day_first = _day_first_hint(kept)
+    found: list[DateMatch] = []
+    for start, neg_end, kind, match in kept:
+        ambiguous = False
+        year = int(match["y"])
+        if kind == "num":
+            a, b = int(match["a"]), int(match["b"])
+            ambiguous = a <= 12 and b <= 12 and a != b
+            dotted = match["sep"] == "."  # 10.03.2024 is day-first wherever it is written
+            day, month = (a, b) if (day_first or dotted or a > 12) and b <= 12 else (b, a)
+        elif kind in ("dmy_name", "mdy_name"):
+            day, month = int(match["d"]), _MONTHS[match["mon"][:3].lower()]
+        else:
+            day, month = int(match["d"]), int(match["m"])
+        stamp = _make(year, month, day)
+        if stamp is None:
+            continue
+        found.append(
+            DateMatch(start, -neg_end, stamp, text[start:-neg_end], ambiguous, _label(text, start))
+        )
+    return found
+
+
+def _label(text: str, start: int) -> str | None:
+    """The label kind just before position *start* (same line or the line above)."""
+    segment = text[max(0, start - _LABEL_WINDOW) : start]
+    if segment.count("\n") > 1:
+        segment = segment[segment.rfind("\n", 0, segment.rfind("\n")) + 1 :]
+    if _BIRTH_RE.search(segment):
+        return "birth"
+    for kind, pattern in _LABEL_RES.items():
+        if pattern.search(segment):
+            return kind
+    return None
+
+
+def extract_dates(
+    text: str, *, day_first: bool | None = None
+) -> list[tuple[pd.Timestamp, str, bool]]:
+    """Dates in *text* as ``(date, matched text, ambiguous)``, in the order written.
+
+    >>> extract_dates("Surgery 2024-02-30, seen 10 March 2024")[0][1]
+    '10 March 2024'
+    """
+    return [(m.date, m.text, m.ambiguous) for m in find_dates(text, day_first=day_first)]
+
+
+def plausible(stamp: pd.Timestamp, today: date | None = None) -> bool:
+    """True for dates from :data:`EARLIEST_YEAR` up to tomorrow (time zones)."""
+    today = today or date.today()
+    return stamp.year >= EARLIEST_YEAR and stamp.date() <= date.fromordinal(today.toordinal() + 1)
+
+
+def document_date(
+    text: str, doc_type: str | None = None, *, today: date | None = None
+) -> DateMatch | None:
+    """The date a document is *of*.
+
+    Order of preference: a date after the label *doc_type* prefers (the discharge date
+    of a discharge summary, the exam date of an imaging report), then the first
+    labelled date, then the earliest plausible date. Birth dates and implausible dates
+    (before 1980 or in the future) are never chosen.
+    """
+    candidates = [m for m in find_dates(text) if m.label != "birth" and plausible(m.date, today)]
+    if not candidates:
+        return None
+    for kind in PREFERRED_LABELS.get(doc_type or "", ()):
+        for match in candidates:
+            if match.label == kind:
+                return match
+    labelled = [m for m in candidates if m.label is not None]
+    if labelled:
+        return labelled[0]
+    return min(candidates, key=lambda m: (m.date, m.start))
