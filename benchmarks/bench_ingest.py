@@ -303,9 +303,10 @@ def ensure_dcmdump() -> tuple[str, str]:
 
 
 def dcmdump_run(exe: str, files: list[str], *, parallel: int, extra: tuple[str, ...]) -> float:
-    """Seconds for dcmdump to print the ten tags of every file (500 files per process)."""
+    """Seconds for dcmdump to print the ten tags of every file (up to 500 files per process)."""
     args = [a for tag in DCMDUMP_TAGS for a in ("+P", tag)]
-    cmd = ["xargs", "-0", "-n", "500", "-P", str(parallel), exe, "-q", *extra, *args]
+    per_process = min(500, -(-len(files) // parallel))
+    cmd = ["xargs", "-0", "-n", str(per_process), "-P", str(parallel), exe, "-q", *extra, *args]
     t0 = time.perf_counter()
     subprocess.run(cmd, input="\0".join(files).encode(), stdout=subprocess.DEVNULL, check=True)
     return time.perf_counter() - t0

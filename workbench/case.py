@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench import ingest
+from workbench import ingest, records
 from workbench.errors import NothingUsableError, SeriesNotFoundError
+from workbench.manifest import MANIFEST_NAME, Manifest, load_manifest
+from workbench.problems import Problem, problems_frame
+from workbench.timeline import build_timeline
 from workbench.workspace import atomic_write, default_workspace, prepare, read_table, write_table
 
-TABLES = ("files", "instances", "series", "studies", "problems")
+TABLES = ("files", "instances", "series", "studies", "documents", "timeline", "problems")
 
 
 @dataclass
@@ -32,8 +35,10 @@ class Case:
         What was opened (folder, zip or DICOMDIR); never written to.
     workspace : Path
         Where derived files go (tables, unpacked archives, caches).
-    files, instances, series, studies, problems : pandas.DataFrame
+    files, instances, series, studies, documents, timeline, problems : pandas.DataFrame
         The tables described in the README ("Data contracts").
+    manifest : Manifest
+        The validated contents of ``case.yaml`` (empty when the file is absent).
     """
 
     source: Path
@@ -42,7 +47,10 @@ class Case:
     instances: pd.DataFrame
     series: pd.DataFrame
     studies: pd.DataFrame
+    documents: pd.DataFrame
+    timeline: pd.DataFrame
     problems: pd.DataFrame
+    manifest: Manifest = field(default_factory=Manifest)
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
 
     def local_path(self, path: str) -> Path:
@@ -123,19 +131,52 @@ def open_case(
         scanned, problems = ingest.scan_source(src, space, verify=verify, progress=progress)
         tables = ingest.build_tables(scanned, problems)
         tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
+        manifest, found = _manifest(tables["files"])
+        problems.extend(found)
+        _add_clinical_record(tables, manifest, problems, space)
+        tables["problems"] = problems_frame(problems)
         _save(tables_dir, tables, stamp)
+    else:
+        manifest, _ = _manifest(tables["files"])
     files = tables["files"]
     locals_ = dict(zip(files["path"], files.pop("local"), strict=True))
     return Case(
-        src.given,
-        space,
-        files,
-        tables["instances"],
-        tables["series"],
-        tables["studies"],
-        tables["problems"],
-        locals_,
+        source=src.given,
+        workspace=space,
+        files=files,
+        instances=tables["instances"],
+        series=tables["series"],
+        studies=tables["studies"],
+        documents=tables["documents"],
+        timeline=tables["timeline"],
+        problems=tables["problems"],
+        manifest=manifest,
+        _locals=locals_,
     )
+
+
+def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
+    """Load the shallowest ``case.yaml`` of the case (absent: an empty manifest)."""
+    named = files[files["path"].str.rsplit("/", n=1).str[-1] == MANIFEST_NAME]
+    if named.empty:
+        return Manifest(), []
+    row = named.loc[named["path"].str.count("/").idxmin()]
+    return load_manifest(Path(row["local"]), display_path=str(row["path"]))
+
+
+def _add_clinical_record(
+    tables: dict[str, pd.DataFrame], manifest: Manifest, problems: list[Problem], space: Path
+) -> None:
+    """Documents, photos, report matching and the timeline (the clinical-record tables)."""
+    files = tables["files"]
+    locals_ = dict(zip(files["path"], files["local"], strict=True))
+    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.pkl")
+    problems.extend(found)
+    studies = pd.concat([tables["studies"], records.photo_studies(files)], ignore_index=True)
+    studies, documents = records.match_reports(studies, documents)
+    tables["studies"] = studies
+    tables["documents"] = documents
+    tables["timeline"] = build_timeline(manifest, studies, documents)
 
 
 def scanned_sorted(scanned: list[ingest.Scanned], files: pd.DataFrame) -> list[ingest.Scanned]:

@@ -21,6 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--workspace", type=Path, help="where derived files go")
     ingest.add_argument("--verify", action="store_true", help="also decode every image frame")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+    timeline = sub.add_parser("timeline", help="print the case timeline in date order")
+    timeline.add_argument("source", type=Path)
+    timeline.add_argument("--workspace", type=Path)
+    new_case = sub.add_parser("new-case", help="write a commented case.yaml template")
+    new_case.add_argument("folder", type=Path, help="the case folder (created if missing)")
     return parser
 
 
@@ -30,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "ingest":
             return _ingest(args)
+        if args.command == "timeline":
+            return _timeline(args)
+        if args.command == "new-case":
+            return _new_case(args)
     except WorkbenchError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 2
@@ -54,6 +63,24 @@ def _ingest(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from workbench.case import open_case
+    from workbench.report import timeline_report
+
+    case = open_case(args.source, workspace=args.workspace)
+    print(timeline_report(case))
+    return 0
+
+
+def _new_case(args: argparse.Namespace) -> int:
+    from workbench.manifest import write_template
+
+    args.folder.mkdir(parents=True, exist_ok=True)
+    path = write_template(args.folder)
+    print(f"Wrote {path}; fill it in (pain history, treatments, 3 to 5 questions).")
     return 0
 
 

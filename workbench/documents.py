@@ -24,7 +24,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -121,7 +121,7 @@ MODALITY_WORDS: dict[str, tuple[str, str]] = {
     ),
     "CT": (r"\bCT\b|\bCTA\b", r"computed tomography|\bcat scan\b"),
     "DX": (
-        r"\bDR\b(?!\.)|\bCR\b|\bDX\b",
+        r"\bDR\b(?!\.)|\bCR\b|\bDX\b|\bXR\b",
         r"x-?rays?\b|radiograph|plain film|x线|x光|平片|摄片|正侧位",
     ),
     "US": (r"\bUS\b", r"ultrasound|ultrasonograph|sonograph|超声|b超|彩超"),
@@ -196,7 +196,9 @@ def read_document(
     problems : list of Problem
         Everything that went wrong, each naming the file and the fix.
     """
-    suffix = file.suffix.lower()
+    # the shown name decides: archive members are unpacked under neutral names
+    shown = PurePosixPath(display_path.split("#")[0])
+    suffix = shown.suffix.lower() or file.suffix.lower()
     readers = {".pdf": _read_pdf, ".txt": _read_text, ".md": _read_text, ".docx": _read_docx}
     if suffix not in readers:
         msg = f"{display_path}: {suffix or 'no suffix'} is not a document type the workbench reads"
@@ -225,7 +227,7 @@ def read_document(
     if not text.strip() and suffix != ".pdf":
         problems.append(_problem(display_path, "empty_document", f"{display_path}: holds no text."))
     row: dict[str, Any] = {"path": display_path}
-    row.update(analyse_text(text, filename=file.name))
+    row.update(analyse_text(text, filename=shown.name or file.name))
     row.update(text=text, n_pages=extracted.n_pages, encoding=extracted.encoding)
     return row, problems
 

@@ -196,14 +196,13 @@ def _kind(head: bytes, path: str) -> str:
 
 
 def _image_magic(head: bytes) -> bool:
-    return (
-        head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
-        or head[:6] in (b"GIF87a", b"GIF89a")
-        or head.startswith(b"BM")
-        or head[:4] in (b"II*\x00", b"MM\x00*")
-        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-        or (head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"))
-    )
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"GIF87a", b"GIF89a")):
+        return True
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1")
 
 
 def _read_dicom(out: Scanned, local: Path, head: bytes, verify: bool) -> None:

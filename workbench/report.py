@@ -17,7 +17,7 @@ def _frame_text(frame: pd.DataFrame, columns: list[str]) -> str:
     with pd.option_context(
         "display.width", 160, "display.max_colwidth", 40, "display.max_rows", 200
     ):
-        return view.fillna("").to_string(index=False)
+        return view.astype(object).where(view.notna(), "").to_string(index=False)
 
 
 def ingest_report(case: Case) -> str:
@@ -32,6 +32,17 @@ def ingest_report(case: Case) -> str:
         lines.append("No imaging studies found.")
     else:
         lines += ["Studies:", _frame_text(case.studies, _STUDY_VIEW)]
+    lines.append("")
+    docs = case.documents
+    if docs.empty:
+        lines.append("Documents: none")
+    else:
+        reports = docs["doc_type"] == "imaging_report"
+        matched = reports & ~docs["study_key"].fillna("rp-").str.startswith("rp-")
+        lines += [f"Documents: {len(docs)} ({reports.sum()} imaging reports, {matched.sum()} "
+                  "matched to images on the media)",
+                  _frame_text(docs, ["date", "doc_type", "body_part", "side", "language",
+                                     "study_key", "path"])]  # fmt: skip
     lines.append("")
     if case.problems.empty:
         lines.append("Problems: none")
@@ -48,3 +59,10 @@ def ingest_report(case: Case) -> str:
             lines.append(f"  ... {len(case.problems) - 20} more in tables/problems.csv")
     lines += ["", f"Workspace: {case.workspace}  (tables in {case.workspace / 'tables'})"]
     return "\n".join(lines)
+
+
+def timeline_report(case: Case) -> str:
+    """The timeline in date order; undated events listed last."""
+    if case.timeline.empty:
+        return "No events: add case.yaml (workbench new-case) or documents."
+    return _frame_text(case.timeline, ["date", "kind", "side", "label", "source"])

@@ -197,7 +197,11 @@ _BODY_PART_WORDS: list[tuple[BodyPart, str]] = [
     (BodyPart.HUMERUS, r"\bhumer|肱骨"),
     (BodyPart.FOREARM, r"\bforearm|\bradius\b|\bulna\b|前臂|尺桡"),
     (BodyPart.CHEST, r"\bchest\b|\bthorax\b|胸部|胸片"),
-    (BodyPart.HEAD, r"\bskull\b|\bbrain\b|(?<!femoral )(?<!humeral )(?<!radial )\bhead\b|头颅|头部"),
+    (
+        BodyPart.HEAD,
+        r"\bskull\b|\bbrain\b|(?<!femoral )(?<!humeral )(?<!radial )\bhead\b"
+        r"|头颅|头部",
+    ),
 ]
 _BODY_PART_RES = [(part, re.compile(words, re.IGNORECASE)) for part, words in _BODY_PART_WORDS]
 
