@@ -174,8 +174,10 @@ class Blob:
     """A superellipsoid in patient coordinates (LPS, mm).
 
     ``tilt`` (radians) turns the blob about the patient x axis: its own vertical axis
-    points along ``(y, z) = (sin tilt, cos tilt)``. ``bone`` names the bone a blob belongs
-    to in radiographs (``cortex`` blobs give the outline, ``marrow`` blobs the inside).
+    points along ``(y, z) = (sin tilt, cos tilt)``. ``z_min``/``z_max`` cut it with
+    horizontal planes (a half-ellipsoid tapers a metaphysis). ``bone`` names the bone a
+    blob belongs to in radiographs (``cortex`` blobs give the outline, ``marrow`` the inside);
+    ``density`` scales its radiographic path (a thin plate drawn as a thick blob).
     """
 
     tissue: str
@@ -184,6 +186,12 @@ class Blob:
     power: float = 2.0
     tilt: float = 0.0
     bone: str = ""
+    z_min: float = -math.inf
+    z_max: float = math.inf
+    density: float = 1.0
+
+    def _cut(self, z: Array) -> NDArray[np.bool_]:
+        return np.asarray((z >= self.z_min) & (z <= self.z_max))
 
     def inside(self, x: Array, y: Array, z: Array) -> NDArray[np.bool_]:
         """Which points lie inside the blob."""
@@ -194,7 +202,7 @@ class Blob:
             + np.abs((dy * cos - dz * sin) / self.radii[1]) ** self.power
             + np.abs((dy * sin + dz * cos) / self.radii[2]) ** self.power
         )
-        return np.asarray(terms <= 1.0)
+        return np.asarray(terms <= 1.0) & self._cut(z)
 
     def chord(self, h: Array, z: Array, along: str) -> Array:
         """Path length through the blob along ``x`` or ``y`` at in-plane points (h, z).
@@ -212,26 +220,42 @@ class Blob:
             a, b = (h - cx) / rx, (z - cz) / math.hypot(rz * cos, ry * sin)
             depth = ry
         rest = np.clip(1.0 - np.abs(a) ** p - np.abs(b) ** p, 0.0, None)
-        return np.asarray(2.0 * depth * rest ** (1.0 / p))
+        return np.asarray(2.0 * depth * rest ** (1.0 / p) * self._cut(z))
 
-    def shrunk(self, mm: float, tissue: str) -> Blob:
-        """The same blob with every radius reduced by *mm* (the marrow inside a cortex)."""
+    def shrunk(self, mm: float, tissue: str, cuts: bool = False) -> Blob:
+        """The blob with every radius moved inward by *mm* (its marrow); *cuts* moves the
+        cut planes too, when they are bone surfaces rather than joins to another part."""
         radii = tuple(max(r - mm, 0.5) for r in self.radii)
-        return replace(self, tissue=tissue, radii=radii)  # type: ignore[arg-type]
+        low, high = (self.z_min + mm, self.z_max - mm) if cuts else (self.z_min, self.z_max)
+        return replace(self, tissue=tissue, radii=radii, z_min=low, z_max=high)  # type: ignore[arg-type]
 
 
-Part = tuple[Vec, Vec, float, float]  # center, radii, power, tilt
+@dataclass(frozen=True)
+class Part:
+    """One piece of a bone and the thickness of its cortex (mm)."""
+
+    center: Vec
+    radii: Vec
+    power: float = 2.0
+    tilt: float = 0.0
+    cortex: float = 1.5
+    z_min: float = -math.inf
+    z_max: float = math.inf
+    cut_is_surface: bool = False
+    density: float = 1.0
 
 
-def bone(name: str, parts: Sequence[Part], cortex: float = 1.5) -> list[Blob]:
+def bone(name: str, parts: Sequence[Part]) -> list[Blob]:
     """Cortex blobs for every part, then the marrow inside them (painted in this order)."""
-    outer = [Blob("cortex", c, r, p, t, bone=name) for c, r, p, t in parts]
-    return outer + [blob.shrunk(cortex, "marrow") for blob in outer]
+    outer = [
+        Blob("cortex", p.center, p.radii, p.power, p.tilt, name, p.z_min, p.z_max, p.density)
+        for p in parts
+    ]
+    inner = [b.shrunk(p.cortex, "marrow", p.cut_is_surface) for b, p in zip(outer, parts, strict=True)]
+    return outer + inner
 
 
-def part(center: Vec, radii: Vec, power: float = 2.0, tilt: float = 0.0) -> Part:
-    """One bone part; see :func:`bone`."""
-    return (center, radii, power, tilt)
+part = Part
 
 
 def knee_phantom(side: str, medial_gap: float, osteophyte: float) -> list[Blob]:
@@ -239,6 +263,7 @@ def knee_phantom(side: str, medial_gap: float, osteophyte: float) -> list[Blob]:
 
     Local coordinates: ``u`` medial (+), ``v`` posterior (+), ``w`` superior (+), the
     joint line at ``w = 0``; a right knee sits at x = -90 mm, a left knee at x = +90 mm.
+    The lateral joint space is 6.5 mm, the medial one *medial_gap*.
     """
     sign = 1.0 if side == "R" else -1.0
     x0 = -90.0 * sign
@@ -246,52 +271,53 @@ def knee_phantom(side: str, medial_gap: float, osteophyte: float) -> list[Blob]:
     def at(u: float, v: float, w: float) -> Vec:
         return (x0 + sign * u, v, w)
 
-    plateau = -3.25  # lateral joint space 6.5 mm
-    med_bottom, lat_bottom = plateau + medial_gap, plateau + 6.5
+    plateau = -3.25
+    med, lat = plateau + medial_gap, plateau + 6.5  # lowest points of the condyles
+    block = lat + 12.0 + 24.0  # centre height of the distal femoral block
     blobs = [
-        Blob("fat", at(0, 2, 0), (66, 62, 1e4)),
-        Blob("muscle", at(0, 8, 0), (56, 50, 1e4)),
-        Blob("fat", at(0, -30, -6), (40, 22, 30)),  # Hoffa fat pad and anterior fat
-        Blob("fluid", at(0, -26, 33), (26, 7, 22)),  # suprapatellar effusion
-        Blob("fluid", at(0, 33, 6), (28, 4, 16)),  # posterior recess
-        Blob("tendon", at(0, -41, 52), (18, 4, 20)),  # quadriceps tendon
-        Blob("tendon", at(0, -40, -25), (13, 3.5, 22)),  # patellar tendon
-        Blob("ligament", at(44, 6, 0), (1.6, 10, 38)),  # MCL
-        Blob("ligament", at(-45, 16, -14), (1.6, 5, 28)),  # LCL
-        Blob("ligament", at(-3, 6, 8), (4.5, 4, 17), tilt=0.7),  # ACL
-        Blob("ligament", at(3, 20, 5), (4.5, 4.5, 16), tilt=-0.5),  # PCL
-        Blob("meniscus", at(21, 8, plateau + 2.0), (19.5, 25, 3.2)),  # medial, extruded
-        Blob("fluid", at(21, 6, plateau + 2.0), (12, 15, 3.3)),
-        Blob("tear", at(22, 26, plateau + 1.6), (7, 4.5, 0.6), tilt=0.35),
-        Blob("meniscus", at(-21, 8, plateau + 3.2), (17, 23, 3.6)),
-        Blob("cartilage", at(-21, 6, plateau + 3.2), (11, 15, 3.7)),
-        Blob("cartilage", at(0, -36, 18), (23, 10, 25)),  # patellar cartilage
-        Blob("cartilage", at(0, -12, 26), (31.5, 16.5, 21.5), 2.2),  # trochlear cartilage
-        Blob("cartilage", at(21, 8, med_bottom + 22), (17.3, 30.3, 22.3)),  # worn
-        Blob("cartilage", at(-21, 8, lat_bottom + 22), (19.2, 32.2, 24.2)),
+        Blob("fat", at(0, 0, 0), (58, 56, 1e4)),
+        Blob("muscle", at(0, 8, 0), (50, 46, 1e4)),
+        Blob("fat", at(0, -30, -8), (34, 18, 26)),  # Hoffa fat pad and anterior fat
+        Blob("fluid", at(0, -28, block + 4), (26, 6, 20)),  # suprapatellar effusion
+        Blob("fluid", at(0, 36, 8), (28, 3.5, 14)),  # posterior recess
+        Blob("tendon", at(0, -43, 58), (17, 4, 22)),  # quadriceps tendon
+        Blob("tendon", at(0, -41, -26), (12, 3.5, 22)),  # patellar tendon
+        Blob("ligament", at(42, 6, 0), (1.6, 10, 36)),  # MCL
+        Blob("ligament", at(-43, 16, -14), (1.6, 5, 26)),  # LCL
+        Blob("ligament", at(-3, 8, 8), (4.5, 4, 16), tilt=0.7),  # ACL
+        Blob("ligament", at(3, 20, 6), (4.5, 4.5, 15), tilt=-0.5),  # PCL
+        Blob("meniscus", at(21, 8, plateau + 2.75), (19.5, 25, 2.75)),  # medial, extruded
+        Blob("fluid", at(21, 7, plateau + medial_gap / 2), (12, 16, medial_gap / 2 + 0.2)),
+        Blob("tear", at(22, 27, plateau + 2.2), (7, 4.5, 0.6), tilt=0.35),
+        Blob("meniscus", at(-21, 8, plateau + 2.9), (17, 23, 2.9)),
+        Blob("cartilage", at(-21, 7, plateau + 3.25), (11, 15, 3.4)),
+        Blob("cartilage", at(0, -37, 18), (22, 9.5, 24)),  # patellar cartilage
+        Blob("cartilage", at(0, -14, block - 4), (31, 12.5, 20)),  # trochlear cartilage
+        Blob("cartilage", at(21, 8, med + 20), (17.3, 29.8, 20.3)),  # worn
+        Blob("cartilage", at(-21, 8, lat + 20), (19.5, 32, 22.5)),
         Blob("cartilage", at(21, 6, plateau), (16, 21, 0.3)),  # worn
         Blob("cartilage", at(-21, 6, plateau), (16, 21, 2.2)),
     ]
     femur = [
-        part(at(0, 4, 120), (15, 15, 100)),
-        part(at(0, 4, 34), (35, 26, 24), 2.4),
-        part(at(0, -12, 26), (29, 14, 19), 2.2),
-        part(at(21, 8, med_bottom + 22), (17, 30, 22)),
-        part(at(-21, 8, lat_bottom + 22), (17, 30, 22)),
-        part(at(38, 8, med_bottom + 6), (2 + osteophyte, 7, 4)),
+        part(at(0, 5, 150), (14, 14, 90), cortex=4.5),
+        part(at(0, 6, block), (39, 30, 38), 2.4, z_min=block),  # metaphyseal flare
+        part(at(0, 6, block), (39, 30, 24), 2.4, z_max=block),
+        part(at(21, 8, med + 20), (17, 29.5, 20)),
+        part(at(-21, 8, lat + 20), (17, 29.5, 20)),
+        part(at(33 + osteophyte / 2, 8, med + 7), (2 + osteophyte, 6, 4)),
     ]
     tibia = [
-        part(at(0, 6, plateau - 17), (39, 30, 17), 4.0),
-        part(at(0, 6, -45), (28, 22, 24), 2.4),
-        part(at(0, 8, -140), (15, 14, 100)),
-        part(at(0, -17, -44), (11, 8, 13)),
-        part(at(0, 8, plateau), (5, 8, 4)),  # tibial spines
+        part(at(0, 6, plateau), (39, 30, 16), 3.0, cortex=1.0, z_max=plateau, cut_is_surface=True),
+        part(at(0, 6, plateau - 6), (34, 27, 62), z_max=plateau - 6),
+        part(at(0, 8, -150), (15, 14, 95), cortex=4.0),
+        part(at(0, -17, -44), (10, 8, 13)),
+        part(at(0, 8, plateau), (6, 9, 5)),  # tibial spines
         part(at(38, 6, plateau - 4), (2 + osteophyte, 7, 3.5)),
     ]
-    fibula = [part(at(-33, 22, -38), (10, 10, 12)), part(at(-34, 24, -140), (7, 7, 95))]
+    fibula = [part(at(-33, 22, -38), (10, 10, 12)), part(at(-34, 24, -140), (7, 7, 95), cortex=2.5)]
     blobs += bone("femur", femur) + bone("tibia", tibia) + bone("fibula", fibula)
-    blobs += bone("patella", [part(at(0, -38.5, 18), (21, 8, 23))], cortex=1.2)
-    blobs.append(Blob("edema", at(20, 6, plateau - 7), (13, 14, 5)))
+    blobs += bone("patella", [part(at(0, -39, 18), (21, 8, 23), cortex=1.2)])
+    blobs.append(Blob("edema", at(20, 6, plateau - 6), (11, 12, 4)))
     return blobs
 
 
@@ -334,15 +360,15 @@ def spine_soft_tissue(rng: np.random.Generator) -> list[Blob]:
 def spine_canal() -> list[Blob]:
     """Dural sac, cord, cauda equina, epidural and foraminal fat, nerve roots."""
     blobs: list[Blob] = []
-    for z in np.arange(120.0, -100.0, -18.0):
+    for z in np.arange(120.0, -100.0, -10.0):
         y, tilt = spine_y(z), spine_tilt(z)
-        blobs.append(Blob("fat", (0, y + 36, z), (8, 5, 14), tilt=tilt))
-        blobs.append(Blob("csf", (0, y + 28, z), (11, 7.5, 14), tilt=tilt))
+        blobs.append(Blob("fat", (0, y + 37, z), (8, 5, 16), tilt=tilt))
+        blobs.append(Blob("csf", (0, y + 30, z), (11, 7.5, 16), tilt=tilt))
         if z > 80:
-            blobs.append(Blob("cord", (0, y + 28, z), (4.5, 4, 13), tilt=tilt))
+            blobs.append(Blob("cord", (0, y + 30, z), (4.5, 4, 15), tilt=tilt))
         else:
-            for dx in (-4.0, -1.5, 1.5, 4.0):
-                blobs.append(Blob("root", (dx, y + 30, z), (0.9, 0.9, 12), tilt=tilt))
+            for dx in (-4.0, 4.0):
+                blobs.append(Blob("root", (dx, y + 32, z), (0.9, 0.9, 15), tilt=tilt))
     for upper, lower in zip(SPINE_LEVELS.values(), [*list(SPINE_LEVELS.values())[1:], S1_Z]):
         z = (upper + lower) / 2
         for dx in (-21.0, 21.0):
@@ -360,13 +386,13 @@ def spine_discs() -> list[Blob]:
         S1_Z,
     ]):
         z = (upper + lower) / 2
-        half = (upper - lower - 26.0) / 2 if name != "L5/S1" else 3.6
+        half = (upper - lower - 27.0) / 2 if name != "L5/S1" else 3.6
         y, tilt = spine_y(z), spine_tilt(z)
         nucleus = "nucleus_dark" if name == "L4/5" else "nucleus"
-        blobs.append(Blob("annulus", (0, y, z), (23, 16.5, half + 0.8), 3.0, tilt))
-        blobs.append(Blob(nucleus, (0, y - 1, z), (13, 9, half * 0.55), 2.0, tilt))
+        blobs.append(Blob("annulus", (0, y, z), (24, 18.5, half + 0.8), 3.0, tilt))
+        blobs.append(Blob(nucleus, (0, y - 1, z), (14, 10, half * 0.55), 2.0, tilt))
     z45 = (SPINE_LEVELS["L4"] + SPINE_LEVELS["L5"]) / 2
-    blobs.append(Blob("annulus", (7, spine_y(z45) + 19, z45 - 2), (8, 6, 6)))  # herniation
+    blobs.append(Blob("annulus", (7, spine_y(z45) + 21, z45 - 2), (8, 6, 6)))  # herniation
     blobs.append(Blob("scar", (9, spine_y(z45) + 41, z45), (8, 6, 10)))  # post-op scar
     return blobs
 
@@ -374,7 +400,7 @@ def spine_discs() -> list[Blob]:
 def vertebra(level: str, z: float) -> list[Blob]:
     """Body and posterior elements of one lumbar vertebra (left L4 lamina removed)."""
     y, tilt = spine_y(z), spine_tilt(z)
-    blobs = bone(level, [part((0, y, z), (24, 17, 13), 3.2, tilt)], cortex=1.2)
+    blobs = bone(level, [part((0, y, z), (25, 19, 13.5), 3.2, tilt, cortex=1.2)])
     blobs += bone(level, [part((0, y + 62, z - 6), (4, 18, 10), 2.5, tilt)])
     for side, dx in (("R", -1.0), ("L", 1.0)):
         parts = [
@@ -393,10 +419,11 @@ def spine_phantom() -> list[Blob]:
     blobs = spine_soft_tissue(rng_for("spine", "gas")) + spine_canal() + spine_discs()
     for level, z in SPINE_LEVELS.items():
         blobs += vertebra(level, z)
-    blobs += bone("S1", [part((0, spine_y(S1_Z) + 2, S1_Z), (25, 18, 14), 3.0, -0.45)])
-    blobs += bone("sacrum", [part((0, 22, -115), (38, 12, 38), 2.5, -0.7)], cortex=2.0)
+    blobs += bone("S1", [part((0, spine_y(S1_Z) + 2, S1_Z), (25, 19, 14), 3.0, -0.45)])
+    blobs += bone("sacrum", [part((0, 22, -115), (38, 12, 38), 2.5, -0.7, cortex=2.0)])
     for side, dx in (("R", -1.0), ("L", 1.0)):
-        blobs += bone(f"ilium{side}", [part((dx * 78, 28, -100), (22, 35, 45), 2.2)], 2.0)
+        ilium = part((dx * 84, 30, -100), (28, 26, 46), 2.2, cortex=2.0, density=0.35)
+        blobs += bone(f"ilium{side}", [ilium])
     return blobs
 
 
@@ -472,7 +499,9 @@ def _union(boxes: Sequence[tuple[slice, slice]]) -> tuple[slice, slice]:
     )
 
 
-def _add_bone(image: Array, members: Sequence[Blob], view: View, mu: dict[str, float]) -> None:
+def _add_bone(
+    image: Array, members: Sequence[Blob], view: View, mu: dict[str, float], texture: Array
+) -> None:
     """Add one bone: marrow along its inner path, cortex along the shell around it."""
     h, z = view.axes()
     placed = [(b, box) for b in members if (box := _footprint(b, h, z, view.along))]
@@ -485,18 +514,28 @@ def _add_bone(image: Array, members: Sequence[Blob], view: View, mu: dict[str, f
         target = outer if blob.tissue == "cortex" else inner
         local = (slice(r.start - rows.start, r.stop - rows.start),
                  slice(c.start - cols.start, c.stop - cols.start))  # fmt: skip
-        chord = _chord_on(blob, h, z, view.along, (r, c))
+        chord = blob.density * _chord_on(blob, h, z, view.along, (r, c))
         np.maximum(target[local], chord, out=target[local])
     shell = np.clip(outer - inner, 0.0, None)
-    image[rows, cols] += mu["marrow"] * inner + mu["cortex"] * shell
+    image[rows, cols] += mu["marrow"] * inner * texture[rows, cols] + mu["cortex"] * shell
 
 
-def radiograph(blobs: Sequence[Blob], view: View, mu: dict[str, float]) -> Array:
+def trabecular_texture(shape: tuple[int, int], rng: np.random.Generator) -> Array:
+    """A band-limited pattern around 1.0 that makes marrow look trabecular."""
+    coarse = rng.normal(0.0, 1.0, (shape[0] // 6 + 1, shape[1] // 6 + 1))
+    noise = smooth(np.repeat(np.repeat(coarse, 6, axis=0), 6, axis=1), passes=4)
+    noise = noise[: shape[0], : shape[1]]
+    return np.asarray(1.0 + 0.07 * noise / noise.std())
+
+
+def radiograph(blobs: Sequence[Blob], view: View, mu: dict[str, float], seed: str) -> Array:
     """Projected attenuation (bone high) of a phantom seen through *view*.
 
     Soft tissue comes from the first (envelope) blob less any gas; each bone adds
-    ``marrow`` times its inner path and ``cortex`` times its cortical shell.
+    ``marrow`` times its inner path (with a trabecular texture seeded by *seed*) and
+    ``cortex`` times its cortical shell.
     """
+    texture = trabecular_texture((view.rows, view.cols), rng_for(seed, "texture"))
     h, z = view.axes()
     image = np.full((view.rows, view.cols), mu["air"])
     everything = (slice(0, view.rows), slice(0, view.cols))
@@ -508,7 +547,7 @@ def radiograph(blobs: Sequence[Blob], view: View, mu: dict[str, float]) -> Array
         elif blob.tissue == "gas" and (box := _footprint(blob, h, z, view.along)):
             image[box] -= mu["soft"] * _chord_on(blob, h, z, view.along, box)
     for members in bones.values():
-        _add_bone(image, members, view, mu)
+        _add_bone(image, members, view, mu, texture)
     return image
 
 
@@ -793,7 +832,7 @@ class Shot:
     mas: int = 8
     photometric: str = "MONOCHROME2"
     bits: int = 12
-    noise: float = 5.0
+    noise: float = 4.0
     declare_magnification: bool = False
 
 
@@ -916,7 +955,7 @@ def mr_protocol(
         "InPlanePhaseEncodingDirection": "ROW",
         "FlipAngle": "150",
     }
-    return Protocol(values, position, 10.0, attributes)
+    return Protocol(values, position, 8.0, attributes)
 
 
 KNEE_PD_FS = {
@@ -936,7 +975,7 @@ SPINE_T2 = {
     "annulus": 170, "nucleus": 1300, "nucleus_dark": 250, "csf": 1700, "cord": 520,
     "root": 330, "vessel": 40, "bowel": 520, "gas": 0, "scar": 560, "ligament": 60,
 }  # fmt: skip
-KNEE_XRAY_MU = {"air": 180.0, "soft": 7.0, "marrow": 13.0, "cortex": 34.0}
+KNEE_XRAY_MU = {"air": 180.0, "soft": 8.0, "marrow": 11.0, "cortex": 26.0}
 SPINE_XRAY_MU = {"air": 120.0, "soft": 3.3, "marrow": 9.0, "cortex": 28.0}
 
 
@@ -1046,3 +1085,492 @@ def ds_store() -> bytes:
 def gb18030_text(text: str) -> bytes:
     """Text as a Windows tool in China saves it: GB18030 with CRLF line ends."""
     return text.replace("\n", "\r\n").encode("gb18030")
+
+
+# --- the cases: texts -----------------------------------------------------------------
+
+SYNTHETIC = "Synthetic sample for software testing. No real patient."
+
+KNEE_MR_REPORT = [
+    "Sample Imaging Center",
+    "Department of Radiology - MRI Report",
+    "Patient: DEMO, KNEE    Patient ID: SAMPLE001    DOB: 1958-02-14    Sex: F",
+    "Accession: SIC240310117",
+    "Exam date: 2024-03-10",
+    "Exam: MRI RIGHT KNEE WITHOUT CONTRAST",
+    "Clinical information: Right knee pain for several years, medial, worse on stairs. "
+    "Assess cartilage and menisci.",
+    "Technique: Sagittal PD fat-saturated and coronal T2-weighted images of the right knee "
+    "at 1.5 T.",
+    "Comparison: Standing radiographs of the right knee, 2023-06-12.",
+    "# Findings",
+    "Medial compartment: Full-thickness cartilage loss over the weight-bearing medial "
+    "femoral condyle and medial tibial plateau, with subchondral bone marrow oedema in the "
+    "medial tibial plateau. Marginal osteophytes. Degenerative horizontal-oblique tear of "
+    "the posterior horn of the medial meniscus, with 4 mm meniscal extrusion.",
+    "Lateral compartment: Cartilage preserved. Lateral meniscus intact.",
+    "Patellofemoral compartment: Mild cartilage thinning, no full-thickness defect.",
+    "Ligaments: Anterior and posterior cruciate ligaments intact. Medial and lateral "
+    "collateral ligaments intact.",
+    "Other: Moderate joint effusion extending into the suprapatellar recess. No loose body. "
+    "Quadriceps and patellar tendons intact.",
+    "# Impression",
+    "1. Advanced medial compartment osteoarthritis of the right knee with full-thickness "
+    "cartilage loss and subchondral bone marrow oedema.",
+    "2. Degenerative tear of the posterior horn of the medial meniscus with extrusion.",
+    "3. Moderate joint effusion.",
+    "Reported by: Dr. Sample Radiologist, MD    Report date: 2024-03-11",
+    SYNTHETIC,
+]
+
+KNEE_XR_REPORT = [
+    "Sample Orthopaedic Clinic",
+    "Radiology Report",
+    "Patient: DEMO, KNEE    Patient ID: SAMPLE001    DOB: 1958-02-14    Sex: F",
+    "Accession: SOC240903008",
+    "Exam date: 2024-09-03",
+    "Exam: XR RIGHT KNEE, STANDING AP (WEIGHT-BEARING)",
+    "Clinical information: Right knee osteoarthritis, pre-operative assessment.",
+    "Comparison: Standing radiographs of the right knee, 2023-06-12 (outside images).",
+    "# Findings",
+    "The medial tibiofemoral joint space measures about 1.5 mm (about 3 mm on 2023-06-12), "
+    "with subchondral sclerosis and marginal osteophytes at the medial femoral condyle and "
+    "the medial tibial plateau. The lateral joint space is preserved (about 6.5 mm). Mild "
+    "varus alignment. No fracture, no loose body. Soft tissues unremarkable.",
+    "Measurements are corrected for a radiographic magnification factor of 1.10.",
+    "# Impression",
+    "Progression of severe medial compartment osteoarthritis of the right knee "
+    "(Kellgren-Lawrence grade 4) since 2023-06-12.",
+    "Reported by: Dr. Sample Reader, MD    Report date: 2024-09-03",
+    SYNTHETIC,
+]
+
+MESSY_REPORT = [
+    "Sample Sports Clinic",
+    "Radiology Report",
+    "Patient: DEMO, MESSY    Patient ID: SAMPLE003    DOB: 1976-06-22    Sex: M",
+    "Accession: SSC240115033",
+    "Exam date: 2024-01-15",
+    "Exam: XR RIGHT KNEE, 2 VIEWS (AP AND LATERAL)",
+    "Clinical information: Right knee pain and swelling after a twisting injury while "
+    "skiing on 2024-01-06.",
+    "Comparison: None.",
+    "# Findings",
+    "No acute fracture or dislocation. Mild narrowing of the medial joint space with small "
+    "marginal osteophytes at the medial tibial plateau. Small suprapatellar effusion. The "
+    "patella is normally positioned.",
+    "# Impression",
+    "1. No fracture of the right knee.",
+    "2. Mild medial compartment degenerative change.",
+    "3. Small effusion; MRI may be considered if mechanical symptoms persist.",
+    "Reported by: Dr. Sample Reader, MD    Report date: 2024-01-15",
+    SYNTHETIC,
+]
+
+LUMBAR_MR_REPORT = """示例市第一人民医院
+磁共振检查报告单
+
+姓名：演示腰椎    性别：男    年龄：52岁    ID号：SAMPLE002
+检查号：MR2405200017    科室：骨科门诊
+检查日期：2024年5月20日
+检查部位：腰椎MRI平扫
+检查方法：矢状位T2WI，轴位T2WI
+
+影像所见：
+腰椎生理曲度存在，各椎体序列整齐，椎体边缘骨质增生。
+L4/5椎间盘T2WI信号减低，椎间隙变窄，椎间盘向左后方突出，相应硬膜囊左前缘受压，左侧侧隐窝变窄，左侧L5神经根受压。
+L4左侧椎板部分缺如，周围见条片状中等信号影，符合术后改变。
+L5/S1椎间盘轻度膨出，硬膜囊未见明显受压。
+L1/2至L3/4椎间盘未见明显突出。
+脊髓圆锥位置及信号未见异常。椎旁软组织未见异常。
+
+诊断意见：
+1. L4/5椎间盘突出（左后型），左侧L5神经根受压，结合病史考虑术后复发。
+2. L4左侧椎板术后改变。
+3. L5/S1椎间盘轻度膨出。
+4. 腰椎退行性变。
+
+报告医师：示例医师甲    审核医师：示例医师乙
+报告日期：2024年5月20日
+本报告仅供临床参考。合成示例，非真实患者。
+"""
+
+OPERATION_NOTE = [
+    "示例市第一人民医院",
+    "手术记录",
+    "手术日期：2019年11月8日",
+    "术前诊断：腰椎间盘突出症（L4/5，左侧）",
+    "术后诊断：同术前",
+    "手术名称：后路左侧L4/5椎板开窗髓核摘除术",
+    "主刀医师：示例医师丙    助手：示例医师丁",
+    "麻醉方式：全身麻醉    麻醉医师：示例医师戊",
+    "手术经过：全麻成功后患者取俯卧位，常规消毒铺巾。C型臂透视定位L4/5间隙。取后正中切口长约4 cm，"
+    "切开皮肤、皮下组织及腰背筋膜，沿棘突左侧剥离椎旁肌，显露L4/5左侧椎板间隙。咬除L4左侧椎板下缘"
+    "部分及黄韧带，开窗减压。见L4/5椎间盘向左后方突出，压迫左侧L5神经根。牵开神经根，切开后纵韧带"
+    "及纤维环，摘除变性髓核组织约2 g。探查神经根松弛，侧隐窝通畅。冲洗，止血，放置引流管一根，逐层缝合。",
+    "术中出血约50 ml，未输血。术中患者生命体征平稳。",
+    "植入物：无。",
+    "术后处理：抗生素预防感染24小时，术后第1天拔除引流，佩戴腰围下地活动，3个月内避免弯腰负重。",
+    "记录者：示例医师丙    记录时间：2019年11月8日 17:20",
+    "合成示例，非真实患者。",
+]
+
+KNEE_CASE_YAML = """\
+# Synthetic sample case (no real patient), written by the coordinator after intake.
+case_id: SAMPLE001
+patient:
+  name: Demo Knee
+  sex: F
+  birth_year: 1958
+  languages: [en]
+case_type: knee_replacement
+main_concern: >-
+  Right knee pain for four years, worse over the last year; a surgeon has proposed a
+  right total knee replacement and I would like a second opinion before deciding.
+complaint:
+  body_part: knee
+  side: right
+pain_history:
+  location: inner (medial) side of the right knee, sometimes the back of the knee
+  onset: 2020-09
+  onset_kind: gradual
+  triggers: [stairs, rising from a chair, walking more than 20 minutes, kneeling]
+  pattern:
+    - morning stiffness for about 20 minutes
+    - pain after activity, worse in the evening
+    - night pain about twice a week since early 2024
+    - intermittent swelling; no locking, no giving way
+  function: >-
+    Walks about 500 m before stopping to rest; takes stairs one step at a time with the
+    handrail; stopped hiking in 2023; can drive; sleep disturbed twice a week.
+treatments:
+  - kind: medication
+    start: 2021-03
+    detail: paracetamol 1 g up to three times a day; naproxen 500 mg twice daily as needed
+    response: helpful in 2021-2022, little effect since mid-2023
+  - kind: physiotherapy
+    start: 2022-01
+    end: 2022-04
+    detail: 12 sessions of quadriceps strengthening and home exercises
+    response: moderate improvement for about six months
+  - kind: injection
+    date: 2023-07-05
+    detail: corticosteroid injection, right knee
+    response: good relief for about eight weeks, then the pain returned
+  - kind: bracing
+    start: 2023-10
+    detail: medial unloader brace for long walks
+    response: slight help on long walks; uncomfortable to wear all day
+  - kind: injection
+    start: 2024-04-16
+    end: 2024-04-30
+    detail: hyaluronic acid, three weekly injections, right knee
+    response: no noticeable change
+surgeries: []
+events:
+  - date: 2024-09-10
+    kind: visit
+    label: Orthopaedic consultation after the new X-ray; right total knee replacement proposed
+    side: right
+proposed_treatment: Right total knee replacement
+questions:
+  - Do my X-rays and MRI show enough wear to justify a total knee replacement now, or can it wait?
+  - The wear seems to be mainly on the inner side; would a partial (medial unicompartmental)
+    knee replacement be an option?
+  - Is the meniscus tear on the MRI a reason to have keyhole surgery (arthroscopy) first?
+  - What else could I reasonably try before surgery, and what do I risk by waiting a year?
+"""
+
+LUMBAR_CASE_YAML = """\
+# 合成示例病例（非真实患者），由协调员根据患者填写的信息整理。
+# Synthetic sample case (no real patient).
+case_id: SAMPLE002
+patient:
+  name: 演示 腰椎
+  sex: 男
+  birth_year: 1971
+  languages: [zh, en]
+case_type: spine
+main_concern: 2019年腰椎间盘手术后，近3个月左腿疼痛麻木复发；医生建议做L4/5融合手术，想确认是否必须融合。
+complaint:
+  body_part: 腰椎
+  side: 左
+pain_history:
+  location: 腰痛，向左臀部、左大腿后侧、左小腿外侧至足背放射
+  onset: 2024-02
+  onset_kind: gradual
+  triggers: [久坐, 弯腰, 咳嗽或打喷嚏]
+  pattern:
+    - 左小腿外侧及足背麻木
+    - 晨起腰部僵硬约半小时
+    - 无夜间痛，无大小便异常
+  # function（行走距离、站立时间、工作、睡眠）尚未填写
+treatments:
+  - kind: medication
+    start: 2024-02
+    detail: 塞来昔布 200 mg 每日一次，甲钴胺 0.5 mg 每日三次
+    response: 疼痛部分缓解，麻木无明显变化
+  - kind: physiotherapy
+    start: 2024-03
+    end: 2024-04
+    detail: 腰椎牵引及理疗 10 次
+  - kind: rest
+    start: 2024-04
+    detail: 卧床休息两周，佩戴腰围
+    response: 休息时减轻，恢复活动后复发
+surgeries:
+  - date: 2019-11-08
+    procedure: 后路左侧L4/5椎板开窗髓核摘除术
+    side: 左
+    implants: []
+proposed_treatment: L4/5 后路腰椎椎间融合内固定术（TLIF）
+questions:
+  - 这次复发是否一定要做融合手术？再次单纯减压或髓核摘除是否可行？
+  - MRI上L4/5的突出与我左腿的症状是否对应？
+  - 硬膜外注射或选择性神经根阻滞等保守治疗还值得尝试吗？
+"""
+
+
+# --- the cases: builders --------------------------------------------------------------
+
+
+def knee_mr(study: Study, blobs: Sequence[Blob]) -> dict[str, list[bytes]]:
+    """SAG PD FS (16 slices, JPEG 2000) and COR T2 (12 slices, RLE) of the right knee."""
+    center = (-90.0, 8.0, 0.0)
+    sag = Series(study, 3, "MR", "SAG PD FS", "KNEE", "R", "143802")
+    cor = Series(study, 4, "MR", "COR T2", "KNEE", "R", "144655")
+    pd_fs = mr_protocol(KNEE_PD_FS, "FFS", "tse2d1_7", 3200, 30, "FS")
+    t2 = mr_protocol(KNEE_T2, "FFS", "tse2d1_11", 4100, 85, "")
+    return {
+        "SE00003/IM{:05d}": volume_files(
+            sag, Stack(SAGITTAL, center, 16, 4.0, 4.4, 0.625), blobs, pd_fs, JPEG2000Lossless
+        ),
+        "SE00004/IM{:05d}.dcm": volume_files(
+            cor, Stack(CORONAL, center, 12, 3.5, 4.0, 0.625), blobs, t2, RLELossless
+        ),
+    }
+
+
+def build_knee(out: Path) -> None:
+    """``knee_oa_right``: see the module docstring."""
+    patient = Patient("Demo^Knee", "SAMPLE001", "19580214", "F")
+    xr23 = Study(
+        "knee_oa_right/2023-06-12/DX", patient, "20230612", "091544", "SCH230612041",
+        "XR KNEE RT STANDING 2 VIEWS", "Sample Community Hospital", "Demo Medical",
+        "DemoDR 3000", "SCH-XR2",
+    )  # fmt: skip
+    mr24 = Study(
+        "knee_oa_right/2024-03-10/MR", patient, "20240310", "143210", "SIC240310117",
+        "MRI KNEE RT WO CONTRAST", "Sample Imaging Center", "Demo Medical", "DemoMR 1.5T",
+        "SIC-MR1",
+    )  # fmt: skip
+    xr24 = Study(
+        "knee_oa_right/2024-09-03/DX", patient, "20240903", "101200", "SOC240903008",
+        "XR KNEE RT STANDING AP", "Sample Orthopaedic Clinic", "Demo Imaging", "DemoDX 500",
+        "SOC-XR1",
+    )  # fmt: skip
+    ap, lat = View("y", 1, (-90.0, 0.0)), View("x", -1, (0.0, 0.0))
+    knee = knee_phantom("R", medial_gap=3.0, osteophyte=2.0)
+    day = out / "DICOM" / "2023-06-12"
+    series = Series(xr23, 1, "DX", "KNEE RT AP STANDING", "KNEE", "R", "091702")
+    shot = Shot("AP", "R", marker_right=False, kvp=65, mas=6)
+    signal = radiograph(knee, ap, KNEE_XRAY_MU, "knee_oa_right/2023/ap")
+    write_bytes(day / "IM00001.dcm", xray_file(series, ap, shot, signal, JPEG2000Lossless))
+    series = Series(xr23, 2, "DX", "KNEE RT LAT STANDING", "KNEE", "R", "091815")
+    shot = Shot("RL", "R", marker_right=False, kvp=63, mas=5)
+    signal = radiograph(knee, lat, KNEE_XRAY_MU, "knee_oa_right/2023/lat")
+    write_bytes(day / "IM00002.dcm", xray_file(series, lat, shot, signal, JPEG2000Lossless))
+
+    for pattern, files in knee_mr(mr24, knee_phantom("R", 2.5, 2.5)).items():
+        for number, data in enumerate(files, 1):
+            write_bytes(out / "DICOM" / "2024-03-10" / pattern.format(number), data)
+
+    series = Series(xr24, 1, "DX", "KNEE RT AP STANDING", "KNEE", "R", "101348")
+    shot = Shot("AP", "R", False, 66, 6, "MONOCHROME1", 14, 4.0, declare_magnification=True)
+    signal = radiograph(knee_phantom("R", 1.5, 3.5), ap, KNEE_XRAY_MU, "knee_oa_right/2024/ap")
+    data = xray_file(series, ap, shot, signal, JPEG2000Lossless)
+    write_bytes(out / "DICOM" / "2024-09-03" / "IM00001.dcm", data)
+
+    reports = out / "reports"
+    created = dt.datetime(2024, 3, 11, 9, 12, tzinfo=dt.UTC)
+    write_bytes(reports / "MR_right_knee_2024-03-10.pdf",
+                pdf_report(KNEE_MR_REPORT, "MRI RIGHT KNEE", "Sample Imaging Center", created))  # fmt: skip
+    created = dt.datetime(2024, 9, 3, 15, 40, tzinfo=dt.UTC)
+    write_bytes(reports / "XR_knee_2024-09-03.pdf",
+                pdf_report(KNEE_XR_REPORT, "XR RIGHT KNEE", "Sample Orthopaedic Clinic", created))  # fmt: skip
+    write_bytes(out / "case.yaml", KNEE_CASE_YAML.encode())
+
+
+def build_lumbar(out: Path) -> None:
+    """``lumbar_spine_zh``: see the module docstring."""
+    patient = Patient("Demo^Lumbar=演示^腰椎", "SAMPLE002", "19710903", "M")
+    hospital = "示例市第一人民医院"
+    cr = Study(
+        "lumbar_spine_zh/2024-05-18/CR", patient, "20240518", "085030", "CR2405180023",
+        "腰椎正侧位 / L-SPINE AP+LAT", hospital, "Demo Medical", "DemoCR 100", "CR01", "GB18030",
+    )  # fmt: skip
+    mr = Study(
+        "lumbar_spine_zh/2024-05-20/MR", patient, "20240520", "154500", "MR2405200017",
+        "腰椎MRI平扫 / MR L-SPINE", hospital, "Demo Medical", "DemoMR 3T", "MR02", "GB18030",
+    )  # fmt: skip
+    spine = spine_phantom()
+    views = {
+        "AP": View("y", 1, (0.0, 0.0), imager_pixel=0.3, magnification=1.15),
+        "LAT": View("x", 1, (-20.0, 0.0), imager_pixel=0.3, magnification=1.15),
+    }
+    cr_dir = out / "DICOM" / "20240518" / "CR"
+    series = Series(cr, 1, "CR", "腰椎 正位 / L-SPINE AP", "LSPINE", "", "085212",
+                    charset=("", "ISO 2022 IR 58"))  # fmt: skip
+    shot = Shot("AP", "R", marker_right=False, kvp=80, mas=25)
+    signal = radiograph(spine, views["AP"], SPINE_XRAY_MU, "lumbar/ap")
+    data = xray_file(series, views["AP"], shot, signal, JPEG2000Lossless)
+    write_bytes(cr_dir / "SER001" / "IMG0001.dcm", data)
+    series = Series(cr, 2, "CR", "腰椎 侧位 / L-SPINE LAT", "LSPINE", "", "085347")
+    shot = Shot("LL", "L", marker_right=True, kvp=90, mas=40)
+    signal = radiograph(spine, views["LAT"], SPINE_XRAY_MU, "lumbar/lat")
+    data = xray_file(series, views["LAT"], shot, signal, JPEG2000Lossless)
+    write_bytes(cr_dir / "SER002" / "IMG0001.dcm", data)
+
+    t2 = mr_protocol(SPINE_T2, "HFS", "tse2d1_15", 3500, 100, "")
+    t2.attributes.update({"MagneticFieldStrength": "3", "ImagingFrequency": "127.7"})
+    sag = Series(mr, 2, "MR", "腰椎 矢状位 T2 / SAG T2", "LSPINE", "", "155214")
+    ax = Series(mr, 4, "MR", "腰椎 轴位 T2 / AX T2", "LSPINE", "", "160301")
+    sag_stack = Stack(SAGITTAL, (0.0, 10.0, 0.0), 12, 4.0, 4.4, 1.09375)
+    ax_stack = Stack(AXIAL, (0.0, -10.0, -43.5), 15, 4.0, 4.5, 0.859375)
+    mr_dir = out / "DICOM" / "20240520" / "MR"
+    for number, data in enumerate(volume_files(sag, sag_stack, spine, t2, ExplicitVRLittleEndian), 1):
+        write_bytes(mr_dir / "SER002" / f"IMG{number:04d}.dcm", data)
+    for number, data in enumerate(volume_files(ax, ax_stack, spine, t2, RLELossless), 1):
+        write_bytes(mr_dir / "SER004" / f"IMG{number:04d}.dcm", data)
+
+    reports = out / "reports"
+    write_bytes(reports / "腰椎MRI报告_20240520.txt", gb18030_text(LUMBAR_MR_REPORT))
+    note = operation_note_docx(OPERATION_NOTE, dt.datetime(2019, 11, 8, 17, 20))
+    write_bytes(reports / "手术记录_20191108.docx", note)
+    write_bytes(out / "case.yaml", LUMBAR_CASE_YAML.encode())
+
+
+def cd_members(instances: Sequence[bytes], stage: Path) -> list[tuple[str, bytes]]:
+    """A CD tree ``CD/DICOMDIR`` + ``CD/DICOM/PT.../ST.../SE.../IM...`` as zip members.
+
+    pydicom's FileSet writes ``PTxxxxxx/...`` at the root; the files are then moved under
+    ``DICOM`` and the DICOMDIR rewritten with the longer Referenced File IDs (offsets are
+    recomputed by the FileSet writer), as many CD burners lay them out.
+    """
+    fileset = FileSet()
+    fileset.ID = "KNEE_LT_CD"
+    fileset.UID = make_uid("messy_upload", "fileset")
+    for number, data in enumerate(instances):
+        path = stage / "in" / f"{number:04d}.dcm"
+        write_bytes(path, data)
+        fileset.add(path)
+    flat, cd = stage / "flat", stage / "CD"
+    fileset.write(flat)
+    for instance in fileset:
+        relative = Path(instance.path).relative_to(flat)
+        write_bytes(cd / "DICOM" / relative, Path(instance.path).read_bytes())
+        instance.node._record.ReferencedFileID = ["DICOM", *relative.parts]
+    with open(cd / "DICOMDIR", "wb") as handle:
+        fileset._write_dicomdir(DicomFileLike(handle), copy_safe=True)
+    check = FileSet(cd / "DICOMDIR")
+    assert len(check) == len(instances) and all(Path(i.path).is_file() for i in check)
+    files = [cd / "DICOMDIR", *sorted(p for p in (cd / "DICOM").rglob("*") if p.is_file())]
+    return [(f"CD/{p.relative_to(cd).as_posix()}", p.read_bytes()) for p in files]
+
+
+def truncated(data: bytes) -> bytes:
+    """The file cut in the middle of its (uncompressed) pixel data."""
+    start = data.rfind(b"\xe0\x7f\x10\x00OW") + 12
+    return data[: start + (len(data) - start) // 2]
+
+
+def build_messy(out: Path) -> None:
+    """``messy_upload``: see the module docstring."""
+    patient = Patient("Demo^Messy", "SAMPLE003", "19760622", "M")
+    xr = Study(
+        "messy_upload/2024-01-15/DX", patient, "20240115", "100530", "SSC240115033",
+        "XR KNEE LT 2 VIEWS", "Sample Sports Clinic", "Demo Medical", "DemoDR 3000", "SSC-XR1",
+    )  # fmt: skip
+    ct = Study(
+        "messy_upload/2024-01-15/CT", patient, "20240115", "104500", "SSC240115034",
+        "CT KNEE LT WO CONTRAST", "Sample Sports Clinic", "Demo Medical", "DemoCT 64", "SSC-CT1",
+    )  # fmt: skip
+    knee = knee_phantom("L", medial_gap=4.0, osteophyte=1.0)
+    ap, lat = View("y", 1, (90.0, 0.0)), View("x", 1, (0.0, 0.0))
+    series = Series(xr, 1, "DX", "KNEE LT AP", "KNEE", "L", "100611")
+    shot = Shot("AP", "L", marker_right=True, kvp=65, mas=6)
+    signal = radiograph(knee, ap, KNEE_XRAY_MU, "messy/ap")
+    instances = [xray_file(series, ap, shot, signal, ExplicitVRLittleEndian)]
+    ct_series = Series(ct, 2, "CT", "KNEE LT AXIAL 2.5MM", "KNEE", "L", "104812")
+    attributes: dict[str, object] = {
+        "ImageType": ["ORIGINAL", "PRIMARY", "AXIAL"],
+        "KVP": "120",
+        "DataCollectionDiameter": "500",
+        "ReconstructionDiameter": "150",
+        "ConvolutionKernel": "BONE",
+        "XRayTubeCurrent": "180",
+        "ExposureTime": "750",
+        "RescaleIntercept": "-1024",
+        "RescaleSlope": "1",
+        "RescaleType": "HU",
+        "WindowCenter": ["500", "40"],
+        "WindowWidth": ["2000", "400"],
+        "WindowCenterWidthExplanation": ["BONE", "SOFT TISSUE"],
+    }
+    protocol = Protocol(KNEE_CT_HU, "FFS", 12.0, attributes, offset=1024.0, rician=False)
+    stack = Stack(AXIAL, (90.0, 0.0, 1.25), 12, 2.5, 2.5, 0.5859375)
+    instances += volume_files(ct_series, stack, knee, protocol, ImplicitVRLittleEndian)
+
+    lat_series = Series(xr, 2, "DX", "KNEE LT LAT", "KNEE", "L", "100702")
+    shot = Shot("LL", "L", marker_right=True, kvp=63, mas=5)
+    lateral = radiograph(knee, lat, KNEE_XRAY_MU, "messy/lat")
+    broken = truncated(xray_file(lat_series, lat, shot, lateral, ExplicitVRLittleEndian))
+    lateral[marker_mask(lateral.shape, "L", right=True)] += 1800.0
+    created = dt.datetime(2024, 1, 15, 16, 5, tzinfo=dt.UTC)
+    report = pdf_report(MESSY_REPORT, "XR KNEE", "Sample Sports Clinic", created)
+    with tempfile.TemporaryDirectory() as tmp:
+        members = [(".DS_Store", ds_store()), *cd_members(instances, Path(tmp))]
+    members += [
+        ("corrupt/IM_BROKEN.dcm", broken),
+        ("photos/IMG_2024_film.jpg", film_photo(lateral, "SSC  2024-01-15  LT KNEE")),
+        ("report_knee.pdf", report),
+        ("__MACOSX/._report_knee.pdf", apple_double()),
+    ]
+    write_bytes(out / "upload.zip", zip_bytes(members, (2024, 1, 20, 21, 14, 36)))
+
+
+BUILDERS: dict[str, Callable[[Path], None]] = {
+    "knee_oa_right": build_knee,
+    "lumbar_spine_zh": build_lumbar,
+    "messy_upload": build_messy,
+}
+
+
+def main(out_dir: Path | None = None) -> list[Path]:
+    """Write every case folder under *out_dir* (default: next to this script).
+
+    Existing case folders there are replaced. Returns the files written.
+    """
+    root = Path(out_dir) if out_dir is not None else HERE
+    written: list[Path] = []
+    for name, build in BUILDERS.items():
+        target = root / name
+        if target.exists():
+            shutil.rmtree(target)
+        build(target)
+        written += sorted(p for p in target.rglob("*") if p.is_file())
+    return written
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``generate.py [--out DIR]``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=None, help="write the cases into OUT")
+    args = parser.parse_args(argv)
+    for path in main(args.out):
+        print(f"{path.stat().st_size:>10,}  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())

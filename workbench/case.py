@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,6 +22,10 @@ from workbench.manifest import MANIFEST_NAME, Manifest, load_manifest
 from workbench.problems import Problem, problems_frame
 from workbench.timeline import build_timeline
 from workbench.workspace import atomic_write, default_workspace, prepare, read_table, write_table
+
+if TYPE_CHECKING:
+    from workbench.summary import Summary
+    from workbench.triage import Triage
 
 TABLES = ("files", "instances", "series", "studies", "documents", "timeline", "problems")
 
@@ -52,6 +57,7 @@ class Case:
     problems: pd.DataFrame
     manifest: Manifest = field(default_factory=Manifest)
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
+    _gaps: pd.DataFrame | None = field(default=None, repr=False)
 
     def local_path(self, path: str) -> Path:
         """Where the bytes of the original at *path* can be read (unpacked copy for zips)."""
@@ -71,6 +77,31 @@ class Case:
                 f"No series '{series_key}' in this case; known keys: {known}."
             )
         return rows
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Record gaps found by the readiness rules (``code``, ``severity``, ``message`` ...)."""
+        if self._gaps is None:
+            from workbench.readiness import find_gaps
+
+            self._gaps = find_gaps(self)
+        return self._gaps
+
+    def triage(self) -> Triage:
+        """Remote review now, after the listed records, or in-person examination, with reasons."""
+        from workbench.triage import triage
+
+        return triage(self, self.gaps)
+
+    def summary(self, lang: str = "en") -> Summary:
+        """The one-page summary (HTML in a notebook, Markdown in a terminal); ``lang`` en or zh."""
+        from workbench.summary import build_summary
+
+        return build_summary(self, self.gaps, self.triage(), lang)
+
+    def ready_for_review(self) -> bool:
+        """True when no blocker gap remains."""
+        return not (self.gaps["severity"] == "blocker").any()
 
     def __repr__(self) -> str:
         return (

@@ -24,6 +24,17 @@ def _parser() -> argparse.ArgumentParser:
     timeline = sub.add_parser("timeline", help="print the case timeline in date order")
     timeline.add_argument("source", type=Path)
     timeline.add_argument("--workspace", type=Path)
+    check = sub.add_parser(
+        "check", help="record gaps and triage; exit 0 when ready for review, 3 with blockers"
+    )
+    check.add_argument("source", type=Path)
+    check.add_argument("--workspace", type=Path)
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument("--lang", choices=["en", "zh"], default="en")
+    organize = sub.add_parser("organize", help="write a clean, verified copy for the reviewer")
+    organize.add_argument("source", type=Path)
+    organize.add_argument("dest", type=Path)
+    organize.add_argument("--workspace", type=Path)
     new_case = sub.add_parser("new-case", help="write a commented case.yaml template")
     new_case.add_argument("folder", type=Path, help="the case folder (created if missing)")
     return parser
@@ -39,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _timeline(args)
         if args.command == "new-case":
             return _new_case(args)
+        if args.command == "check":
+            return _check(args)
+        if args.command == "organize":
+            return _organize(args)
     except WorkbenchError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 2
@@ -72,6 +87,44 @@ def _timeline(args: argparse.Namespace) -> int:
 
     case = open_case(args.source, workspace=args.workspace)
     print(timeline_report(case))
+    return 0
+
+
+#: ``workbench check`` exits with this when blockers remain.
+EXIT_BLOCKERS = 3
+
+
+def _check(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.case import open_case
+    from workbench.report import check_report
+
+    case = open_case(args.source, workspace=args.workspace)
+    triage = case.triage()
+    if args.json:
+        payload = {
+            "ready": case.ready_for_review(),
+            "gaps": case.gaps.where(case.gaps.notna(), None).to_dict(orient="records"),
+            "triage": {
+                "decision": triage.decision,
+                "label": triage.label(args.lang),
+                "reasons": list(triage.reasons),
+            },
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(check_report(case, triage, args.lang))
+    return 0 if case.ready_for_review() else EXIT_BLOCKERS
+
+
+def _organize(args: argparse.Namespace) -> int:
+    from workbench.case import open_case
+    from workbench.organize import organize
+
+    case = open_case(args.source, workspace=args.workspace)
+    dest = organize(case, args.dest)
+    print(f"Organized copy written to {dest} (see MANIFEST.csv, summary.html, gaps.csv).")
     return 0
 
 

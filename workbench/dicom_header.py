@@ -196,12 +196,12 @@ def read_header(file: Path, head: bytes, size: int) -> Header:
     """
     try:
         try:
-            return _walk(head, size)
+            return _walk_whole(head, size)
         except HeaderError as exc:
             if exc.kind != "truncated_header" or len(head) >= min(size, MAX_HEADER_BYTES):
                 raise
             with open(file, "rb") as fh:  # a long header: read more of it, once
-                return _walk(fh.read(MAX_HEADER_BYTES), size)
+                return _walk_whole(fh.read(MAX_HEADER_BYTES), size)
     except _NeedFallback:
         return _read_with_pydicom(file, size, None)
     except HeaderError as exc:
@@ -214,6 +214,17 @@ def read_header(file: Path, head: bytes, size: int) -> Header:
 
 
 # --- fast walker ----------------------------------------------------------------------
+
+
+def _walk_whole(buf: bytes, size: int) -> Header:
+    """:func:`_walk`, where running out of bytes is truncation when *buf* is the whole file."""
+    try:
+        return _walk(buf, size)
+    except HeaderError as exc:
+        if exc.kind == "truncated_header" and len(buf) >= size:
+            detail = f"the file ends inside its header ({exc.detail})"
+            raise HeaderError("truncated", detail) from exc
+        raise
 
 
 def _walk(buf: bytes, size: int) -> Header:
@@ -287,9 +298,9 @@ def _walk_dataset(
                 (length,) = _U16.unpack_from(buf, pos + 6)
                 pos += 8
             else:
-                raise HeaderError(
-                    "invalid_vr", f"invalid VR {bytes(vr)!r} for tag ({group:04X},{elem:04X})"
-                )
+                length = _tolerate_invalid_vr(buf, pos, tag, header)
+                vr = b""  # decode with the dictionary VR
+                pos += 8
         if tag in _PIXEL_TAGS:
             header.has_pixels = True
             header.pixel_offset = pos
@@ -341,6 +352,27 @@ def _walk_dataset(
     if pos < size:
         header.issues.append(("truncated", f"file ends inside an element at byte {pos}"))
     return pos
+
+
+def _tolerate_invalid_vr(buf: bytes, pos: int, tag: int, header: Header) -> int:
+    """The length of an element whose VR bytes are invalid, read as dcmtk does (2 bytes).
+
+    Accepted once per file and only when the next element then starts with a higher
+    tag and a valid VR; otherwise :class:`HeaderError` ``invalid_vr`` sends the file to
+    pydicom (a file that is really implicit VR, say).
+    """
+    vr = bytes(buf[pos + 4 : pos + 6])
+    detail = f"invalid VR {vr!r} for tag ({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    (length,) = _U16.unpack_from(buf, pos + 6)
+    nxt = pos + 8 + length
+    plausible = False
+    if nxt + 6 <= len(buf):
+        group, elem = _TAG_LE.unpack_from(buf, nxt)
+        plausible = (group << 16 | elem) > tag and buf[nxt + 4 : nxt + 6] in _ALL_VRS
+    if not plausible or any(kind == "invalid_vr" for kind, _ in header.issues):
+        raise HeaderError("invalid_vr", detail)
+    header.issues.append(("invalid_vr", f"{detail}, read with its dictionary VR"))
+    return int(length)
 
 
 def _implicit_vr(tag: int) -> str:

@@ -58,17 +58,52 @@ INSTANCE_COLUMNS = [
     *WANTED_KEYWORDS,
 ]
 SERIES_COLUMNS = [
-    "series_key", "study_key", "date", "Modality", "SeriesDescription", "SeriesNumber",
-    "n_images", "n_frames", "body_part", "side", "side_source", "weight_bearing",
-    "BodyPartExamined", "Laterality", "ViewPosition", "Rows", "Columns",
-    "PhotometricInterpretation", "transfer_syntax", "decodable", "has_spacing",
-    "secondary_capture", "lossy", "SeriesInstanceUID", "StudyInstanceUID",
-]  # fmt: skip
+    "series_key",
+    "study_key",
+    "date",
+    "Modality",
+    "SeriesDescription",
+    "SeriesNumber",
+    "n_images",
+    "n_frames",
+    "body_part",
+    "side",
+    "side_source",
+    "weight_bearing",
+    "BodyPartExamined",
+    "Laterality",
+    "ViewPosition",
+    "Rows",
+    "Columns",
+    "PhotometricInterpretation",
+    "transfer_syntax",
+    "decodable",
+    "has_spacing",
+    "secondary_capture",
+    "lossy",
+    "SeriesInstanceUID",
+    "StudyInstanceUID",
+]
 STUDY_COLUMNS = [
-    "study_key", "date", "date_source", "modality", "body_part", "side", "description",
-    "facility", "n_series", "n_images", "has_original_dicom", "has_report", "weight_bearing",
-    "source", "PatientID", "PatientName", "AccessionNumber", "StudyInstanceUID",
-]  # fmt: skip
+    "study_key",
+    "date",
+    "date_source",
+    "modality",
+    "body_part",
+    "side",
+    "description",
+    "facility",
+    "n_series",
+    "n_images",
+    "has_original_dicom",
+    "has_report",
+    "weight_bearing",
+    "source",
+    "PatientID",
+    "PatientName",
+    "AccessionNumber",
+    "StudyInstanceUID",
+]
 
 
 def short_key(prefix: str, *parts: str) -> str:
@@ -291,10 +326,18 @@ def _series_row(key: str, g: pd.DataFrame) -> dict[str, Any]:
 
 
 LOSSY_SYNTAXES = frozenset(
-    {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81",
-     "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.203", "1.2.840.10008.1.2.4.100",
-     "1.2.840.10008.1.2.4.101", "1.2.840.10008.1.2.4.102", "1.2.840.10008.1.2.4.103"}
-)  # fmt: skip
+    {
+        "1.2.840.10008.1.2.4.50",
+        "1.2.840.10008.1.2.4.51",
+        "1.2.840.10008.1.2.4.81",
+        "1.2.840.10008.1.2.4.91",
+        "1.2.840.10008.1.2.4.203",
+        "1.2.840.10008.1.2.4.100",
+        "1.2.840.10008.1.2.4.101",
+        "1.2.840.10008.1.2.4.102",
+        "1.2.840.10008.1.2.4.103",
+    }
+)
 
 
 def _dicom_date(value: Any) -> pd.Timestamp | None:
@@ -328,26 +371,28 @@ def study_table(instances: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
         )
         parts = Counter(v for v in s["body_part"].dropna())
         wb = s["weight_bearing"].dropna()
-        rows.append({
-            "study_key": key,
-            "date": date,
-            "date_source": source,
-            "modality": "/".join(sorted({m for m in s["Modality"].dropna() if m})),
-            "body_part": parts.most_common(1)[0][0] if parts else None,
-            "side": side,
-            "description": _first(g["StudyDescription"]) or _first(s["SeriesDescription"]),
-            "facility": _first(g["InstitutionName"]),
-            "n_series": len(s),
-            "n_images": len(g),
-            "has_original_dicom": bool((~s["secondary_capture"].astype(bool)).any()),
-            "has_report": False,
-            "weight_bearing": bool(wb.any()) if len(wb) else None,
-            "source": "dicom",
-            "PatientID": _first(g["PatientID"]),
-            "PatientName": _first(g["PatientName"]),
-            "AccessionNumber": _first(g["AccessionNumber"]),
-            "StudyInstanceUID": _first(g["StudyInstanceUID"]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "study_key": key,
+                "date": date,
+                "date_source": source,
+                "modality": "/".join(sorted({m for m in s["Modality"].dropna() if m})),
+                "body_part": parts.most_common(1)[0][0] if parts else None,
+                "side": side,
+                "description": _first(g["StudyDescription"]) or _first(s["SeriesDescription"]),
+                "facility": _first(g["InstitutionName"]),
+                "n_series": len(s),
+                "n_images": len(g),
+                "has_original_dicom": bool((~s["secondary_capture"].astype(bool)).any()),
+                "has_report": False,
+                "weight_bearing": bool(wb.any()) if len(wb) else None,
+                "source": "dicom",
+                "PatientID": _first(g["PatientID"]),
+                "PatientName": _first(g["PatientName"]),
+                "AccessionNumber": _first(g["AccessionNumber"]),
+                "StudyInstanceUID": _first(g["StudyInstanceUID"]),
+            }
+        )
     frame = pd.DataFrame(rows, columns=STUDY_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
     frame["weight_bearing"] = frame["weight_bearing"].astype("boolean")

@@ -1,42 +1,40 @@
 """Check a DICOMDIR against the files actually present.
 
-A hospital CD's DICOMDIR lists its images by *Referenced File ID*. The records
-are read with pydicom's :class:`~pydicom.fileset.FileSet` (falling back to the
-raw directory records when FileSet refuses the file) and resolved against the
-logical paths of the case, so the same check works for a folder and for a zip.
+A hospital CD's DICOMDIR lists its images by *Referenced File ID*. The raw
+directory records are read and resolved against the logical paths of the case,
+so the same check works for a folder and for a zip.
 A record pointing at a missing file, or outside the DICOMDIR's folder, is a
 problem; files the DICOMDIR does not list are indexed all the same.
 """
 
 from __future__ import annotations
 
-import os
 import posixpath
 from pathlib import Path
 
 import pydicom
-from pydicom.fileset import FileSet
 
 from workbench.problems import Problem
 
 
 def referenced_ids(local: Path) -> list[tuple[str, ...]]:
-    """The *Referenced File ID* components of every record in a DICOMDIR."""
+    """The *Referenced File ID* components of every record in a DICOMDIR.
+
+    The raw directory records are read, not pydicom's :class:`~pydicom.fileset.FileSet`:
+    FileSet silently drops every record whose file is missing (only a warning), and
+    those records are exactly the ones this check exists to report.
+    """
     ds = pydicom.dcmread(local, force=True)
-    try:
-        fs = FileSet(ds)
-        root = str(fs.path)
-        # FileInstance.path joins the record's Referenced File ID to the DICOMDIR's folder
-        return [Path(os.path.relpath(inst.path, root)).parts for inst in fs]
-    except Exception:
-        ids = []
-        for record in ds.get("DirectoryRecordSequence", []):
-            value = record.get("ReferencedFileID")
-            if value is None:
-                continue
-            parts = [value] if isinstance(value, str) else list(value)
-            ids.append(tuple(str(p) for p in parts))
-        return ids
+    ids = []
+    for record in ds.get("DirectoryRecordSequence", []):
+        if record.get("RecordInUseFlag", 0xFFFF) == 0:
+            continue  # a record the creating application marked as deleted
+        value = record.get("ReferencedFileID")
+        if value is None or value == "":
+            continue
+        parts = [value] if isinstance(value, str) else list(value)
+        ids.append(tuple(str(p) for p in parts))
+    return ids
 
 
 def check_dicomdir(

@@ -221,9 +221,13 @@ def read_document(
     text = extracted.text
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS]
-        problems.append(_problem(display_path, "text_truncated",
-                                 f"{display_path}: only the first {MAX_TEXT_CHARS:,} characters "
-                                 "of text were read."))  # fmt: skip
+        problems.append(
+            _problem(
+                display_path,
+                "text_truncated",
+                f"{display_path}: only the first {MAX_TEXT_CHARS:,} characters of text were read.",
+            )
+        )
     if not text.strip() and suffix != ".pdf":
         problems.append(_problem(display_path, "empty_document", f"{display_path}: holds no text."))
     row: dict[str, Any] = {"path": display_path}
@@ -282,8 +286,10 @@ def _read_pdf(file: Path, path: str) -> tuple[_Extracted | None, list[Problem]]:
                     return None, [_problem(path, "pdf_encrypted", msg)]
             n_pages = len(reader.pages)
             if n_pages > MAX_PDF_PAGES:
-                msg = (f"{path}: {n_pages} pages is over the {MAX_PDF_PAGES}-page limit for a "
-                       "report; send the relevant reports as separate files.")  # fmt: skip
+                msg = (
+                    f"{path}: {n_pages} pages is over the {MAX_PDF_PAGES}-page limit for a "
+                    "report; send the relevant reports as separate files."
+                )
                 return None, [_problem(path, "pdf_too_many_pages", msg)]
             total = 0
             for index in range(n_pages):
@@ -305,8 +311,10 @@ def _read_pdf(file: Path, path: str) -> tuple[_Extracted | None, list[Problem]]:
         problems.append(_problem(path, "pdf_partly_unreadable", msg))
     text = _normalise("\n".join(parts)).strip("\n")
     if not text.strip():
-        msg = (f"{path}: scanned PDF with no text layer; OCR is not yet supported — ask for the "
-               "original report text or type the key findings into case.yaml.")  # fmt: skip
+        msg = (
+            f"{path}: scanned PDF with no text layer; OCR is not yet supported — ask for the "
+            "original report text or type the key findings into case.yaml."
+        )
         problems.append(_problem(path, "no_text_layer", msg))
         text = ""
     return _Extracted(text, n_pages=n_pages), problems
@@ -380,8 +388,10 @@ def _read_text(file: Path, path: str) -> tuple[_Extracted | None, list[Problem]]
         return None, [_problem(path, "file_unreadable", f"{path}: cannot read ({exc}).")]
     decoded = decode_text(data)
     if decoded is None:
-        msg = (f"{path}: named as text but holds binary data; check what the file really is "
-               "and ask the sender to re-send it.")  # fmt: skip
+        msg = (
+            f"{path}: named as text but holds binary data; check what the file really is "
+            "and ask the sender to re-send it."
+        )
         return None, [_problem(path, "binary_text", msg)]
     text, encoding = decoded
     problems = []
@@ -403,8 +413,10 @@ def _read_docx(file: Path, path: str) -> tuple[_Extracted | None, list[Problem]]
         return None, [_problem(path, "docx_invalid", invalid.format(f"not a zip archive: {exc}"))]
     unpacked = sum(info.file_size for info in infos)
     if len(infos) > MAX_DOCX_ENTRIES or unpacked > MAX_DOCX_UNCOMPRESSED:
-        msg = (f"{path}: unpacks to {unpacked:,} bytes in {len(infos)} parts, over the limit "
-               f"({MAX_DOCX_UNCOMPRESSED:,} bytes); it was not opened.")  # fmt: skip
+        msg = (
+            f"{path}: unpacks to {unpacked:,} bytes in {len(infos)} parts, over the limit "
+            f"({MAX_DOCX_UNCOMPRESSED:,} bytes); it was not opened."
+        )
         return None, [_problem(path, "docx_too_large", msg)]
     names = {info.filename for info in infos}
     if "word/document.xml" not in names and "[Content_Types].xml" not in names:

@@ -130,10 +130,11 @@ def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool) -> None:
     with open(local, "rb") as fh:
         head = fh.read(_CHUNK)
         digest.update(head)
-        buf = bytearray(_CHUNK)
-        view = memoryview(buf)
-        while n := fh.readinto(buf):
-            digest.update(view[:n])
+        if len(head) == _CHUNK:  # more to hash; most slices fit in the first chunk
+            buf = bytearray(_CHUNK)
+            view = memoryview(buf)
+            while n := fh.readinto(buf):
+                digest.update(view[:n])
     out.sha256 = digest.hexdigest()
     out.size = max(out.size, len(head))
     if junk:

@@ -29,10 +29,24 @@ from workbench.textdates import extract_dates
 MATCH_WINDOW_DAYS = 7
 
 DOCUMENT_COLUMNS = [
-    "path", "doc_type", "date", "date_text", "date_ambiguous", "body_part", "side",
-    "sides_mentioned", "modality", "weight_bearing", "language", "title", "study_key",
-    "side_agrees", "n_pages", "encoding", "text",
-]  # fmt: skip
+    "path",
+    "doc_type",
+    "date",
+    "date_text",
+    "date_ambiguous",
+    "body_part",
+    "side",
+    "sides_mentioned",
+    "modality",
+    "weight_bearing",
+    "language",
+    "title",
+    "study_key",
+    "side_agrees",
+    "n_pages",
+    "encoding",
+    "text",
+]
 _CACHE_VERSION = 1
 
 #: Report modality → DICOM modalities it can describe.

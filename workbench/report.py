@@ -5,9 +5,20 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.case import Case
+from workbench.triage import Triage
 
-_STUDY_VIEW = ["date", "modality", "body_part", "side", "weight_bearing", "n_series", "n_images",
-               "description", "facility", "source"]  # fmt: skip
+_STUDY_VIEW = [
+    "date",
+    "modality",
+    "body_part",
+    "side",
+    "weight_bearing",
+    "n_series",
+    "n_images",
+    "description",
+    "facility",
+    "source",
+]
 
 
 def _frame_text(frame: pd.DataFrame, columns: list[str]) -> str:
@@ -39,10 +50,13 @@ def ingest_report(case: Case) -> str:
     else:
         reports = docs["doc_type"] == "imaging_report"
         matched = reports & ~docs["study_key"].fillna("rp-").str.startswith("rp-")
-        lines += [f"Documents: {len(docs)} ({reports.sum()} imaging reports, {matched.sum()} "
-                  "matched to images on the media)",
-                  _frame_text(docs, ["date", "doc_type", "body_part", "side", "language",
-                                     "study_key", "path"])]  # fmt: skip
+        lines += [
+            f"Documents: {len(docs)} ({reports.sum()} imaging reports, {matched.sum()} "
+            "matched to images on the media)",
+            _frame_text(
+                docs, ["date", "doc_type", "body_part", "side", "language", "study_key", "path"]
+            ),
+        ]
     lines.append("")
     if case.problems.empty:
         lines.append("Problems: none")
@@ -66,3 +80,18 @@ def timeline_report(case: Case) -> str:
     if case.timeline.empty:
         return "No events: add case.yaml (workbench new-case) or documents."
     return _frame_text(case.timeline, ["date", "kind", "side", "label", "source"])
+
+
+def check_report(case: Case, triage: Triage, lang: str = "en") -> str:
+    """Gaps grouped by severity, then the triage with its reasons."""
+    lines = [f"Case: {case.source}", ""]
+    for severity in ("blocker", "major", "minor"):
+        rows = case.gaps[case.gaps["severity"] == severity]
+        lines.append(f"{severity.upper()} ({len(rows)})")
+        for row in rows.itertuples(index=False):
+            lines += [f"  - [{row.code}] {row.message}", f"      → {row.advice}"]
+        lines.append("")
+    lines += [f"Triage: {triage.label(lang)}", *[f"  - {r}" for r in triage.reasons]]
+    ready = "ready for review" if case.ready_for_review() else "NOT ready: blockers remain"
+    lines += ["", f"Status: {ready}"]
+    return "\n".join(lines)

@@ -26,9 +26,19 @@ import pandas as pd
 # --- data -----------------------------------------------------------------------------
 
 _MONTHS: dict[str, int] = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
 
 #: Labels that introduce a document's own date, by kind; checked in this order, so the
 #: specific kinds come before ``generic``.
@@ -96,8 +106,10 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     ),
 }
 _LABEL_TAIL = r")\s*(?:\([^)\n]{0,20}\))?\s*[:：]?\s*[-–]?\s*$"
-_LABEL_RES = {kind: re.compile(r"(?:" + words + _LABEL_TAIL, re.IGNORECASE)
-              for kind, words in DATE_LABELS.items()}  # fmt: skip
+_LABEL_RES = {
+    kind: re.compile(r"(?:" + words + _LABEL_TAIL, re.IGNORECASE)
+    for kind, words in DATE_LABELS.items()
+}
 _BIRTH_RE = re.compile(r"(?:" + BIRTH_LABELS + _LABEL_TAIL, re.IGNORECASE)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LABEL_WINDOW = 40

@@ -37,6 +37,11 @@ _DOC_LABEL = {
 }
 
 
+def is_true(value: Any) -> bool:
+    """True for a real True (not NA, None or NaN) in a nullable boolean column."""
+    return value is not None and not pd.isna(value) and bool(value)
+
+
 def study_label(study: Any) -> str:
     """``MR knee right (no DICOM: report only)`` style label of a studies row."""
     parts = [study.modality if isinstance(study.modality, str) and study.modality else "Imaging"]
@@ -44,7 +49,7 @@ def study_label(study: Any) -> str:
         parts.append(vocab.term(study.body_part))
     if isinstance(study.side, str):
         parts.append(study.side)
-    if study.weight_bearing is True:
+    if is_true(study.weight_bearing):
         parts.append("standing")
     label = " ".join(parts)
     if study.source == "report":

@@ -23,11 +23,21 @@ if TYPE_CHECKING:
 LANES = ("symptom", "treatment", "surgery", "imaging", "documents")
 _LANE_OF = {"report": "documents", "visit": "documents", "other": "documents"}
 _LANE_LABELS = {
-    "en": {"symptom": "Symptoms", "treatment": "Treatment", "surgery": "Surgery",
-           "imaging": "Imaging", "documents": "Reports & visits"},
-    "zh": {"symptom": "症状", "treatment": "治疗", "surgery": "手术", "imaging": "影像",
-           "documents": "报告与就诊"},
-}  # fmt: skip
+    "en": {
+        "symptom": "Symptoms",
+        "treatment": "Treatment",
+        "surgery": "Surgery",
+        "imaging": "Imaging",
+        "documents": "Reports & visits",
+    },
+    "zh": {
+        "symptom": "症状",
+        "treatment": "治疗",
+        "surgery": "手术",
+        "imaging": "影像",
+        "documents": "报告与就诊",
+    },
+}
 SIDE_STYLE = {
     "left": ("#1f77b4", "<", "L"),
     "right": ("#d62728", ">", "R"),
@@ -35,9 +45,16 @@ SIDE_STYLE = {
     None: ("#7f7f7f", "o", ""),
 }
 _CJK_FONTS = (
-    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP",
-    "Source Han Sans SC", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
-)  # fmt: skip
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+)
 
 
 @lru_cache(maxsize=1)
@@ -89,15 +106,31 @@ def plot_timeline(case: Case, *, ax: Axes | None = None, lang: str = "en") -> Fi
         ax.plot(row.date, lane, marker=marker, color=colour, markersize=9, linestyle="none")
         text = str(row.label)[:38]
         where = (mdates.date2num(row.date), lane)
-        ax.annotate(text, where, xytext=(4, 6), textcoords="offset points", fontsize=7,
-                    rotation=20, **_font_kwargs(text))  # fmt: skip
-    ax.set_yticks(range(len(LANES)), [labels[lane] for lane in LANES],
-                  **_font_kwargs("".join(labels.values())))  # fmt: skip
+        ax.annotate(
+            text,
+            where,
+            xytext=(4, 6),
+            textcoords="offset points",
+            fontsize=7,
+            rotation=20,
+            **_font_kwargs(text),
+        )
+    ax.set_yticks(
+        range(len(LANES)),
+        [labels[lane] for lane in LANES],
+        **_font_kwargs("".join(labels.values())),
+    )
     ax.set_ylim(-0.6, len(LANES) - 0.2)
     ax.grid(axis="x", alpha=0.3)
     if dated.empty:
-        ax.text(0.5, 0.5, "No dated events" if lang == "en" else "无日期事件",
-                transform=ax.transAxes, ha="center", **_font_kwargs("无"))  # fmt: skip
+        ax.text(
+            0.5,
+            0.5,
+            "No dated events" if lang == "en" else "无日期事件",
+            transform=ax.transAxes,
+            ha="center",
+            **_font_kwargs("无"),
+        )
     else:
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
         span = dated["date"].max() - dated["date"].min()
