@@ -14,19 +14,28 @@ parallel projections of the same phantom, so the series of one case share one an
 Re-running produces byte-identical files: UIDs are ``2.25.`` + 128 bits of SHA-256 of a
 fixed name, every date and time is fixed, noise comes from seeded generators, zip members
 (also inside the .docx) carry a fixed timestamp, PDF and DOCX metadata dates are fixed.
-The bytes depend on the pinned pydicom, pylibjpeg-openjpeg (JPEG 2000), zlib, libjpeg
-(Pillow) and fpdf2 versions; the determinism test compares a fresh run with these files.
+The bytes depend on the pinned pydicom, pylibjpeg-openjpeg (JPEG 2000), zlib, libjpeg and
+FreeType (Pillow: JPEG photo, lead-marker letters), python-docx and fpdf2 versions; the
+determinism test compares a fresh run with the committed files.
+
+Radiographs carry a burned-in lead side marker (``R``/``L``, at the patient's side) and are
+drawn with a true geometric magnification (knee 1.10, lumbar 1.15); only the 2024 knee AP
+declares it (EstimatedRadiographicMagnificationFactor), the others give ImagerPixelSpacing
+alone, so measurements on them read about 10-15 % large unless calibrated.
 
 Cases and the record gaps each is built to contain
 --------------------------------------------------
 ``knee_oa_right/`` (case_type ``knee_replacement``; meant to be complete, no blocker gap)
     Demo^Knee, SAMPLE001, F, born 1958. Right medial-compartment osteoarthritis.
-    DX 2023-06-12 (Sample Community Hospital): standing AP (JPEG 2000 lossless) and
-    lateral (RLE lossless) of the right knee, medial joint space 3 mm.
-    MR 2024-03-10 (Sample Imaging Center): SAG PD FS (16 slices, uncompressed, files without
-    extension) and COR T2 (12 slices, RLE), full-thickness medial cartilage loss, medial
-    tibial marrow oedema, degenerative tear of the medial meniscus posterior horn, effusion.
-    DX 2024-09-03 (Sample Orthopaedic Clinic): standing AP, MONOCHROME1, 14 bits, with
+    DX 2023-06-12 (Sample Community Hospital), ``DICOM/2023-06-12/IM0000[12].dcm``:
+    ``KNEE RT AP STANDING`` (ViewPosition AP, PatientOrientation L\\F) and
+    ``KNEE RT LAT STANDING`` (RL, A\\F), JPEG 2000 lossless, medial joint space 3 mm.
+    MR 2024-03-10 (Sample Imaging Center, FFS), ``DICOM/2024-03-10/SE0000[34]/``:
+    ``SAG PD FS`` (16 slices, JPEG 2000 lossless, file names without extension) and
+    ``COR T2`` (12 slices, RLE lossless, ``.dcm``): full-thickness medial cartilage loss,
+    medial tibial marrow oedema, degenerative tear of the medial meniscus posterior horn,
+    effusion. DX 2024-09-03 (Sample Orthopaedic Clinic), ``DICOM/2024-09-03/IM00001.dcm``:
+    ``KNEE RT AP STANDING``, MONOCHROME1, 14 bits stored, JPEG 2000 lossless, with
     EstimatedRadiographicMagnificationFactor 1.10; medial joint space now 1.5 mm.
     Reports: ``reports/MR_right_knee_2024-03-10.pdf``, ``reports/XR_knee_2024-09-03.pdf``.
     ``case.yaml``: complete (pain history with function, five treatments with responses,
@@ -36,14 +45,16 @@ Cases and the record gaps each is built to contain
 ``lumbar_spine_zh/`` (case_type ``spine``; Chinese records)
     Demo^Lumbar=演示^腰椎, SAMPLE002, M, born 1971; left L4/5 fenestration discectomy on
     2019-11-08, recurrent left paracentral L4/5 herniation in 2024; fusion proposed.
-    CR 2024-05-18 (示例市第一人民医院): AP and lateral lumbar spine (JPEG 2000 lossless).
+    CR 2024-05-18 (示例市第一人民医院), ``DICOM/20240518/CR/SER00[12]/IMG0001.dcm``: AP
+    (L\\F) and lateral (LL, P\\F) lumbar spine, JPEG 2000 lossless, no laterality.
     The AP series uses SpecificCharacterSet ``\\ISO 2022 IR 58`` written byte-exact per
     PS3.5 Annex K.2 (ESC $ ) A before each GB2312 run, repeated after ``^`` and ``=``),
     the lateral series ``GB18030``, as when one study passed through two gateways.
     pydicom 3.0.2 does not round-trip ISO 2022 IR 58: it writes no escape sequences and
     keeps a literal ``ESC $ ) A`` in decoded values, so this file tests the reader.
-    MR 2024-05-20: 腰椎 矢状位 T2 / SAG T2 (13 slices, uncompressed, GB18030) and
-    腰椎 轴位 T2 / AX T2 (15 slices, RLE, GB18030).
+    MR 2024-05-20 (HFS, GB18030), ``DICOM/20240520/MR/SER00[24]/``:
+    ``腰椎 矢状位 T2 / SAG T2`` (12 slices, uncompressed) and ``腰椎 轴位 T2 / AX T2``
+    (15 slices from L4 to S1, RLE lossless).
     Documents: Chinese MR report ``reports/腰椎MRI报告_20240520.txt`` (GB18030, CRLF) and
     the operation note ``reports/手术记录_20191108.docx`` (python-docx, fixed metadata).
     ``case.yaml`` in Chinese, languages [zh, en].
@@ -53,13 +64,14 @@ Cases and the record gaps each is built to contain
 
 ``messy_upload/upload.zip`` (no ``case.yaml``: the coordinator has not written one)
     Demo^Messy, SAMPLE003, M, born 1976; left knee imaging, dated 2024-01-15.
-    ``CD/DICOMDIR`` + ``CD/DICOM/PT000000/ST00000x/SE000000/IM00000x`` (pydicom FileSet,
-    Referenced File IDs moved under ``DICOM``): DX ``KNEE LT AP`` (Laterality L,
-    uncompressed) and CT ``KNEE LT AXIAL 2.5MM`` (12 slices, Implicit VR Little Endian).
-    ``corrupt/IM_BROKEN.dcm``: the ``KNEE LT LAT`` radiograph, truncated in the middle of
-    its pixel data. ``photos/IMG_2024_film.jpg``: a phone photo of the lateral film (RGB,
-    perspective, no EXIF). ``report_knee.pdf``: report dated 2024-01-15 that says RIGHT knee.
-    Junk: ``.DS_Store`` and ``__MACOSX/._report_knee.pdf``.
+    ``CD/DICOMDIR`` + ``CD/DICOM/PT000000/ST00000x/SE000000/IM0000xx`` (a pydicom FileSet
+    whose files are moved under ``DICOM`` with the Referenced File IDs rewritten): DX
+    ``KNEE LT AP`` (Laterality L, uncompressed) and CT ``KNEE LT AXIAL 2.5MM`` (12 slices,
+    Implicit VR Little Endian, HU rescale, two windows), 13 instances in all.
+    ``corrupt/IM_BROKEN.dcm``: the ``KNEE LT LAT`` radiograph (same study as the AP),
+    truncated in the middle of its pixel data. ``photos/IMG_2024_film.jpg``: a phone photo
+    of that lateral film (RGB, perspective, glare, no EXIF). ``report_knee.pdf``: report
+    dated 2024-01-15 that says RIGHT knee. Junk: ``.DS_Store``, ``__MACOSX/._report_knee.pdf``.
     Gaps by design: no case.yaml (no concern, pain timeline, treatments, function or
     questions); side conflict (left images, right report); the only lateral view is a
     photo and a corrupt file; the AP is not marked weight-bearing; the CT has no report.
@@ -128,9 +140,9 @@ def rng_for(*parts: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "big"))
 
 
-def ds_str(value: float) -> str:
-    """A Decimal String value with at most four decimals (``-90.3125``, ``0``)."""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
+def ds_str(value: float, decimals: int = 4) -> str:
+    """A Decimal String value with at most *decimals* decimals (``-90.3125``, ``0``)."""
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -251,7 +263,8 @@ def bone(name: str, parts: Sequence[Part]) -> list[Blob]:
         Blob("cortex", p.center, p.radii, p.power, p.tilt, name, p.z_min, p.z_max, p.density)
         for p in parts
     ]
-    inner = [b.shrunk(p.cortex, "marrow", p.cut_is_surface) for b, p in zip(outer, parts, strict=True)]
+    pairs = zip(outer, parts, strict=True)
+    inner = [blob.shrunk(p.cortex, "marrow", p.cut_is_surface) for blob, p in pairs]
     return outer + inner
 
 
@@ -369,24 +382,29 @@ def spine_canal() -> list[Blob]:
         else:
             for dx in (-4.0, 4.0):
                 blobs.append(Blob("root", (dx, y + 32, z), (0.9, 0.9, 15), tilt=tilt))
-    for upper, lower in zip(SPINE_LEVELS.values(), [*list(SPINE_LEVELS.values())[1:], S1_Z]):
-        z = (upper + lower) / 2
+    for z in disc_heights().values():
         for dx in (-21.0, 21.0):
             blobs.append(Blob("fat", (dx, spine_y(z) + 22, z + 2), (7, 8, 10)))
             blobs.append(Blob("root", (dx, spine_y(z) + 22, z + 5), (3, 3, 4)))
     return blobs
 
 
+def disc_heights() -> dict[str, float]:
+    """Height (z) of each lumbar disc, midway between its vertebrae."""
+    lower = [*list(SPINE_LEVELS.values())[1:], S1_Z]
+    names = ("L1/2", "L2/3", "L3/4", "L4/5", "L5/S1")
+    return {
+        name: (upper + below) / 2
+        for name, upper, below in zip(names, SPINE_LEVELS.values(), lower, strict=True)
+    }
+
+
 def spine_discs() -> list[Blob]:
     """Annulus and nucleus of L1/2 to L5/S1; L4/5 narrowed, dark and herniated to the left."""
     blobs: list[Blob] = []
-    levels = list(SPINE_LEVELS.values())
-    for name, upper, lower in zip(("L1/2", "L2/3", "L3/4", "L4/5", "L5/S1"), levels, [
-        *levels[1:],
-        S1_Z,
-    ]):
-        z = (upper + lower) / 2
-        half = (upper - lower - 27.0) / 2 if name != "L5/S1" else 3.6
+    for name, z in disc_heights().items():
+        gap = 2 * (SPINE_LEVELS.get(name[:2], S1_Z) - z)  # between the vertebral centres
+        half = (gap - 27.0) / 2 if name != "L5/S1" else 3.6
         y, tilt = spine_y(z), spine_tilt(z)
         nucleus = "nucleus_dark" if name == "L4/5" else "nucleus"
         blobs.append(Blob("annulus", (0, y, z), (24, 18.5, half + 0.8), 3.0, tilt))
@@ -868,9 +886,7 @@ def xray_dataset(series: Series, view: View, shot: Shot, pixels: NDArray[np.uint
     return ds
 
 
-def xray_file(
-    series: Series, view: View, shot: Shot, signal: Array, transfer_syntax: UID
-) -> bytes:
+def xray_file(series: Series, view: View, shot: Shot, signal: Array, transfer_syntax: UID) -> bytes:
     """Expose *signal* (with a lead marker) and encode it as one radiograph file."""
     signal = signal.copy()
     signal[marker_mask(signal.shape, shot.marker, shot.marker_right)] += 1800.0
@@ -903,10 +919,8 @@ def volume_files(
     for k in range(stack.n_slices):
         signal = smooth(render_slice(blobs, protocol.values, stack, k)) + protocol.offset
         noise = rng.normal(0.0, protocol.noise, (2, *signal.shape))
-        if protocol.rician:
-            signal = np.hypot(signal + noise[0], noise[1])
-        else:
-            signal = signal + noise[0]
+        rician = np.hypot(signal + noise[0], noise[1])
+        signal = rician if protocol.rician else signal + noise[0]
         pixels = np.clip(np.rint(signal), 0, 4095).astype(np.uint16)
         ds = base_dataset(series, sop_class, k + 1)
         for keyword, value in protocol.attributes.items():
@@ -921,7 +935,7 @@ def volume_files(
         ds.ImageOrientationPatient = [ds_str(v) for v in (*row, *col)]
         location = sum(p * n for p, n in zip(stack.rounded_position(k), stack.normal, strict=True))
         ds.SliceLocation = ds_str(location)
-        ds.PixelSpacing = [ds_str(stack.pixel)] * 2
+        ds.PixelSpacing = [ds_str(stack.pixel, 7)] * 2
         ds.AcquisitionNumber = 1
         set_pixels(ds, pixels, "MONOCHROME2", 12)
         files.append(encode(ds, transfer_syntax))
@@ -1204,10 +1218,12 @@ OPERATION_NOTE = [
     "手术名称：后路左侧L4/5椎板开窗髓核摘除术",
     "主刀医师：示例医师丙    助手：示例医师丁",
     "麻醉方式：全身麻醉    麻醉医师：示例医师戊",
-    "手术经过：全麻成功后患者取俯卧位，常规消毒铺巾。C型臂透视定位L4/5间隙。取后正中切口长约4 cm，"
-    "切开皮肤、皮下组织及腰背筋膜，沿棘突左侧剥离椎旁肌，显露L4/5左侧椎板间隙。咬除L4左侧椎板下缘"
-    "部分及黄韧带，开窗减压。见L4/5椎间盘向左后方突出，压迫左侧L5神经根。牵开神经根，切开后纵韧带"
-    "及纤维环，摘除变性髓核组织约2 g。探查神经根松弛，侧隐窝通畅。冲洗，止血，放置引流管一根，逐层缝合。",
+    "手术经过：全麻成功后患者取俯卧位，常规消毒铺巾。C型臂透视定位L4/5间隙。"
+    "取后正中切口长约4 cm，切开皮肤、皮下组织及腰背筋膜，沿棘突左侧剥离椎旁肌，"
+    "显露L4/5左侧椎板间隙。咬除L4左侧椎板下缘部分及黄韧带，开窗减压。"
+    "见L4/5椎间盘向左后方突出，压迫左侧L5神经根。牵开神经根，切开后纵韧带及纤维环，"
+    "摘除变性髓核组织约2 g。探查神经根松弛，侧隐窝通畅。冲洗，止血，放置引流管一根，"
+    "逐层缝合。",
     "术中出血约50 ml，未输血。术中患者生命体征平稳。",
     "植入物：无。",
     "术后处理：抗生素预防感染24小时，术后第1天拔除引流，佩戴腰围下地活动，3个月内避免弯腰负重。",
@@ -1291,7 +1307,9 @@ patient:
   birth_year: 1971
   languages: [zh, en]
 case_type: spine
-main_concern: 2019年腰椎间盘手术后，近3个月左腿疼痛麻木复发；医生建议做L4/5融合手术，想确认是否必须融合。
+main_concern: >-
+  2019年腰椎间盘手术后，近3个月左腿疼痛麻木复发；
+  医生建议做L4/5融合手术，想确认是否必须融合。
 complaint:
   body_part: 腰椎
   side: 左
@@ -1393,11 +1411,11 @@ def build_knee(out: Path) -> None:
 
     reports = out / "reports"
     created = dt.datetime(2024, 3, 11, 9, 12, tzinfo=dt.UTC)
-    write_bytes(reports / "MR_right_knee_2024-03-10.pdf",
-                pdf_report(KNEE_MR_REPORT, "MRI RIGHT KNEE", "Sample Imaging Center", created))  # fmt: skip
+    report = pdf_report(KNEE_MR_REPORT, "MRI RIGHT KNEE", "Sample Imaging Center", created)
+    write_bytes(reports / "MR_right_knee_2024-03-10.pdf", report)
     created = dt.datetime(2024, 9, 3, 15, 40, tzinfo=dt.UTC)
-    write_bytes(reports / "XR_knee_2024-09-03.pdf",
-                pdf_report(KNEE_XR_REPORT, "XR RIGHT KNEE", "Sample Orthopaedic Clinic", created))  # fmt: skip
+    report = pdf_report(KNEE_XR_REPORT, "XR RIGHT KNEE", "Sample Orthopaedic Clinic", created)
+    write_bytes(reports / "XR_knee_2024-09-03.pdf", report)
     write_bytes(out / "case.yaml", KNEE_CASE_YAML.encode())
 
 
@@ -1438,7 +1456,8 @@ def build_lumbar(out: Path) -> None:
     sag_stack = Stack(SAGITTAL, (0.0, 10.0, 0.0), 12, 4.0, 4.4, 1.09375)
     ax_stack = Stack(AXIAL, (0.0, -10.0, -43.5), 15, 4.0, 4.5, 0.859375)
     mr_dir = out / "DICOM" / "20240520" / "MR"
-    for number, data in enumerate(volume_files(sag, sag_stack, spine, t2, ExplicitVRLittleEndian), 1):
+    sag_files = volume_files(sag, sag_stack, spine, t2, ExplicitVRLittleEndian)
+    for number, data in enumerate(sag_files, 1):
         write_bytes(mr_dir / "SER002" / f"IMG{number:04d}.dcm", data)
     for number, data in enumerate(volume_files(ax, ax_stack, spine, t2, RLELossless), 1):
         write_bytes(mr_dir / "SER004" / f"IMG{number:04d}.dcm", data)

@@ -35,6 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     organize.add_argument("source", type=Path)
     organize.add_argument("dest", type=Path)
     organize.add_argument("--workspace", type=Path)
+    notebook = sub.add_parser("notebook", help="write the reviewer's case notebook")
+    notebook.add_argument("source", type=Path)
+    notebook.add_argument("-o", "--output", type=Path, default=Path("review.ipynb"))
+    notebook.add_argument("--workspace", type=Path)
+    export = sub.add_parser("export", help="export a case notebook as the patient's opinion page")
+    export.add_argument("notebook", type=Path)
+    export.add_argument("-o", "--output", type=Path, help="HTML file (default opinion.html)")
+    export.add_argument("--lang", choices=["en", "zh", "en+zh"], default="en")
+    export.add_argument("--pdf", action="store_true", help="also print it to PDF (Chromium)")
+    export.add_argument("--include-name", action="store_true", help="show the patient's name")
     new_case = sub.add_parser("new-case", help="write a commented case.yaml template")
     new_case.add_argument("folder", type=Path, help="the case folder (created if missing)")
     return parser
@@ -50,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _timeline(args)
         if args.command == "new-case":
             return _new_case(args)
+        if args.command == "notebook":
+            return _notebook(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "check":
             return _check(args)
         if args.command == "organize":
@@ -125,6 +139,25 @@ def _organize(args: argparse.Namespace) -> int:
     case = open_case(args.source, workspace=args.workspace)
     dest = organize(case, args.dest)
     print(f"Organized copy written to {dest} (see MANIFEST.csv, summary.html, gaps.csv).")
+    return 0
+
+
+def _notebook(args: argparse.Namespace) -> int:
+    from workbench.case import open_case
+    from workbench.notebook import build_review_notebook
+
+    case = open_case(args.source, workspace=args.workspace)
+    path = build_review_notebook(case, args.output)
+    print(f"Wrote {path}; open it in JupyterLab (make lab) and write the opinion.")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from workbench.export import export_opinion
+
+    out = export_opinion(args.notebook, args.output, lang=args.lang, pdf=args.pdf,
+                         include_name=args.include_name)  # fmt: skip
+    print(f"Opinion page: {out}" + (f" and {out.with_suffix('.pdf')}" if args.pdf else ""))
     return 0
 
 

@@ -23,7 +23,7 @@ import pydicom
 from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.errors import InvalidDicomError
-from pydicom.valuerep import PersonName
+from pydicom.valuerep import MAX_VALUE_LEN, PersonName
 
 #: Elements the index keeps, by DICOM keyword.
 WANTED_KEYWORDS: tuple[str, ...] = (
@@ -565,12 +565,25 @@ def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) ->
     return header
 
 
+#: Longest plausible text value per VR; pydicom's tolerant parse of a damaged header can
+#: swallow the rest of the file into one element (a "PatientID" of 40 kB).
+_MAX_TEXT = {**MAX_VALUE_LEN, "PN": 3 * 64 + 2}
+
+
 def _copy_values(ds: pydicom.Dataset, header: Header) -> None:
     for keyword in WANTED_KEYWORDS:
         elem = ds[keyword] if keyword in ds else None  # noqa: SIM401 - the element, not its value
         if elem is None or elem.value in (None, ""):
             continue
-        header.values[keyword] = _plain(elem)
+        value = _plain(elem)
+        limit = _MAX_TEXT.get(elem.VR)
+        items = value if isinstance(value, list) else [value]
+        if limit and any(isinstance(v, str) and len(v) > 2 * limit for v in items):
+            header.issues.append(
+                ("invalid_length", f"{keyword} is longer than any valid {elem.VR}; not used")
+            )
+            continue
+        header.values[keyword] = value
 
 
 def _plain(elem: Any) -> Any:

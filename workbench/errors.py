@@ -12,7 +12,9 @@ keeps working for callers who do not know this package::
     ├── ManifestError (ValueError)              case.yaml does not match the schema
     ├── SeriesNotFoundError (KeyError)          unknown series or study key
     ├── PixelDataError (ValueError)             pixels cannot be decoded
-    └── ExportError (RuntimeError)              opinion export refused or failed
+    ├── ExportError (RuntimeError)              opinion export refused or failed
+    ├── DeidentificationError (ValueError)      de-identification refused or failed
+    └── PacsError (ConnectionError)             DICOMweb server unreachable, refusing or garbled
 
 Messages name the file, the value and the fix. Foreign exceptions (pydicom,
 zipfile, nbconvert) are translated where they enter, with ``raise ... from exc``.
@@ -22,9 +24,11 @@ from __future__ import annotations
 
 __all__ = [
     "CaseNotFoundError",
+    "DeidentificationError",
     "ExportError",
     "ManifestError",
     "NothingUsableError",
+    "PacsError",
     "PixelDataError",
     "SeriesNotFoundError",
     "UnsafeSourceError",
@@ -71,6 +75,14 @@ class PixelDataError(WorkbenchError, ValueError):
 
 class ExportError(WorkbenchError, RuntimeError):
     """The opinion export was refused or failed."""
+
+
+class DeidentificationError(WorkbenchError, ValueError):
+    """De-identification was refused (bad destination, no secret) or failed."""
+
+
+class PacsError(WorkbenchError, ConnectionError):
+    """A DICOMweb server cannot be reached, refuses the request or answers garbage."""
 
 
 class WorkbenchWarning(UserWarning):

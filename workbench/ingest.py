@@ -72,7 +72,7 @@ def resolve_source(source: str | Path) -> ResolvedSource:
 def list_source(src: ResolvedSource, workspace: Path) -> Listing:
     """List every original; unpack the zip source itself into the workspace."""
     if src.kind != "zip":
-        return walk_folder(src.root, skip=workspace)
+        return walk_folder(src.root, skip=workspace, aliases=workspace / "aliases")
     st = src.root.stat()
     top = SourceFile(src.root.name, str(src.root), st.st_size, st.st_mtime_ns)
     inner = unpack_archive(src.root, src.root.name, workspace / "archives")

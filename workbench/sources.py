@@ -81,12 +81,17 @@ def is_junk(logical: str) -> bool:
 # --- folders --------------------------------------------------------------------------
 
 
-def walk_folder(root: Path, *, skip: Path | None = None) -> Listing:
+def walk_folder(root: Path, *, skip: Path | None = None, aliases: Path | None = None) -> Listing:
     """List every regular file under *root* without following links.
 
     Links are listed as problems: ``link_outside`` when the target is outside
     *root*, ``symlink_loop`` when it cannot be resolved, ``link_not_followed``
     otherwise (the target is indexed where it really lives).
+
+    A name that is not valid UTF-8 (a Chinese Windows zip unpacked on Linux leaves
+    GBK bytes) gets a readable logical path (decoded as GB18030) and, since such a
+    path cannot go into the tables, its bytes are read through a link in *aliases*
+    (a folder of the workspace); without *aliases* the file is an ``unreadable`` problem.
     """
     files: list[SourceFile] = []
     problems: list[Problem] = []
@@ -123,14 +128,52 @@ def walk_folder(root: Path, *, skip: Path | None = None) -> Listing:
             except OSError as exc:
                 problems.append(Problem(rel, "inventory", "unreadable", f"'{rel}': {exc}."))
                 continue
-            files.append(SourceFile(rel, str(full), st.st_size, st.st_mtime_ns, is_junk(rel)))
+            local = str(full)
+            if not _is_unicode(local):
+                if aliases is None:
+                    problems.append(
+                        Problem(
+                            rel,
+                            "inventory",
+                            "unreadable",
+                            f"'{rel}': the file name is not valid UTF-8; rename the file.",
+                        )
+                    )
+                    continue
+                local = str(_alias(full, aliases))
+            files.append(SourceFile(rel, local, st.st_size, st.st_mtime_ns, is_junk(rel)))
     files.sort(key=lambda f: f.path)
     return Listing(files, problems)
 
 
 def _rel(path: Path, root: Path) -> str:
     rel = path.relative_to(root).as_posix()
+    if not _is_unicode(rel):
+        raw = os.fsencode(rel)
+        try:
+            rel = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            rel = raw.decode("utf-8", "backslashreplace")
     return rel if rel != "." else ""
+
+
+def _is_unicode(text: str) -> bool:
+    """False for names the OS could not decode (they hold lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _alias(full: Path, aliases: Path) -> Path:
+    """A link with a plain name in *aliases* to *full*, whose own path is not valid UTF-8."""
+    link = aliases / hashlib.sha256(os.fsencode(full)).hexdigest()[:24]
+    if not link.is_symlink() or link.readlink() != full:
+        aliases.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(full)
+    return link
 
 
 def _link_problem(full: Path, rel: str, root: Path) -> Problem:

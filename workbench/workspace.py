@@ -63,6 +63,9 @@ def atomic_write(path: Path, mode: str = "wb", **kwargs: Any) -> Iterator[IO[Any
     try:
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
+        umask = os.umask(0)
+        os.umask(umask)
+        Path(tmp).chmod(0o666 & ~umask)  # mkstemp makes 0600; derived files are ordinary files
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

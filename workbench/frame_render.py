@@ -1,0 +1,163 @@
+"""The live viewer's fast path: window a frame, fit it to the screen, draw, encode (Pillow).
+
+No matplotlib figure per slider tick: the windowed uint8 frame is cut to the part the
+screen shows, reduced to the display size, overlaid with the shapes of
+:mod:`workbench.overlay` using Pillow's ``ImageDraw`` and encoded as JPEG or PNG bytes
+for an ``ipywidgets.Image``. Key images and export draw the same overlay list with
+matplotlib (:func:`workbench.render.render_slice`).
+
+>>> import numpy as np
+>>> from workbench.viewport import Viewport
+>>> frame = np.arange(64 * 32, dtype=np.float32).reshape(64, 32)
+>>> image = view_image(frame, Viewport.fit(frame.shape, 128), lambda a: a.astype("uint8"))
+>>> image.size
+(64, 128)
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from workbench.overlay import Ellipse, Item, Polyline, Text
+from workbench.viewport import Viewport
+
+Windower = Callable[[np.ndarray], np.ndarray]
+ReducedSource = Callable[[int], np.ndarray]
+
+
+@lru_cache(maxsize=32)
+def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans (as matplotlib draws it) at *size* pixels; Pillow's default otherwise."""
+    try:
+        import matplotlib  # the render layer's own font, so both painters look alike
+
+        name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+        return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf" / name), size)
+    except (ImportError, OSError):
+        return ImageFont.load_default(size=size)
+
+
+def source_region(
+    frame: np.ndarray, viewport: Viewport
+) -> tuple[np.ndarray, tuple[int, int], tuple[int, int]]:
+    """The part of *frame* the viewport shows, every ``stride``-th pixel (a view, no copy).
+
+    Returns
+    -------
+    region : numpy.ndarray
+        ``frame[y0:y1:sy, x0:x1:sx]``.
+    origin : tuple of int
+        ``(x0, y0)``.
+    strides : tuple of int
+        ``(sx, sy)``.
+    """
+    x0, y0, x1, y1 = viewport.visible_box()
+    sx, sy = viewport.strides()
+    # one extra pixel on each side gives bilinear sampling a neighbour at the border
+    x0, y0 = max(x0 - sx, 0), max(y0 - sy, 0)
+    x1, y1 = min(x1 + sx, frame.shape[1]), min(y1 + sy, frame.shape[0])
+    return frame[y0:y1:sy, x0:x1:sx], (x0, y0), (sx, sy)
+
+
+def view_image(
+    frame: np.ndarray,
+    viewport: Viewport,
+    windower: Windower,
+    *,
+    invert: bool = False,
+    reduced: ReducedSource | None = None,
+) -> Image.Image:
+    """The display canvas of *frame* under *viewport*, before overlays.
+
+    Parameters
+    ----------
+    frame : numpy.ndarray
+        Full-resolution frame (2-D values after the modality LUT, or ``H x W x 3`` uint8).
+    viewport : Viewport
+        The view.
+    windower : callable
+        Maps a (sub-)array of *frame* to uint8 (window/level, MONOCHROME1 inversion).
+    invert : bool
+        Show the negative (the reviewer's invert button).
+    reduced : callable, optional
+        ``reduced(factor)`` returns a copy of the frame area-reduced by a whole factor
+        (at most *factor*), as :meth:`workbench.imaging.Volume.display_frame` does; used
+        instead of skipping pixels when the view shrinks the frame.
+
+    Returns
+    -------
+    PIL.Image.Image
+        Mode ``L`` or ``RGB``, of size ``viewport.size``.
+    """
+    factor = min(viewport.strides())
+    if reduced is not None and factor > 1:
+        small = reduced(factor)
+        got = frame.shape[0] // small.shape[0] if small.shape[0] else 1
+        if 1 < got <= factor and frame.shape[1] // small.shape[1] == got:
+            return view_image(small, viewport.reduced(got), windower, invert=invert)
+    region, origin, step = source_region(frame, viewport)
+    if region.size == 0:
+        return Image.new("RGB" if frame.ndim == 3 else "L", viewport.size, 0)
+    pixels = region if region.ndim == 3 and region.dtype == np.uint8 else windower(region)
+    if invert:
+        pixels = 255 - pixels
+    image = Image.fromarray(np.ascontiguousarray(pixels))
+    coeffs = viewport.affine_from(origin, step)
+    identity = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    if image.size == viewport.size and all(
+        abs(c - i) < 1e-9 for c, i in zip(coeffs, identity, strict=True)
+    ):
+        return image
+    fill = (0, 0, 0) if image.mode == "RGB" else 0
+    return image.transform(
+        viewport.size, Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR, fillcolor=fill
+    )
+
+
+def draw_items(image: Image.Image, items: Iterable[Item]) -> Image.Image:
+    """Draw overlay items on an RGB copy of *image* (the input is not changed)."""
+    canvas = image.convert("RGB") if image.mode != "RGB" else image.copy()
+    draw = ImageDraw.Draw(canvas)
+    for item in items:
+        if isinstance(item, Polyline):
+            pts = list(item.points)
+            if item.closed:
+                pts.append(pts[0])
+            draw.line(pts, fill=item.color, width=max(1, round(item.width)), joint="curve")
+        elif isinstance(item, Ellipse):
+            draw.ellipse(item.box, outline=item.color, width=max(1, round(item.width)))
+        elif isinstance(item, Text):
+            font = _font(max(6, round(item.size)), item.bold)
+            if item.background:
+                x0, y0, x1, y1 = draw.textbbox(item.xy, item.text, font=font, anchor=item.anchor)
+                pad = max(2, round(item.size * 0.25))
+                draw.rectangle((x0 - pad, y0 - pad, x1 + pad, y1 + pad), fill=item.background)
+            else:  # a dark outline keeps white text readable on bone
+                draw.text(
+                    item.xy,
+                    item.text,
+                    fill=item.color,
+                    font=font,
+                    anchor=item.anchor,
+                    stroke_width=max(1, round(item.size / 12)),
+                    stroke_fill="#000000",
+                )
+                continue
+            draw.text(item.xy, item.text, fill=item.color, font=font, anchor=item.anchor)
+    return canvas
+
+
+def encode(image: Image.Image, fmt: str = "jpeg", *, quality: int = 90) -> bytes:
+    """*image* as JPEG or PNG bytes."""
+    buf = io.BytesIO()
+    if fmt.lower() in ("jpeg", "jpg"):
+        image.save(buf, format="JPEG", quality=quality, subsampling=0 if quality >= 90 else 2)
+    else:
+        image.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
