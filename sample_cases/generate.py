@@ -106,7 +106,6 @@ from pydicom.uid import (
 )
 
 HERE = Path(__file__).resolve().parent
-CASE_NAMES = ("knee_oa_right", "lumbar_spine_zh", "messy_upload")
 UID_NAMESPACE = "workbench/sample_cases/v1"
 
 DX_STORAGE = UID("1.2.840.10008.5.1.4.1.1.1.1")  # Digital X-Ray Image - For Presentation
@@ -146,12 +145,15 @@ def ds_str(value: float, decimals: int = 4) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def zip_bytes(members: Iterable[tuple[str, bytes]], date_time: tuple[int, ...]) -> bytes:
+ZipTime = tuple[int, int, int, int, int, int]
+
+
+def zip_bytes(members: Iterable[tuple[str, bytes]], date_time: ZipTime) -> bytes:
     """A deflated zip of *members* in the given order with one fixed timestamp."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members:
-            info = zipfile.ZipInfo(name, date_time=date_time)  # type: ignore[arg-type]
+            info = zipfile.ZipInfo(name, date_time=date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o100644 << 16
@@ -159,7 +161,7 @@ def zip_bytes(members: Iterable[tuple[str, bytes]], date_time: tuple[int, ...]) 
     return buffer.getvalue()
 
 
-def normalise_zip(data: bytes, date_time: tuple[int, ...]) -> bytes:
+def normalise_zip(data: bytes, date_time: ZipTime) -> bytes:
     """Rewrite a zip (a .docx) with fixed member timestamps, keeping member order."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = [(info.filename, archive.read(info)) for info in archive.infolist()]
@@ -237,9 +239,9 @@ class Blob:
     def shrunk(self, mm: float, tissue: str, cuts: bool = False) -> Blob:
         """The blob with every radius moved inward by *mm* (its marrow); *cuts* moves the
         cut planes too, when they are bone surfaces rather than joins to another part."""
-        radii = tuple(max(r - mm, 0.5) for r in self.radii)
+        rx, ry, rz = (max(r - mm, 0.5) for r in self.radii)
         low, high = (self.z_min + mm, self.z_max - mm) if cuts else (self.z_min, self.z_max)
-        return replace(self, tissue=tissue, radii=radii, z_min=low, z_max=high)  # type: ignore[arg-type]
+        return replace(self, tissue=tissue, radii=(rx, ry, rz), z_min=low, z_max=high)
 
 
 @dataclass(frozen=True)
@@ -266,9 +268,6 @@ def bone(name: str, parts: Sequence[Part]) -> list[Blob]:
     pairs = zip(outer, parts, strict=True)
     inner = [blob.shrunk(p.cortex, "marrow", p.cut_is_surface) for blob, p in pairs]
     return outer + inner
-
-
-part = Part
 
 
 def knee_phantom(side: str, medial_gap: float, osteophyte: float) -> list[Blob]:
@@ -312,24 +311,24 @@ def knee_phantom(side: str, medial_gap: float, osteophyte: float) -> list[Blob]:
         Blob("cartilage", at(-21, 6, plateau), (16, 21, 2.2)),
     ]
     femur = [
-        part(at(0, 5, 150), (14, 14, 90), cortex=4.5),
-        part(at(0, 6, block), (39, 30, 38), 2.4, z_min=block),  # metaphyseal flare
-        part(at(0, 6, block), (39, 30, 24), 2.4, z_max=block),
-        part(at(21, 8, med + 20), (17, 29.5, 20)),
-        part(at(-21, 8, lat + 20), (17, 29.5, 20)),
-        part(at(33 + osteophyte / 2, 8, med + 7), (2 + osteophyte, 6, 4)),
+        Part(at(0, 5, 150), (14, 14, 90), cortex=4.5),
+        Part(at(0, 6, block), (39, 30, 38), 2.4, z_min=block),  # metaphyseal flare
+        Part(at(0, 6, block), (39, 30, 24), 2.4, z_max=block),
+        Part(at(21, 8, med + 20), (17, 29.5, 20)),
+        Part(at(-21, 8, lat + 20), (17, 29.5, 20)),
+        Part(at(33 + osteophyte / 2, 8, med + 7), (2 + osteophyte, 6, 4)),
     ]
     tibia = [
-        part(at(0, 6, plateau), (39, 30, 16), 3.0, cortex=1.0, z_max=plateau, cut_is_surface=True),
-        part(at(0, 6, plateau - 6), (34, 27, 62), z_max=plateau - 6),
-        part(at(0, 8, -150), (15, 14, 95), cortex=4.0),
-        part(at(0, -17, -44), (10, 8, 13)),
-        part(at(0, 8, plateau), (6, 9, 5)),  # tibial spines
-        part(at(38, 6, plateau - 4), (2 + osteophyte, 7, 3.5)),
+        Part(at(0, 6, plateau), (39, 30, 16), 3.0, cortex=1.0, z_max=plateau, cut_is_surface=True),
+        Part(at(0, 6, plateau - 6), (34, 27, 62), z_max=plateau - 6),
+        Part(at(0, 8, -150), (15, 14, 95), cortex=4.0),
+        Part(at(0, -17, -44), (10, 8, 13)),
+        Part(at(0, 8, plateau), (6, 9, 5)),  # tibial spines
+        Part(at(38, 6, plateau - 4), (2 + osteophyte, 7, 3.5)),
     ]
-    fibula = [part(at(-33, 22, -38), (10, 10, 12)), part(at(-34, 24, -140), (7, 7, 95), cortex=2.5)]
+    fibula = [Part(at(-33, 22, -38), (10, 10, 12)), Part(at(-34, 24, -140), (7, 7, 95), cortex=2.5)]
     blobs += bone("femur", femur) + bone("tibia", tibia) + bone("fibula", fibula)
-    blobs += bone("patella", [part(at(0, -39, 18), (21, 8, 23), cortex=1.2)])
+    blobs += bone("patella", [Part(at(0, -39, 18), (21, 8, 23), cortex=1.2)])
     blobs.append(Blob("edema", at(20, 6, plateau - 6), (11, 12, 4)))
     return blobs
 
@@ -356,9 +355,9 @@ def spine_soft_tissue(rng: np.random.Generator) -> list[Blob]:
         Blob("bowel", (0, -70, 0), (115, 55, 1e4)),
     ]
     for k in range(7):
-        center = (rng.uniform(-80, 80), rng.uniform(-100, -45), rng.uniform(-130, 120))
-        radii = (rng.uniform(10, 22), rng.uniform(8, 14), rng.uniform(10, 25))
-        blobs.append(Blob("gas", center, radii, tilt=0.3 * k))  # type: ignore[arg-type]
+        center: Vec = (rng.uniform(-80, 80), rng.uniform(-100, -45), rng.uniform(-130, 120))
+        radii: Vec = (rng.uniform(10, 22), rng.uniform(8, 14), rng.uniform(10, 25))
+        blobs.append(Blob("gas", center, radii, tilt=0.3 * k))
     blobs += [
         Blob("vessel", (14, -36, 0), (10, 10, 1e4)),  # aorta
         Blob("vessel", (-20, -34, 0), (11, 9, 1e4)),  # inferior vena cava
@@ -418,16 +417,16 @@ def spine_discs() -> list[Blob]:
 def vertebra(level: str, z: float) -> list[Blob]:
     """Body and posterior elements of one lumbar vertebra (left L4 lamina removed)."""
     y, tilt = spine_y(z), spine_tilt(z)
-    blobs = bone(level, [part((0, y, z), (25, 19, 13.5), 3.2, tilt, cortex=1.2)])
-    blobs += bone(level, [part((0, y + 62, z - 6), (4, 18, 10), 2.5, tilt)])
+    blobs = bone(level, [Part((0, y, z), (25, 19, 13.5), 3.2, tilt, cortex=1.2)])
+    blobs += bone(level, [Part((0, y + 62, z - 6), (4, 18, 10), 2.5, tilt)])
     for side, dx in (("R", -1.0), ("L", 1.0)):
         parts = [
-            part((dx * 15, y + 22, z + 3), (5, 8, 7)),  # pedicle
-            part((dx * 40, y + 24, z + 2), (18, 5, 5)),  # transverse process
-            part((dx * 19, y + 38, z - 16), (7, 7, 9)),  # facet
+            Part((dx * 15, y + 22, z + 3), (5, 8, 7)),  # pedicle
+            Part((dx * 40, y + 24, z + 2), (18, 5, 5)),  # transverse process
+            Part((dx * 19, y + 38, z - 16), (7, 7, 9)),  # facet
         ]
         if not (level == "L4" and side == "L"):
-            parts.append(part((dx * 10, y + 42, z - 3), (10, 4, 12), 2.0, tilt))  # lamina
+            parts.append(Part((dx * 10, y + 42, z - 3), (10, 4, 12), 2.0, tilt))  # lamina
         blobs += bone(f"{level}{side}", parts)
     return blobs
 
@@ -437,10 +436,10 @@ def spine_phantom() -> list[Blob]:
     blobs = spine_soft_tissue(rng_for("spine", "gas")) + spine_canal() + spine_discs()
     for level, z in SPINE_LEVELS.items():
         blobs += vertebra(level, z)
-    blobs += bone("S1", [part((0, spine_y(S1_Z) + 2, S1_Z), (25, 19, 14), 3.0, -0.45)])
-    blobs += bone("sacrum", [part((0, 22, -115), (38, 12, 38), 2.5, -0.7, cortex=2.0)])
+    blobs += bone("S1", [Part((0, spine_y(S1_Z) + 2, S1_Z), (25, 19, 14), 3.0, -0.45)])
+    blobs += bone("sacrum", [Part((0, 22, -115), (38, 12, 38), 2.5, -0.7, cortex=2.0)])
     for side, dx in (("R", -1.0), ("L", 1.0)):
-        ilium = part((dx * 84, 30, -100), (28, 26, 46), 2.2, cortex=2.0, density=0.35)
+        ilium = Part((dx * 84, 30, -100), (28, 26, 46), 2.2, cortex=2.0, density=0.35)
         blobs += bone(f"ilium{side}", [ilium])
     return blobs
 
@@ -481,8 +480,8 @@ class View:
 
     def axes(self) -> tuple[Array, Array]:
         """The in-plane coordinate of each column (h) and each row (z)."""
-        c = (np.arange(self.cols) - (self.cols - 1) / 2) * self.pixel
-        r = (np.arange(self.rows) - (self.rows - 1) / 2) * self.pixel
+        c = (np.arange(self.cols, dtype=np.float64) - (self.cols - 1) / 2) * self.pixel
+        r = (np.arange(self.rows, dtype=np.float64) - (self.rows - 1) / 2) * self.pixel
         return self.center[0] + self.h_sign * c, self.center[1] - r
 
     @property
@@ -618,14 +617,16 @@ class Stack:
         row, col = self.orientation
         offset = (k - (self.n_slices - 1) / 2) * self.spacing
         half_w, half_h = (self.cols - 1) / 2 * self.pixel, (self.rows - 1) / 2 * self.pixel
-        return tuple(  # type: ignore[return-value]
+        x, y, z = (
             self.center[i] + offset * self.normal[i] - half_w * row[i] - half_h * col[i]
             for i in range(3)
         )
+        return (x, y, z)
 
     def rounded_position(self, k: int) -> Vec:
         """The position as written to the header (four decimals)."""
-        return tuple(float(ds_str(v)) for v in self.position(k))  # type: ignore[return-value]
+        x, y, z = (float(ds_str(v)) for v in self.position(k))
+        return (x, y, z)
 
 
 def _axis(direction: Vec) -> tuple[int, float]:
@@ -643,8 +644,8 @@ def render_slice(blobs: Sequence[Blob], values: dict[str, float], stack: Stack, 
     for shift in (-stack.thickness / 4, stack.thickness / 4):
         origin = stack.rounded_position(k)
         depth = origin[ni] + shift * stack.normal[ni]
-        col_coord = origin[ci] + cs * stack.pixel * np.arange(stack.cols)
-        row_coord = origin[ri] + rs * stack.pixel * np.arange(stack.rows)
+        col_coord = origin[ci] + cs * stack.pixel * np.arange(stack.cols, dtype=np.float64)
+        row_coord = origin[ri] + rs * stack.pixel * np.arange(stack.rows, dtype=np.float64)
         labels = np.zeros((stack.rows, stack.cols), np.int16)
         for blob in blobs:
             reach = (blob.radii[0], *(2 * [max(blob.radii[1:])] if blob.tilt else blob.radii[1:]))
@@ -972,19 +973,19 @@ def mr_protocol(
     return Protocol(values, position, 8.0, attributes)
 
 
-KNEE_PD_FS = {
+KNEE_PD_FS: dict[str, float] = {
     "air": 0, "fat": 130, "muscle": 330, "fluid": 1450, "cartilage": 760, "cortex": 25,
     "marrow": 170, "meniscus": 60, "tear": 1000, "edema": 1150, "tendon": 45, "ligament": 90,
 }  # fmt: skip
-KNEE_T2 = {
+KNEE_T2: dict[str, float] = {
     "air": 0, "fat": 980, "muscle": 290, "fluid": 1650, "cartilage": 470, "cortex": 25,
     "marrow": 820, "meniscus": 50, "tear": 780, "edema": 900, "tendon": 40, "ligament": 70,
 }  # fmt: skip
-KNEE_CT_HU = {
+KNEE_CT_HU: dict[str, float] = {
     "air": -1000, "fat": -100, "muscle": 45, "fluid": 8, "cartilage": 95, "cortex": 1350,
     "marrow": 260, "meniscus": 85, "tear": 30, "edema": 55, "tendon": 95, "ligament": 80,
 }  # fmt: skip
-SPINE_T2 = {
+SPINE_T2: dict[str, float] = {
     "air": 0, "fat": 920, "muscle": 300, "fluid": 1600, "cortex": 40, "marrow": 640,
     "annulus": 170, "nucleus": 1300, "nucleus_dark": 250, "csf": 1700, "cord": 520,
     "root": 330, "vessel": 40, "bowel": 520, "gas": 0, "scar": 560, "ligament": 60,
@@ -1043,7 +1044,8 @@ def operation_note_docx(paragraphs: Sequence[str], when: dt.datetime) -> bytes:
     props.revision = 1
     buffer = io.BytesIO()
     document.save(buffer)
-    return normalise_zip(buffer.getvalue(), when.timetuple()[:6])
+    stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    return normalise_zip(buffer.getvalue(), stamp)
 
 
 def film_photo(signal: Array, label: str) -> bytes:

@@ -19,6 +19,8 @@ CORE = [
     "workbench.dicom_header", "workbench.dicom_index", "workbench.dicomdir",
     "workbench.pixel_check", "workbench.vocab", "workbench.errors", "workbench.problems",
     "workbench.workspace", "workbench.samples", "workbench.manifest", "workbench.documents",
+    "workbench.records", "workbench.timeline", "workbench.readiness", "workbench.laterality",
+    "workbench.triage", "workbench.summary", "workbench.organize", "workbench.compare_pairs",
 ]  # fmt: skip
 FORBIDDEN_IN_CORE = ("matplotlib", "ipywidgets", "nbconvert", "nbformat", "IPython")
 
@@ -42,6 +44,13 @@ def test_public_api_is_curated():
     assert len(workbench.__all__) <= 25
     for name in workbench.__all__:
         assert getattr(workbench, name).__doc__, f"{name} has no docstring"
+
+
+def test_importing_workbench_stays_in_the_core():
+    code = "import sys, workbench; print(','.join(m for m in sys.modules if m.split('.')[0] in " \
+        f"{FORBIDDEN_IN_CORE!r}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
 
 
 def _name(requirement: str) -> str:

@@ -104,9 +104,10 @@ def test_side_conflict_names_every_source(complete_case, tmp_path):
     conflict = case.gaps[case.gaps["code"] == "side_conflict"]
     assert len(conflict) == 1 and conflict.iloc[0]["severity"] == "blocker"
     message = conflict.iloc[0]["message"]
-    assert "DICOM Laterality" in message and "says right" in message
-    assert "report 'report.pdf' says left" in message
-    assert "complaint in case.yaml says right" in message
+    left, right = message.split("left: ")[1].split("; right: ")
+    assert "report 'report.pdf'" in left
+    assert "DICOM Laterality of 'KNEE RT AP STANDING'" in right
+    assert "complaint in case.yaml" in right
 
 
 def test_bilateral_film_is_not_a_conflict(complete_case, tmp_path):

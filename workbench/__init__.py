@@ -1,34 +1,75 @@
 """Orthopedic second-opinion workbench.
 
-Open a patient's upload as tables::
+Open a patient's upload as tables, check it is reviewable, read the images in
+JupyterLab and export the opinion::
 
     import workbench
-    case = workbench.open_case("upload.zip")
-    case.studies          # one row per imaging study, in date order
-    case.problems         # every file that could not be used, and why
+    case = workbench.open_case("upload.zip")     # folder, zip or DICOMDIR
+    case.studies                                 # imaging studies in date order
+    case.gaps                                    # what is missing, blockers first
+    case.summary()                               # the one-page summary
+    workbench.SeriesViewer(case)                 # in JupyterLab
+
+Names from the render, widget and export layers load on first use, so importing
+the core never pulls in matplotlib, ipywidgets or nbconvert.
 """
 
 from __future__ import annotations
+
+import importlib as _importlib
+from typing import TYPE_CHECKING
 
 from workbench import samples
 from workbench.case import Case, open_case
 from workbench.errors import (
     CaseNotFoundError,
+    ExportError,
     ManifestError,
     NothingUsableError,
     WorkbenchError,
     WorkspaceError,
 )
 
+if TYPE_CHECKING:
+    from workbench.export import export_opinion
+    from workbench.intake_form import IntakeForm
+    from workbench.notebook import build_review_notebook
+    from workbench.timeline_plot import plot_timeline
+
+#: Public names of the upper layers → the module that defines them (loaded lazily).
+_LAZY = {
+    "plot_timeline": "workbench.timeline_plot",
+    "IntakeForm": "workbench.intake_form",
+    "build_review_notebook": "workbench.notebook",
+    "export_opinion": "workbench.export",
+}
+
 __all__ = [
     "Case",
     "CaseNotFoundError",
+    "ExportError",
+    "IntakeForm",
     "ManifestError",
     "NothingUsableError",
     "WorkbenchError",
     "WorkspaceError",
+    "build_review_notebook",
+    "export_opinion",
     "open_case",
+    "plot_timeline",
     "samples",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | {name for name in globals() if name.startswith("__")})

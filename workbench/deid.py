@@ -252,7 +252,7 @@ def _dicom(run: _Run, row: dict[str, Any], local: Path) -> None:
             reason = hold_back_reason(ds)
             clean_dataset(ds, run.rules)
             data = dataset_bytes(ds)
-        except Exception as exc:  # noqa: BLE001 - one bad file is a row, not a stop
+        except Exception as exc:
             _hold(row, f"could not be de-identified ({type(exc).__name__}: {exc})")
             return
     rel = "DICOM/{}/{}/{}.dcm".format(

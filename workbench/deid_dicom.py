@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +42,14 @@ from workbench.deid_keys import remap_uid
 from workbench.deid_profile import ActionTable
 from workbench.deid_text import DatePolicy, Redactor
 
-__all__ = ["DicomRules", "clean_dataset", "dataset_bytes", "hold_back_reason", "method_codes"]
+__all__ = [
+    "DicomRules",
+    "clean_dataset",
+    "dataset_bytes",
+    "decode_text",
+    "hold_back_reason",
+    "method_codes",
+]
 
 #: Value representations holding free text that the Clean Descriptors step scrubs.
 TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "AE", "UR"})
@@ -50,6 +58,7 @@ _NUMBER_VRS = frozenset({"FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"})
 _TEMPORAL = frozenset({"DA", "DT", "TM"})
 _PATIENT_NAME, _PATIENT_ID = 0x00100010, 0x00100020
 _CHARSET = 0x00080005
+_ESCAPE = re.compile(r"\x1b[$()*+\-./]{1,2}[@-~]")
 
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 _ULTRASOUND = ("1.2.840.10008.5.1.4.1.1.6.", "1.2.840.10008.5.1.4.1.1.3.1")
@@ -97,8 +106,8 @@ def hold_back_reason(ds: Dataset) -> str | None:
 
     >>> from pydicom import Dataset
     >>> ds = Dataset(); ds.Modality = "US"; ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.6.1"
-    >>> hold_back_reason(ds)
-    'ultrasound image without (0028,0301) Burned In Annotation: text such as the name may be in the pixels'
+    >>> hold_back_reason(ds).split(":")[0]
+    'ultrasound image without (0028,0301) Burned In Annotation'
     >>> ds.BurnedInAnnotation = "NO"; hold_back_reason(ds) is None
     True
     """
@@ -137,9 +146,36 @@ def method_codes(mode: str) -> list[Any]:
     return chosen
 
 
+def decode_text(ds: Dataset) -> None:
+    """Decode every text value of *ds* to Unicode, sequences included.
+
+    pydicom leaves the ISO 2022 escape sequences of ``ISO 2022 IR 58`` (GB2312)
+    in the decoded text (``ESC $ ) A`` before each run of Chinese text); they are removed here.
+    """
+    ds.decode()
+    charset = ds.get("SpecificCharacterSet") or ""
+    if "2022" not in str(charset):
+        return
+    for elem in _text_elements(ds):
+        if isinstance(elem.value, MultiValue | list):
+            elem.value = [_ESCAPE.sub("", str(v)) for v in elem.value]
+        elif elem.value is not None:
+            elem.value = _ESCAPE.sub("", str(elem.value))
+
+
+def _text_elements(ds: Dataset) -> Iterable[DataElement]:
+    for elem in ds:
+        if elem.VR == "SQ":
+            for item in elem.value or []:
+                yield from _text_elements(item)
+        elif elem.VR in TEXT_VRS or elem.VR == "PN":
+            if elem.value is not None and "\x1b" in str(elem.value):
+                yield elem
+
+
 def clean_dataset(ds: Dataset, rules: DicomRules) -> None:
     """De-identify *ds* in place (all text decoded to Unicode, UIDs remapped)."""
-    ds.decode()
+    decode_text(ds)
     _fill_age(ds)
     _clean(ds, rules, top=True)
     ds.PatientName = rules.pseudonym

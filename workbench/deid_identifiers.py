@@ -9,6 +9,7 @@ are gathered too: they are remapped wherever they appear and must not survive.
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from workbench.case import Case
-from workbench.deid_dicom import collect_uids
+from workbench.deid_dicom import collect_uids, decode_text
 from workbench.deid_text import Identifiers
 
 __all__ = ["CaseIdentity", "case_identity", "read_header", "walk"]
@@ -78,11 +79,14 @@ class CaseIdentity:
         Study, series, instance and frame of reference UIDs.
     patient_ids : tuple of str
         The distinct (0010,0020) *Patient ID* values, sorted (keys the default pseudonym).
+    dates : frozenset of datetime.date
+        Every other date in the headers (DA values, the date part of DT values).
     """
 
     identifiers: Identifiers
     uids: frozenset[str]
     patient_ids: tuple[str, ...]
+    dates: frozenset[dt.date] = frozenset()
 
 
 def read_header(path: Path) -> Dataset | None:
@@ -91,7 +95,7 @@ def read_header(path: Path) -> Dataset | None:
         warnings.simplefilter("ignore")
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-            ds.decode()
+            decode_text(ds)
         except Exception:
             return None
     return ds
@@ -113,6 +117,7 @@ def case_identity(case: Case) -> CaseIdentity:
     ids = Identifiers()
     headers: list[Dataset] = []
     patient_ids: set[str] = set()
+    dates: set[dt.date] = set()
     for path in _dicom_paths(case):
         ds = read_header(case.local_path(path))
         if ds is None:
@@ -122,12 +127,28 @@ def case_identity(case: Case) -> CaseIdentity:
             patient_ids.add(str(ds.PatientID).strip())
         for _, elem in walk(ds):
             _add(ids, elem)
+            if elem.VR in ("DA", "DT") and elem.keyword != "PatientBirthDate":
+                dates |= _dates(elem.value)
     patient = case.manifest.patient
     if patient is not None and patient.name:
         ids.add_plain_name(patient.name)
     if case.manifest.case_id:
         ids.add_id(case.manifest.case_id)
-    return CaseIdentity(ids, collect_uids(headers), tuple(sorted(patient_ids)))
+    return CaseIdentity(
+        ids, collect_uids(headers), tuple(sorted(patient_ids)), frozenset(dates - ids.birth_dates)
+    )
+
+
+def _dates(value: object) -> set[dt.date]:
+    values = value if isinstance(value, list | pydicom.multival.MultiValue) else [value]
+    out = set()
+    for v in values:
+        text = str(v or "").strip()
+        try:
+            out.add(dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])))
+        except ValueError:
+            continue
+    return out
 
 
 def _dicom_paths(case: Case) -> list[str]:

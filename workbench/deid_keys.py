@@ -14,8 +14,9 @@ created on first use with 256 random bits and mode 0600.
 
 >>> remap_uid("1.2.3.4", b"k") == remap_uid("1.2.3.4", b"k")
 True
->>> remap_uid("1.2.3.4", b"k").startswith("2.25."), remap_uid("1.2.3.4", b"k") != remap_uid("1.2.3.5", b"k")
-(True, True)
+>>> new = remap_uid("1.2.3.4", b"k")
+>>> new.startswith("2.25."), new != remap_uid("1.2.3.5", b"k"), len(new) <= 64
+(True, True, True)
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from workbench.workspace import home
 
 __all__ = ["SECRET_ENV", "load_secret", "pseudonym_for", "remap_uid", "secret_path"]
 
-SECRET_ENV = "WORKBENCH_DEID_SECRET"
-_SECRET_FILE = "deid-secret"
+SECRET_ENV = "WORKBENCH_DEID_SECRET"  # noqa: S105 - a variable name
+_SECRET_FILE = "deid-secret"  # noqa: S105 - a file name
 
 
 def secret_path() -> Path:
@@ -59,9 +60,9 @@ def load_secret(secret: str | bytes | None = None) -> bytes:
         value = _secret_file(secret_path())
     if len(value) < 8:
         raise DeidentificationError(
-            "The de-identification secret is shorter than 8 bytes; use a long random value "
-            f"(for example the output of `python -c 'import secrets; print(secrets.token_hex(32))'`)"
-            f" in {SECRET_ENV}."
+            "The de-identification secret is shorter than 8 bytes; put a long random value "
+            f"in {SECRET_ENV} (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`)."
         )
     return value
 

@@ -17,15 +17,22 @@ matplotlib (:func:`workbench.render.render_slice`).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from workbench.overlay import Ellipse, Item, Polyline, Text
+from workbench.overlay import Ellipse, Item, Polyline, Shape, Text
+from workbench.slice_view import DEFAULT_SIZE, slice_image, view_layout, viewport_for, windower
 from workbench.viewport import Viewport
+
+if TYPE_CHECKING:
+    from workbench.imaging import Volume
+    from workbench.measure import Measurement
+    from workbench.viewer_state import ViewState
 
 Windower = Callable[[np.ndarray], np.ndarray]
 ReducedSource = Callable[[int], np.ndarray]
@@ -161,3 +168,57 @@ def encode(image: Image.Image, fmt: str = "jpeg", *, quality: int = 90) -> bytes
     else:
         image.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def compose(
+    volume: Volume,
+    state: ViewState,
+    *,
+    max_size: int = DEFAULT_SIZE,
+    side: str | None = None,
+    measurements: Iterable[Measurement | Shape] = (),
+    title: Sequence[str] = (),
+    overlays: bool = True,
+) -> tuple[Image.Image, Viewport]:
+    """The live viewer's frame: windowed, fitted to *max_size*, overlays drawn (Pillow).
+
+    Parameters
+    ----------
+    volume : Volume
+    state : ViewState
+        Slice, window, zoom, pan, rotation, mirrors, inversion, plane.
+    max_size : int
+        Longest side of the image in display pixels.
+    side : str, optional
+        Laterality for the side badge (always drawn; "SIDE ?" when unknown).
+    measurements : iterable
+        :class:`~workbench.measure.Measurement` (or overlay shapes) of this frame.
+    title : sequence of str
+        First lines of the top-right text.
+    overlays : bool
+        Draw the overlays (False: the bare windowed view).
+    """
+    image = slice_image(volume, state)
+    viewport = viewport_for(state, image, max_size)
+    base = view_image(
+        image.pixels,
+        viewport,
+        windower(volume, state),
+        invert=state.invert,
+        reduced=image.reduced,
+    )
+    if not overlays:
+        return base, viewport
+    items = view_layout(
+        volume, state, image, viewport, side=side, measurements=measurements, title=title
+    )
+    return draw_items(base, items), viewport
+
+
+def thumbnail(volume: Volume, *, size: int = 96, quality: int = 80) -> bytes:
+    """A small JPEG of the middle frame with its automatic window, for series pickers."""
+    from workbench.viewer_state import initial_state
+
+    state = initial_state(volume)
+    image, _ = compose(volume, state, max_size=size, overlays=False)
+    return encode(image.convert("RGB"), "jpeg", quality=quality)

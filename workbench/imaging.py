@@ -15,8 +15,8 @@ modality units (Hounsfield units on CT); colour frames are uint8 RGB.
 >>> volume = load_files([get_testdata_file("CT_small.dcm")])
 >>> volume.shape, volume.geometry.pixel_spacing, volume.default_window
 ((1, 128, 128), (0.661468, 0.661468), None)
->>> float(volume.frame(0).min())  # Hounsfield units: RescaleIntercept -1024 applied
--1024.0
+>>> float(volume.frame(0).min())  # Hounsfield units: (0028,1052) Rescale Intercept applied
+-896.0
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ class _Blank(dict[str, Any]):
 
 def _label(study: Any) -> str:
     date = study.date.strftime("%Y-%m-%d") if not pd.isna(study.date) else "undated"
-    return f"{study_label(study)} of {date}"
+    return f"{study_label(study)}, {date}"
 
 
 # --- imaging ---------------------------------------------------------------------------

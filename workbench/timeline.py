@@ -44,6 +44,8 @@ def is_true(value: Any) -> bool:
 
 def study_label(study: Any) -> str:
     """``MR knee right (no DICOM: report only)`` style label of a studies row."""
+    if study.source == "photo":
+        return str(study.description)
     parts = [study.modality if isinstance(study.modality, str) and study.modality else "Imaging"]
     if isinstance(study.body_part, str):
         parts.append(vocab.term(study.body_part))
@@ -54,8 +56,6 @@ def study_label(study: Any) -> str:
     label = " ".join(parts)
     if study.source == "report":
         label += " (report only, images not sent)"
-    elif study.source == "photo":
-        label += " (photo of film)"
     return label
 
 

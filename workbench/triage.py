@@ -51,6 +51,23 @@ EXAM_SIGNS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: A sign preceded by one of these (within a few words) is denied, not present.
+_NEGATION = re.compile(
+    r"(\bno|\bnot|\bnever|\bdenies|\bwithout|\bnor|无|没有|未|否认|不)\W*(\w+\W+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def mentions(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether *text* affirms the sign (a match not negated just before it)."""
+    for match in pattern.finditer(text):
+        before = text[max(0, match.start() - 24) : match.start()]
+        clause = re.split(r"[,;.，；。]", before)[-1]
+        if not _NEGATION.search(clause):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Triage:
     """The recommendation and the reasons it rests on."""
@@ -88,7 +105,7 @@ def triage(case: Case, gaps: pd.DataFrame) -> Triage:
         regex = re.compile(pattern, re.IGNORECASE)
         hardware = sign.startswith("a concern about hardware")
         for source, text in account:
-            if regex.search(text) and (not hardware or case.manifest.surgeries):
+            if mentions(regex, text) and (not hardware or case.manifest.surgeries):
                 reasons.append(f"{sign.capitalize()}: {source} says \u201c{text}\u201d.")
                 break
     if reasons:

@@ -13,9 +13,9 @@ frame is looked up in that table: the same values, about ten times faster.
 >>> import numpy as np
 >>> hu = np.array([[-1000.0, 0.0, 40.0, 240.0, 3000.0]], dtype=np.float32)
 >>> window_to_uint8(hu, 40, 400, photometric="MONOCHROME2")
-array([[  0,  96, 128, 255, 255]], dtype=uint8)
+array([[  0, 102, 128, 255, 255]], dtype=uint8)
 >>> window_to_uint8(hu, 40, 400, photometric="MONOCHROME1")
-array([[255, 159, 127,   0,   0]], dtype=uint8)
+array([[255, 153, 127,   0,   0]], dtype=uint8)
 """
 
 from __future__ import annotations
