@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import os
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pydicom
 import pytest
-from conftest import checksums, dicom_file
+from pydicom.data import get_charset_files, get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -29,6 +30,22 @@ IR58_PN = b"Zhang^XiaoDong=\x1b$)A\xd5\xc5^\x1b$)A\xd0\xa1\xb6\xab="  # PS3.5 An
 
 
 # --- a case with identifiers planted everywhere ------------------------------------------
+
+
+def dicom_file(name: str) -> Path:
+    """A pydicom test file (bundled, or a character set sample)."""
+    found = get_testdata_file(name) or (get_charset_files(name) or [None])[0]
+    assert found is not None, f"pydicom test file {name!r} not found"
+    return Path(str(found))
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file under *folder*, by relative path."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _ct(name: str = "CT_small.dcm") -> Dataset:
@@ -258,8 +275,6 @@ def test_the_log(shifted: tuple[Case, Path, pd.DataFrame]) -> None:
     assert "张三" not in (dest / LOG_NAME).read_text("utf-8")  # the folder name is redacted
     written = on_disk[on_disk["status"] == "written"]
     for row in written.itertuples():
-        import hashlib
-
         assert hashlib.sha256((dest / row.dest_path).read_bytes()).hexdigest() == row.dest_sha256
 
 
@@ -384,3 +399,20 @@ def test_command_line(planted: tuple[Case, dict[str, str], Path], monkeypatch, c
     out, err = capsys.readouterr()
     assert "Verified: no original identifying value" in out
     assert "us.dcm: ultrasound image without" in err
+
+
+@pytest.mark.parametrize("name", ["lumbar_spine_zh", "messy_upload"])
+def test_sample_cases(name: str, tmp_path: Path) -> None:
+    """GB18030 headers and a Chinese report; a zip with a damaged file and junk."""
+    source = Path(__file__).parents[1] / "sample_cases" / name
+    if not source.exists():
+        pytest.skip(f"sample case {name} not generated (make samples)")
+    case = open_case(source, workspace=tmp_path / "ws")
+    log = deidentify(case, tmp_path / "out", shift_dates=12, secret=SECRET)
+    assert verify_deidentified(case, tmp_path / "out").empty
+    errors = compare_dciodvfy(case, tmp_path / "out")
+    assert errors.empty, errors.to_string()
+    assert (log["status"] == "written").sum() >= 10
+    if name == "messy_upload":
+        reasons = log.set_index("source_path")["reason"]
+        assert reasons["upload.zip/corrupt/IM_BROKEN.dcm"].startswith("the original is damaged")

@@ -47,8 +47,10 @@ def test_public_api_is_curated():
 
 
 def test_importing_workbench_stays_in_the_core():
-    code = "import sys, workbench; print(','.join(m for m in sys.modules if m.split('.')[0] in " \
+    code = (
+        "import sys, workbench; print(','.join(m for m in sys.modules if m.split('.')[0] in "
         f"{FORBIDDEN_IN_CORE!r}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 

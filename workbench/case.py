@@ -167,6 +167,8 @@ def open_case(
         _add_clinical_record(tables, manifest, problems, space)
         tables["problems"] = problems_frame(problems)
         _save(tables_dir, tables, stamp)
+        # read back what was written, so a first open and a re-open give identical tables
+        tables = {name: read_table(tables_dir, name) for name in TABLES}
     else:
         manifest, _ = _manifest(tables["files"])
     files = tables["files"]

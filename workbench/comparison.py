@@ -181,12 +181,14 @@ def map_window(
     reference_to: tuple[float, float],
     *,
     absolute: bool,
+    opposite: bool = False,
 ) -> tuple[float, float]:
     """Carry a window (centre, width) from one series to another.
 
     Absolute units (CT in HU) carry over unchanged. Otherwise the change relative to
     each series' own starting window is carried over: the same shift in units of
-    width and the same width ratio.
+    width and the same width ratio; *opposite* reverses the shift, for a MONOCHROME1
+    series beside a MONOCHROME2 one (a higher level darkens one and brightens the other).
 
     >>> map_window((600, 500), (500, 1000), (2000, 4000), absolute=False)
     (2400.0, 2000.0)
@@ -196,4 +198,5 @@ def map_window(
     fc, fw = reference_from
     tc, tw = reference_to
     ratio = tw / fw if fw else 1.0
-    return float(tc + (window[0] - fc) * ratio), float(window[1] * ratio)
+    shift = (window[0] - fc) * ratio
+    return float(tc - shift if opposite else tc + shift), float(window[1] * ratio)

@@ -69,6 +69,10 @@ _HELD = {
     "other": "unrecognised file: cannot be checked for identifying content",
 }
 _DATE_KEYS = frozenset({"onset", "date", "start", "end"})
+#: case.yaml keys holding a pseudonym or a closed vocabulary, not free text.
+_VOCABULARY_KEYS = frozenset(
+    {"name", "case_id", "sex", "side", "kind", "body_part", "case_type", "onset_kind", "languages"}
+)
 
 
 @dataclass
@@ -80,6 +84,8 @@ class _Run:
     review: Path
     rows: list[dict[str, Any]]
     written: dict[str, str]
+    damaged: dict[str, str]
+    containers: set[str]
 
 
 def deidentify(
@@ -149,7 +155,14 @@ def deidentify(
     partial.mkdir(parents=True)
     review = case.workspace / "deid-review"
     shutil.rmtree(review, ignore_errors=True)
-    run = _Run(case, rules, redactor, partial, review, [], {})
+    problems = case.problems[
+        case.problems["stage"].isin(["dicom", "pixels"])
+        & ~case.problems["kind"].str.contains("duplicate|collision|patient", na=False)
+    ]
+    damaged = dict(zip(problems["path"].astype(str), problems["kind"].astype(str), strict=True))
+    paths = set(case.files["path"].astype(str))
+    containers = {p for p in paths if any(q.startswith(p + "/") for q in paths)}
+    run = _Run(case, rules, redactor, partial, review, [], {}, damaged, containers)
     try:
         for row in case.files.sort_values("path").itertuples(index=False):
             _one_file(run, str(row.path), str(row.kind), str(row.sha256))
@@ -209,6 +222,8 @@ def _one_file(run: _Run, path: str, kind: str, sha: str) -> None:
     name = path.rsplit("/", 1)[-1]
     if name == MANIFEST_NAME and path.count("/") == _manifest_depth(run.case):
         _write(run, row, MANIFEST_NAME, _manifest_bytes(run))
+    elif kind == "dicom" and path in run.damaged:
+        _hold(row, f"the original is damaged ({run.damaged[path]}); ask for it again")
     elif kind == "dicom":
         _dicom(run, row, local)
     elif kind == "text":
@@ -218,6 +233,9 @@ def _one_file(run: _Run, path: str, kind: str, sha: str) -> None:
         else:
             text = run.redactor.text(decoded[0]).encode("utf-8")
             _write(run, row, "documents/" + _clean_path(run.redactor, path), text)
+    elif kind == "archive" and path in run.containers:
+        row["status"] = "dropped"
+        row["reason"] = "archive read as the case source: its members are listed one by one"
     elif kind == "dicomdir":
         row["status"] = "dropped"
         row["reason"] = "DICOMDIR lists names and IDs; the DICOM files are copied without it"
@@ -305,7 +323,7 @@ def _clean_manifest(value: Any, run: _Run, key: str = "") -> Any:
         return {k: _clean_manifest(v, run, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_clean_manifest(v, run, key) for v in value]
-    if not isinstance(value, str) or key in ("name", "case_id", "sex", "side", "kind"):
+    if not isinstance(value, str) or key in _VOCABULARY_KEYS:
         return value
     if key in _DATE_KEYS:
         return _manifest_date(value, run.rules.dates)

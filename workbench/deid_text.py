@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from workbench.deid_profile import DateMode
 from workbench.textdates import find_dates
+from workbench.vocab import body_part_from_text, side_from_text
 
 __all__ = ["DatePolicy", "Identifiers", "Redactor", "is_cjk", "name_variants"]
 
@@ -66,7 +67,7 @@ def name_variants(group: str) -> set[str]:
         family, given = core[0], " ".join(core[1:])
         out |= {f"{family} {given}", f"{given} {family}", f"{family}{given}", f"{family}, {given}"}
     for part in core:
-        if len(part) >= 2:
+        if len(part) >= 2 and not _clinical_term(part):
             out.add(part)
     if all(is_cjk(v) for v in core):  # no spaces between Chinese family and given names
         out = {v for v in out if " " not in v and "," not in v}
@@ -82,8 +83,17 @@ def plain_name_variants(name: str) -> set[str]:
     words = [w.strip(",") for w in name.split()]
     if len(words) >= 2:
         out |= {" ".join(reversed(words)), "".join(words)}
-        out |= {w for w in words if len(w) >= 2}
+        out |= {w for w in words if len(w) >= 2 and not _clinical_term(w)}
     return out
+
+
+def _clinical_term(word: str) -> bool:
+    """True for a name part that is also a body part or side word (``腰椎``, ``Hip``).
+
+    Such a part is redacted only as part of the full name: alone it would wipe
+    the clinical content of every report (sample patients are named after them).
+    """
+    return body_part_from_text(word) is not None or side_from_text(word) is not None
 
 
 @dataclass

@@ -506,9 +506,18 @@ def _decode_text(
         )
         return text
     codecs = encodings or ["iso8859"]
+    if "iso_ir_58" in codecs:
+        # ISO 2022 IR 58 designates GB2312 to G1 with ESC $ ) A; the bytes are then EUC-CN.
+        # pydicom 3.0 leaves the escape in the text, so drop it and decode the bytes as
+        # GB18030 (a superset of ASCII and EUC-CN).
+        raw = raw.replace(_GB2312_G1, b"").replace(b"\x1b(B", b"")
+        codecs = ["gb18030"]
     if vr == "PN":
         return str(PersonName(raw, codecs)).rstrip("\x00 =")
     return decode_bytes(raw, codecs, {0x5C} if vr in {"LO", "SH", "UC"} else set())
+
+
+_GB2312_G1 = b"\x1b$)A"
 
 
 def _guess_undeclared(raw: bytes) -> tuple[str, str]:

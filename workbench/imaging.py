@@ -25,19 +25,18 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
 
 from workbench._bytecache import ByteLRU
+from workbench._series_frames import FrameRef, record_from_file, series_frames
 from workbench.errors import PixelDataError
-from workbench.geometry import Geometry, as_floats, describe_stack, pixel_spacing, stack_order
+from workbench.geometry import Geometry
 
 if TYPE_CHECKING:
     from workbench.case import Case
@@ -55,34 +54,6 @@ __all__ = [
 DEFAULT_CACHE_BYTES = 512 * 1024**2
 #: Multi-frame files up to this fraction of the budget are held in memory once read.
 _FILE_SHARE = 4
-_COLOUR = frozenset({"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "PALETTE COLOR"})
-#: SOP classes whose geometry lives in functional groups (enhanced multi-frame objects).
-_ENHANCED_PREFIXES = (
-    "1.2.840.10008.5.1.4.1.1.2.1",  # Enhanced CT
-    "1.2.840.10008.5.1.4.1.1.2.2",  # Legacy Converted Enhanced CT
-    "1.2.840.10008.5.1.4.1.1.4.1",  # Enhanced MR
-    "1.2.840.10008.5.1.4.1.1.4.4",  # Legacy Converted Enhanced MR
-    "1.2.840.10008.5.1.4.1.1.128.1",  # Legacy Converted Enhanced PET
-    "1.2.840.10008.5.1.4.1.1.130",  # Enhanced PET
-    "1.2.840.10008.5.1.4.1.1.13.1",  # X-ray 3D and breast tomosynthesis
-)
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """Where one display frame comes from, and its per-frame header values."""
-
-    path: str
-    local: Path
-    number: int  # 0-based frame within the file
-    n_in_file: int
-    sop_uid: str
-    instance_number: float
-    position: tuple[float, ...] | None
-    orientation: tuple[float, ...] | None
-    spacing: tuple[float, ...] | None
-    window: tuple[float, float] | None
-    rescale: tuple[float, float] | None  # functional-group rescale of enhanced objects
 
 
 def _decode(source: Path | Dataset, index: int) -> tuple[np.ndarray, Dataset]:
@@ -178,7 +149,7 @@ class Volume:
         series_key: str,
         modality: str,
         photometric: str,
-        frames: list[_Frame],
+        frames: list[FrameRef],
         geometry: Geometry,
         shape: tuple[int, ...],
         cache_bytes: int = DEFAULT_CACHE_BYTES,
@@ -230,10 +201,10 @@ class Volume:
         index = self._check(index)
         whole = self._cache.get(("volume",))
         if whole is not None:
-            return whole[index]  # type: ignore[no-any-return]
+            return whole[index]
         cached = self._cache.get(("frame", index))
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         values = self._decode_values(index)
         values.flags.writeable = False
         self._cache.put(("frame", index), values)
@@ -254,7 +225,7 @@ class Volume:
         key = ("display", index, factor)
         cached = self._cache.get(key)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         reduced = area_reduce(full, factor, round_values=self._integral.get(index, False))
         reduced.flags.writeable = False
         self._cache.put(key, reduced)
@@ -268,7 +239,7 @@ class Volume:
         """
         whole = self._cache.get(("volume",))
         if whole is not None:
-            return whole  # type: ignore[no-any-return]
+            return whole
         out = np.empty(self.shape, dtype=np.uint8 if self.is_color else np.float32)
         for i in range(self.n_frames):
             cached = self._cache.get(("frame", i))
@@ -357,7 +328,7 @@ class Volume:
             )
         return index
 
-    def _source(self, ref: _Frame) -> Path | Dataset:
+    def _source(self, ref: FrameRef) -> Path | Dataset:
         """A multi-frame file small enough is read once and decoded frame by frame from memory."""
         if ref.n_in_file <= 1 or ref.local.stat().st_size * _FILE_SHARE > self._cache.budget:
             return ref.local
@@ -366,7 +337,7 @@ class Volume:
         if ds is None:
             ds = _read_file(ref.local)
             self._cache.put(key, ds)
-        return ds  # type: ignore[no-any-return]
+        return ds
 
     def _decode_values(self, index: int) -> np.ndarray:
         ref = self._frames[index]
@@ -390,7 +361,9 @@ class Volume:
         return values
 
 
-def _values(raw: np.ndarray, header: Dataset, ref: _Frame, colour: bool) -> tuple[np.ndarray, bool]:
+def _values(
+    raw: np.ndarray, header: Dataset, ref: FrameRef, colour: bool
+) -> tuple[np.ndarray, bool]:
     """Decoded stored values to display values: palette/RGB to uint8, else the modality LUT."""
     photometric = str(header.get("PhotometricInterpretation", ""))
     if photometric == "PALETTE COLOR":
@@ -475,42 +448,12 @@ def load_files(
 ) -> Volume:
     """A :class:`Volume` from DICOM files outside a case (headers read with pydicom).
 
-    The files are taken as one series; they are ordered along the slice normal
-    like :func:`load_series` orders a case's series.
+    The files are taken as one series and ordered along the slice normal as
+    :func:`load_series` orders a case's series.
     """
-    records = []
-    locals_ = {}
-    for path in paths:
-        local = Path(path)
-        try:
-            ds = pydicom.dcmread(local, stop_before_pixels=True)
-        except Exception as exc:
-            raise PixelDataError(
-                f"'{local}' cannot be read as DICOM ({type(exc).__name__}: {exc})."
-            ) from exc
-        record: dict[str, Any] = {
-            keyword: ds[keyword].value if keyword in ds else None for keyword in _RECORD_KEYWORDS
-        }
-        meta = getattr(ds, "file_meta", None)
-        record.update(
-            path=str(local),
-            frame_count=int(ds.get("NumberOfFrames") or 1) if "Rows" in ds else 0,
-            decodable=True,
-            transfer_syntax=str(getattr(meta, "TransferSyntaxUID", "") or ""),
-        )
-        records.append(record)
-        locals_[str(local)] = local
-    modality = str(records[0].get("Modality") or "") if records else ""
-    return _volume(series_key, records, locals_, modality, cache_bytes)
-
-
-_RECORD_KEYWORDS = (
-    "SOPInstanceUID", "SOPClassUID", "Modality", "InstanceNumber", "Rows", "Columns",
-    "SamplesPerPixel", "PhotometricInterpretation", "ImagePositionPatient",
-    "ImageOrientationPatient", "PixelSpacing", "ImagerPixelSpacing",
-    "EstimatedRadiographicMagnificationFactor", "WindowCenter", "WindowWidth",
-    "PatientOrientation", "FrameOfReferenceUID", "NumberOfFrames",
-)  # fmt: skip
+    records = [record_from_file(Path(path)) for path in paths]
+    locals_ = {str(r["path"]): Path(r["path"]) for r in records}
+    return _volume(series_key, records, locals_, "", cache_bytes)
 
 
 def _volume(
@@ -520,223 +463,13 @@ def _volume(
     modality: str,
     cache_bytes: int,
 ) -> Volume:
-    usable, issues = _usable(series_key, records)
-    first = usable[0]
-    frames: list[_Frame] = []
-    for record in usable:
-        frames.extend(_frames_of(record, locals_[str(record["path"])]))
-    order, orientation, order_issues = stack_order(
-        [f.position for f in frames],
-        [f.orientation for f in frames],
-        [(f.instance_number, f.number, f.path) for f in frames],
-    )
-    frames = [frames[i] for i in order]
-    issues.extend(order_issues)
-    geometry = _geometry(frames, first, orientation, issues)
-    photometric = _text(first.get("PhotometricInterpretation")) or "MONOCHROME2"
-    samples = _int(first.get("SamplesPerPixel")) or 1
-    colour = samples > 1 or photometric in _COLOUR
-    rows, cols = _int(first["Rows"]) or 0, _int(first["Columns"]) or 0
-    shape: tuple[int, ...] = (len(frames), rows, cols, 3) if colour else (len(frames), rows, cols)
+    found = series_frames(series_key, records, locals_)
     return Volume(
         series_key=series_key,
-        modality=modality or _text(first.get("Modality")) or "",
-        photometric=photometric,
-        frames=frames,
-        geometry=geometry,
-        shape=shape,
+        modality=modality or found.modality,
+        photometric=found.photometric,
+        frames=found.frames,
+        geometry=found.geometry,
+        shape=found.shape,
         cache_bytes=cache_bytes,
     )
-
-
-def _usable(
-    series_key: str, records: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Records with decodable pixels of the series' dominant size; issues for the others."""
-    issues: list[str] = []
-    with_pixels = [r for r in records if (_int(r.get("frame_count")) or 0) > 0]
-    decodable = [r for r in with_pixels if _flag(r.get("decodable"))]
-    if not decodable:
-        raise PixelDataError(
-            f"Series {series_key} has no image that can be decoded "
-            f"({len(records)} files, {len(with_pixels)} with pixel data); see case.problems "
-            "for the reason and ask for an uncompressed export."
-        )
-    if len(decodable) < len(with_pixels):
-        issues.append(
-            f"{len(with_pixels) - len(decodable)} images cannot be decoded and are left out "
-            "(see case.problems)"
-        )
-    sizes: dict[tuple[int, int, int], int] = {}
-    for r in decodable:
-        key = (
-            _int(r.get("Rows")) or 0,
-            _int(r.get("Columns")) or 0,
-            _int(r.get("SamplesPerPixel")) or 1,
-        )
-        sizes[key] = sizes.get(key, 0) + (_int(r.get("frame_count")) or 1)
-    main = max(sizes, key=lambda k: sizes[k])
-    kept = [
-        r
-        for r in decodable
-        if (
-            _int(r.get("Rows")) or 0,
-            _int(r.get("Columns")) or 0,
-            _int(r.get("SamplesPerPixel")) or 1,
-        )
-        == main
-    ]
-    if len(kept) < len(decodable):
-        issues.append(
-            f"{len(decodable) - len(kept)} images of another size are left out "
-            f"(series is {main[0]} × {main[1]})"
-        )
-    if main[0] <= 0 or main[1] <= 0:
-        raise PixelDataError(f"Series {series_key} has pixel data but no Rows/Columns.")
-    return kept, issues
-
-
-def _frames_of(record: dict[str, Any], local: Path) -> list[_Frame]:
-    """Display frames of one file; multi-frame and enhanced files have their header read."""
-    n = _int(record.get("frame_count")) or 1
-    sop = _text(record.get("SOPInstanceUID")) or f"no-uid:{record['path']}"
-    number = _int(record.get("InstanceNumber"))
-    instance = float(number) if number is not None else math.inf
-    base = {
-        "path": str(record["path"]),
-        "local": local,
-        "n_in_file": n,
-        "sop_uid": sop,
-        "instance_number": instance,
-    }
-    window = _window(record.get("WindowCenter"), record.get("WindowWidth"))
-    orientation = as_floats(record.get("ImageOrientationPatient"), 6)
-    spacing = as_floats(record.get("PixelSpacing"), 2)
-    enhanced = str(record.get("SOPClassUID") or "").startswith(_ENHANCED_PREFIXES)
-    if n == 1 and not enhanced:
-        position = as_floats(record.get("ImagePositionPatient"), 3)
-        return [_Frame(**base, number=0, position=position, orientation=orientation,
-                       spacing=spacing, window=window, rescale=None)]  # fmt: skip
-    try:
-        ds = pydicom.dcmread(local, stop_before_pixels=True)
-    except Exception as exc:
-        raise PixelDataError(
-            f"Header of '{record['path']}' cannot be read ({type(exc).__name__}: {exc})."
-        ) from exc
-    return [_Frame(**base, number=i, **_per_frame(ds, i, n)) for i in range(n)]
-
-
-def _per_frame(ds: Dataset, i: int, n: int) -> dict[str, Any]:
-    """Geometry, window and rescale of frame *i* from functional groups or top-level elements."""
-    shared = (ds.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
-    own = per_frame[i] if i < len(per_frame) else Dataset()
-
-    def find(sequence: str, keyword: str) -> Any:
-        for group in (own, shared):
-            items = group.get(sequence)
-            if items and keyword in items[0]:
-                return items[0][keyword].value
-        return None
-
-    position = as_floats(find("PlanePositionSequence", "ImagePositionPatient"), 3)
-    orientation = as_floats(
-        find("PlaneOrientationSequence", "ImageOrientationPatient")
-        or ds.get("ImageOrientationPatient"),
-        6,
-    )
-    offsets = as_floats(ds.get("GridFrameOffsetVector"))
-    top = as_floats(ds.get("ImagePositionPatient"), 3)
-    if position is None and top is not None and orientation is not None:
-        if offsets is not None and len(offsets) == n:  # RT Dose and similar stacks
-            nrm = np.cross(orientation[:3], orientation[3:])
-            position = tuple(float(v) for v in np.asarray(top) + offsets[i] * nrm)
-        elif n == 1:
-            position = top
-    spacing = as_floats(find("PixelMeasuresSequence", "PixelSpacing") or ds.get("PixelSpacing"), 2)
-    window = _window(
-        find("FrameVOILUTSequence", "WindowCenter") or ds.get("WindowCenter"),
-        find("FrameVOILUTSequence", "WindowWidth") or ds.get("WindowWidth"),
-    )
-    slope = find("PixelValueTransformationSequence", "RescaleSlope")
-    intercept = find("PixelValueTransformationSequence", "RescaleIntercept")
-    rescale = None
-    if slope is not None and intercept is not None and "RescaleSlope" not in ds:
-        rescale = (float(slope), float(intercept))
-    return {
-        "position": position,
-        "orientation": orientation,
-        "spacing": spacing,
-        "window": window,
-        "rescale": rescale,
-    }
-
-
-def _geometry(
-    frames: list[_Frame],
-    first: dict[str, Any],
-    orientation: tuple[float, ...] | None,
-    issues: list[str],
-) -> Geometry:
-    spacings = {f.spacing for f in frames}
-    if len(spacings) > 1:
-        issues.append("pixel spacing differs between images")
-    spacing, source = pixel_spacing(
-        frames[0].spacing,
-        first.get("ImagerPixelSpacing"),
-        first.get("EstimatedRadiographicMagnificationFactor"),
-    )
-    positions = None
-    slice_spacing = None
-    uniform = False
-    if orientation is not None and all(f.position is not None for f in frames):
-        positions = np.array([f.position for f in frames], dtype=float)
-        slice_spacing, uniform, stack_issues = describe_stack(positions, orientation)
-        issues.extend(stack_issues)
-    elif all(f.position is not None for f in frames) and len(frames) > 1:
-        positions = np.array([f.position for f in frames], dtype=float)
-    patient = _text(first.get("PatientOrientation"))
-    parts = tuple(p.strip() for p in patient.split("\\")) if patient else ()
-    return Geometry(
-        pixel_spacing=spacing,
-        spacing_source=source,
-        orientation=orientation,
-        positions=positions,
-        slice_spacing=slice_spacing,
-        uniform=uniform and not issues,
-        issues=tuple(issues),
-        patient_orientation=(parts[0], parts[1]) if len(parts) == 2 and all(parts) else None,
-        frame_of_reference=_text(first.get("FrameOfReferenceUID")) or None,
-    )
-
-
-# --- tolerant readers of table values (lists, arrays, NaN) ------------------------------
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list | tuple | np.ndarray | pydicom.multival.MultiValue):
-        return "\\".join(str(v) for v in value)
-    if value is None or pd.isna(value):
-        return ""
-    return str(value)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else int(number)
-
-
-def _flag(value: Any) -> bool:
-    if value is None or pd.isna(value):
-        return True  # unknown: try to decode
-    return bool(value)
-
-
-def _window(center: Any, width: Any) -> tuple[float, float] | None:
-    c, w = as_floats(center), as_floats(width)
-    if not c or not w:
-        return None
-    return (c[0], w[0])

@@ -166,11 +166,9 @@ def flag_multiple_patients(instances: pd.DataFrame, problems: list[Problem]) -> 
     """More than one patient in the upload: everything kept, one case-level problem."""
     if instances.empty:
         return
-    ident = (
-        instances["PatientID"]
-        .fillna("")
-        .where(instances["PatientID"].fillna("") != "", instances["PatientName"].fillna(""))
-    )
+    ids = instances["PatientID"].fillna("").astype(str).str.strip()
+    # compare like with like: IDs when any file has one, names otherwise
+    ident = ids if (ids != "").any() else instances["PatientName"].fillna("").astype(str)
     counts = ident[ident != ""].value_counts()
     if len(counts) > 1:
         listing = "; ".join(f"{pid!s} ({n} images)" for pid, n in counts.items())

@@ -38,8 +38,20 @@ __all__ = ["KeyImage", "key_images", "read_key_images", "save_key_image"]
 
 FOLDER = "key_images"
 INDEX = "key_images.json"
-COLUMNS = ["file", "caption", "study_key", "series_key", "index", "sop_uid", "frame",
-           "label", "side", "window", "measurements", "created"]  # fmt: skip
+COLUMNS = [
+    "file",
+    "caption",
+    "study_key",
+    "series_key",
+    "index",
+    "sop_uid",
+    "frame",
+    "label",
+    "side",
+    "window",
+    "measurements",
+    "created",
+]
 _LOCK = threading.Lock()
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -300,7 +300,9 @@ def length(
     extra = joint_space_flags(series)
     if extra:
         note = "; ".join(
-            n for n in (note, "not known to be a weight-bearing film: joint space may be understated") if n
+            n
+            for n in (note, "not known to be a weight-bearing film: joint space may be understated")
+            if n
         )
     return Measurement(
         kind="length",
@@ -404,7 +406,9 @@ def roi(
         The circle holds no pixel.
     """
     if volume.is_color:
-        raise PixelDataError(f"Series {volume.series_key} is colour; ROI statistics need grey values.")
+        raise PixelDataError(
+            f"Series {volume.series_key} is colour; ROI statistics need grey values."
+        )
     sop_uid, frame = volume.sop_uids[index]
     spacing, source, note, flags = _calibration(volume, calibration)
     values = volume.frame(index)
@@ -574,4 +578,3 @@ class MeasurementStore:
         ]
         frame = pd.DataFrame(rows, columns=columns)
         return frame.sort_values("created", kind="stable").reset_index(drop=True)
-

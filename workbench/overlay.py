@@ -39,6 +39,13 @@ TEXT_COLOUR = "#ffffff"
 MEASURE_COLOUR = "#ffd400"
 SCALE_COLOUR = "#ffffff"
 _NICE_MM = (1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0, 200.0, 250.0, 500.0)
+#: short forms of calibration sources, for the few pixels under a scale bar
+SHORT_SOURCE = {
+    "ImagerPixelSpacing / EstimatedRadiographicMagnificationFactor": (
+        "ImagerPixelSpacing ÷ magnification"
+    ),
+    "ImagerPixelSpacing": "ImagerPixelSpacing (detector)",
+}
 #: spacing sources that mean "no usable calibration"
 UNCALIBRATED = frozenset({"", "none", "unknown", None})
 
@@ -152,10 +159,11 @@ def scale_bar(
     x1 = w - margin
     x0 = x1 - bar_px
     tick = fs * 0.4
+    short = SHORT_SOURCE.get(str(spacing_source), str(spacing_source))
     return [
         Polyline(((x0, y - tick), (x0, y), (x1, y), (x1, y - tick)), SCALE_COLOUR, 2.0),
         Text((x1, y - tick - 2), f"{length_mm:g} mm", "rb", fs),
-        Text((x1, h - margin), f"calibrated: {spacing_source}", "rb", fs * 0.75),
+        Text((x1, h - margin), f"calibrated: {short}", "rb", fs * 0.75),
     ]
 
 

@@ -30,7 +30,7 @@ from matplotlib.patches import Ellipse as EllipsePatch
 
 from workbench.frame_render import compose
 from workbench.overlay import Ellipse, Item, Polyline, Shape, Text
-from workbench.slice_view import DEFAULT_SIZE, slice_image, view_layout, viewport_for
+from workbench.slice_view import DEFAULT_SIZE, slice_image, view_layout
 from workbench.timeline_plot import cjk_font
 from workbench.viewer_state import ViewState, initial_state, set_index, set_window
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from workbench.imaging import Volume
     from workbench.measure import Measurement
 
-__all__ = ["figure_png", "key_image_figure", "render_slice"]
+__all__ = ["figure_png", "key_image_figure", "render_slice", "side_by_side_figure"]
 
 DPI = 100
 _HA = {"l": "left", "m": "center", "r": "right"}
@@ -73,7 +73,9 @@ def paint(ax: Axes, items: Iterable[Item], px_to_pt: float) -> None:
         if isinstance(item, Polyline):
             pts = list(item.points) + ([item.points[0]] if item.closed else [])
             xs, ys = zip(*pts, strict=True)
-            ax.plot(xs, ys, color=item.color, linewidth=item.width * px_to_pt, solid_capstyle="butt")
+            ax.plot(
+                xs, ys, color=item.color, linewidth=item.width * px_to_pt, solid_capstyle="butt"
+            )
         elif isinstance(item, Ellipse):
             x0, y0, x1, y1 = item.box
             ax.add_patch(
@@ -175,13 +177,27 @@ def render_slice(
         fig = Figure(figsize=(w / DPI, (h + caption_px) / DPI), dpi=DPI, facecolor="white")
         ax = fig.add_axes((0.0, caption_px / (h + caption_px), 1.0, h / (h + caption_px)))
         if lines:
-            fig.text(0.01, (caption_px - 6) / (h + caption_px), "\n".join(lines), fontsize=10,
-                     va="top", ha="left", **_font(caption or ""))  # fmt: skip
-    fig = ax.figure
-    assert isinstance(fig, Figure)
+            fig.text(
+                0.01,
+                (caption_px - 6) / (h + caption_px),
+                "\n".join(lines),
+                fontsize=10,
+                va="top",
+                ha="left",
+                **_font(caption or ""),
+            )
+    root = ax.get_figure(root=True)
+    assert isinstance(root, Figure)
+    fig = root
     pixels = np.asarray(base)
-    ax.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None, vmin=0, vmax=255,
-              interpolation="nearest", extent=(0, w, h, 0))  # fmt: skip
+    ax.imshow(
+        pixels,
+        cmap="gray" if pixels.ndim == 2 else None,
+        vmin=0,
+        vmax=255,
+        interpolation="nearest",
+        extent=(0, w, h, 0),
+    )
     ax.set_xlim(0, w)
     ax.set_ylim(h, 0)
     ax.set_axis_off()
@@ -196,7 +212,9 @@ def _wrap(text: str | None, width_px: int) -> list[str]:
     if not text:
         return []
     columns = max(20, int(width_px / 7))
-    return [line for para in str(text).splitlines() for line in (textwrap.wrap(para, columns) or [""])]
+    return [
+        line for para in str(text).splitlines() for line in (textwrap.wrap(para, columns) or [""])
+    ]
 
 
 def key_image_figure(
@@ -246,3 +264,54 @@ def figure_png(fig: Figure, *, dpi: float | None = None) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor=fig.get_facecolor())
     return buf.getvalue()
+
+
+def side_by_side_figure(
+    panels: Sequence[dict[str, Any]], *, caption: str = "", size: int = DEFAULT_SIZE
+) -> Figure:
+    """Several views in one figure (prior | current), each labelled, caption underneath.
+
+    Each panel is a dict of :func:`render_slice` keywords plus ``volume``, ``view`` and
+    ``label`` (written above the image).
+    """
+    n = max(len(panels), 1)
+    fig = Figure(figsize=(n * size / DPI, (size + 90) / DPI), dpi=DPI, facecolor="white")
+    bottom = 70 / (size + 90)
+    height = size / (size + 90)
+    for k, panel in enumerate(panels):
+        ax = fig.add_axes((k / n + 0.005, bottom, 1 / n - 0.01, height))
+        view = panel["view"]
+        render_slice(
+            panel["volume"],
+            view.index,
+            ax=ax,
+            view=view,
+            side=panel.get("side"),
+            measurements=panel.get("measurements", ()),
+            size=size,
+            title=panel.get("title", ()),
+        )
+        label = str(panel.get("label") or "")
+        ax.set_title(label, fontsize=9, **_font(label))
+    lines = _wrap(caption, n * size)
+    for m_line in _value_lines(panels):
+        lines.append(m_line)
+    if lines:
+        fig.text(
+            0.01, bottom - 0.01, "\n".join(lines), fontsize=9, va="top", ha="left", **_font(caption)
+        )
+    return fig
+
+
+def _value_lines(panels: Sequence[dict[str, Any]]) -> list[str]:
+    from workbench.slice_view import measurement_value_text
+
+    out = []
+    for panel in panels:
+        for m in panel.get("measurements", ()):
+            if hasattr(m, "calibration_source"):
+                out.append(
+                    f"{panel.get('label', '')}: {m.kind} {measurement_value_text(m)} "
+                    f"(calibration: {m.calibration_source})"
+                )
+    return out

@@ -23,6 +23,7 @@ array([[3, 0],
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -228,7 +229,7 @@ def view_box(state: ViewState, shape: tuple[int, ...]) -> tuple[int, int, int, i
     boxes = []
     for size, offset in ((height, state.pan[0]), (width, state.pan[1])):
         extent = max(1, round(size / state.zoom))
-        start = round(size * (0.5 + offset) - extent / 2)
+        start = math.floor(size * (0.5 + offset) - extent / 2 + 0.5)
         start = min(max(start, 0), size - extent)
         boxes.append((start, start + extent))
     return (*boxes[0], *boxes[1])
@@ -278,8 +279,8 @@ def crop_box(state: ViewState, shape: tuple[int, ...]) -> tuple[int, int, int, i
     r0, r1, c0, c1 = view_box(state, shape)
     shifted = replace(state, zoom=1.0, pan=(0.0, 0.0))
     corners = [display_to_image((r, c), shifted, shape) for r in (r0, r1 - 1) for c in (c0, c1 - 1)]
-    rows = [int(round(p[0])) for p in corners]
-    cols = [int(round(p[1])) for p in corners]
+    rows = [round(p[0]) for p in corners]
+    cols = [round(p[1]) for p in corners]
     return (min(rows), max(rows) + 1, min(cols), max(cols) + 1)
 
 

@@ -3,8 +3,8 @@
 Plain functions returning strings; every value from a file is HTML-escaped here, so a
 series description such as ``<script>`` shows as text.
 
->>> header_html([("Modality", "CT"), ("SeriesDescription", "<b>AX</b>")])
-'<table class="wb-header"><tr><th>Modality</th><td>CT</td></tr><tr><th>SeriesDescription</th><td>&lt;b&gt;AX&lt;/b&gt;</td></tr></table>'
+>>> header_html([("SeriesDescription", "<b>AX</b>")])
+'<table class="wb-header"><tr><th>SeriesDescription</th><td>&lt;b&gt;AX&lt;/b&gt;</td></tr></table>'
 >>> weight_bearing_text(True)
 'weight-bearing'
 """

@@ -92,7 +92,12 @@ def _series_options(case: Case, study_key: str) -> list[tuple[str, str]]:
     out = []
     for _, row in rows.iterrows():
         desc = str(row.get("SeriesDescription") or "").strip() or "(no description)"
-        out.append((f"{row.get('Modality', '')} · {desc} · {row.get('n_images', '')} im", str(row["series_key"])))
+        out.append(
+            (
+                f"{row.get('Modality', '')} · {desc} · {row.get('n_images', '')} im",
+                str(row["series_key"]),
+            )
+        )
     return out
 
 
@@ -203,18 +208,25 @@ class SeriesViewer(widgets.VBox):
         self.thumbnails = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.badge = W.HTML()
         self.image = W.Image(format=self.image_format, layout=W.Layout(max_width="100%"))
-        self.slider = W.IntSlider(description="Slice", min=0, max=0, continuous_update=True,
-                                  layout=W.Layout(width="100%"))  # fmt: skip
+        self.slider = W.IntSlider(
+            description="Slice", min=0, max=0, continuous_update=True, layout=W.Layout(width="100%")
+        )
         self.prev_button = W.Button(description="◀", tooltip="previous slice", layout=_BUTTON)
         self.next_button = W.Button(description="▶", tooltip="next slice", layout=_BUTTON)
         self.play = W.Play(min=0, max=0, interval=100, description="cine")
-        self.center = W.FloatSlider(description="Level", continuous_update=True,
-                                    layout=W.Layout(width="100%"))  # fmt: skip
-        self.width = W.FloatSlider(description="Width", min=1, continuous_update=True,
-                                   layout=W.Layout(width="100%"))  # fmt: skip
+        self.center = W.FloatSlider(
+            description="Level", continuous_update=True, layout=W.Layout(width="100%")
+        )
+        self.width = W.FloatSlider(
+            description="Width", min=1, continuous_update=True, layout=W.Layout(width="100%")
+        )
         self.presets = W.HBox()
-        self.plane = W.Dropdown(options=["acquired"], value="acquired", description="Plane",
-                                layout=W.Layout(width="14em"))  # fmt: skip
+        self.plane = W.Dropdown(
+            options=["acquired"],
+            value="acquired",
+            description="Plane",
+            layout=W.Layout(width="14em"),
+        )
         self.tool_buttons = {
             name: W.Button(description=label, tooltip=tip, layout=W.Layout(width="auto"))
             for name, label, tip in (
@@ -263,7 +275,11 @@ class SeriesViewer(widgets.VBox):
         for name, button in self.tool_buttons.items():
             button.on_click(lambda _, f=actions[name]: self.apply(f))
 
-        picker = [self.series, self.thumbnails] if fixed_study else [self.study, self.series, self.thumbnails]
+        picker = (
+            [self.series, self.thumbnails]
+            if fixed_study
+            else [self.study, self.series, self.thumbnails]
+        )
         slice_row = W.HBox([self.prev_button, self.slider, self.next_button, self.play])
         tools = W.HBox(list(self.tool_buttons.values()), layout=W.Layout(flex_flow="row wrap"))
         self.children = [
@@ -314,12 +330,18 @@ class SeriesViewer(widgets.VBox):
     def _build_thumbnails(self, options: Sequence[tuple[str, str]]) -> None:
         boxes = []
         for label, key in options:
-            button = widgets.Button(description=label.split(" · ")[1][:14], tooltip=label,
-                                    layout=widgets.Layout(width=f"{_THUMB + 8}px"))  # fmt: skip
+            button = widgets.Button(
+                description=label.split(" · ")[1][:14],
+                tooltip=label,
+                layout=widgets.Layout(width=f"{_THUMB + 8}px"),
+            )
             button.on_click(lambda _, k=key: setattr(self.series, "value", k))
             button.series_key = key
-            picture = widgets.Image(value=self._thumbnail(key), format="jpeg",
-                                    layout=widgets.Layout(width=f"{_THUMB}px"))  # fmt: skip
+            picture = widgets.Image(
+                value=self._thumbnail(key),
+                format="jpeg",
+                layout=widgets.Layout(width=f"{_THUMB}px"),
+            )
             boxes.append(widgets.VBox([picture, button]))
         self.thumbnails.children = boxes
 
@@ -364,13 +386,16 @@ class SeriesViewer(widgets.VBox):
         facts = study_facts(self.case.studies, self.study_key or "")
         side = _value(self.series_row, "side") if self.series_row is not None else None
         self.side = side or facts.get("side")
-        self.badge.value = badge_html(self.side, study_label({**facts, "side": None}).replace(
-            " · SIDE ?", ""))  # fmt: skip
+        self.badge.value = badge_html(
+            self.side, study_label({**facts, "side": None}).replace(" · SIDE ?", "")
+        )
         self.reference_window = (state.center, state.width)
         self._configure_controls(volume, state)
         for box in self.thumbnails.children:
             button = box.children[1]
-            button.button_style = "info" if getattr(button, "series_key", None) == series_key else ""
+            button.button_style = (
+                "info" if getattr(button, "series_key", None) == series_key else ""
+            )
         self._set_state(state)
 
     def _configure_controls(self, volume: Volume, state: ViewState) -> None:
@@ -384,6 +409,9 @@ class SeriesViewer(widgets.VBox):
                 w.layout.visibility = "visible" if n > 1 else "hidden"
             lo, hi = _value_range(volume, state)
             span = max(hi - lo, 1.0)
+            lo, hi = lo - span / 2, hi + span / 2
+            if volume.modality == "CT":  # presets must fit: air to dense metal
+                lo, hi = min(lo, -1024.0), max(hi, 3071.0)
             step = 1.0 if span > 50 else span / 500
             self.center.min, self.center.max = -1e12, 1e12  # widen first: min may not exceed max
             self.center.min, self.center.max = min(lo, state.center), max(hi, state.center)
@@ -394,8 +422,10 @@ class SeriesViewer(widgets.VBox):
             names = ["auto", *([p for p in PRESETS if volume.modality == "CT"])]
             buttons = []
             for name in names:
-                b = widgets.Button(description=name.removeprefix("ct_").replace("_", " "),
-                                   layout=widgets.Layout(width="auto"))  # fmt: skip
+                b = widgets.Button(
+                    description=name.removeprefix("ct_").replace("_", " "),
+                    layout=widgets.Layout(width="auto"),
+                )
                 b.on_click(lambda _, n=name: self.apply_preset(n))
                 b.preset = name
                 buttons.append(b)
@@ -501,8 +531,14 @@ class SeriesViewer(widgets.VBox):
             return
         found = self._frame_measurements(state)
         try:
-            image, _ = compose(self.volume, state, max_size=self.size, side=self.side,
-                               measurements=found, title=self._title())  # fmt: skip
+            image, _ = compose(
+                self.volume,
+                state,
+                max_size=self.size,
+                side=self.side,
+                measurements=found,
+                title=self._title(),
+            )
         except (WorkbenchError, IndexError, ValueError) as exc:
             self.status.value = f"<b>Cannot draw this image:</b> {_escape(str(exc))}"
             return
@@ -578,8 +614,9 @@ class SeriesViewer(widgets.VBox):
 
     def calibrate(self, p1: Sequence[float], p2: Sequence[float], known_mm: float) -> None:
         """Calibrate this image on a line of *known_mm* (e.g. a 25 mm marker ball's diameter)."""
-        self._measure(lambda v, i, _: measure.calibrate(v, i, p1, p2, known_mm).as_measurement(
-            v.series_key))  # fmt: skip
+        self._measure(
+            lambda v, i, _: measure.calibrate(v, i, p1, p2, known_mm).as_measurement(v.series_key)
+        )
 
     # --- key images -------------------------------------------------------------------
     def snapshot(self, caption: str = "", *, save: bool = True) -> KeyImage:
@@ -595,13 +632,30 @@ class SeriesViewer(widgets.VBox):
         found = self._frame_measurements(state)
         facts = study_facts(self.case.studies, self.study_key or "")
         label = study_label({**facts, "side": self.side})
-        fig = key_image_figure(volume, state.index, caption=caption, measurements=found,
-                               side=self.side, view=state, size=self.size, title=self._title(),
-                               label=label)  # fmt: skip
+        fig = key_image_figure(
+            volume,
+            state.index,
+            caption=caption,
+            measurements=found,
+            side=self.side,
+            view=state,
+            size=self.size,
+            title=self._title(),
+            label=label,
+        )
         png = figure_png(fig)
+        record = {"caption": caption, **self.snapshot_record(state, found, label)}
+        if not save:
+            return KeyImage(png, caption, record)
+        return save_key_image(self.case.workspace, png, record)
+
+    def snapshot_record(
+        self, state: ViewState, found: Sequence[measure.Measurement], label: str
+    ) -> dict[str, Any]:
+        """What a key image of *state* records: study, series, slice, window, values."""
+        volume = self._require_volume()
         sop, frame = volume.sop_uids[state.index] if state.plane == "acquired" else ("", 0)
-        record = {
-            "caption": caption,
+        return {
             "study_key": self.study_key,
             "series_key": volume.series_key,
             "index": state.index,
@@ -613,9 +667,6 @@ class SeriesViewer(widgets.VBox):
             "window": [state.center, state.width],
             "measurements": [_measurement_record(m) for m in found],
         }
-        if not save:
-            return KeyImage(png, caption, record)
-        return save_key_image(self.case.workspace, png, record)
 
 
 def _value_range(volume: Volume, state: ViewState) -> tuple[float, float]:

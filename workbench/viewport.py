@@ -189,7 +189,9 @@ class Viewport:
             max(1, math.floor(1.0 / (self.scale * self.aspect))),
         )
 
-    def affine_from(self, origin: tuple[int, int], step: tuple[int, int] = (1, 1)) -> tuple[float, ...]:
+    def affine_from(
+        self, origin: tuple[int, int], step: tuple[int, int] = (1, 1)
+    ) -> tuple[float, ...]:
         """Coefficients for :meth:`PIL.Image.Image.transform` (``Image.AFFINE``).
 
         The transformed image is the sub-array of the frame that starts at source
