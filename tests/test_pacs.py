@@ -64,7 +64,8 @@ def _count(orthanc: OrthancServer) -> int:
 
 def _comparable(table: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in table.columns if c not in _LOCATION]
-    return table[keep].sort_values("SOPInstanceUID").reset_index(drop=True)
+    out = table[keep].sort_values("SOPInstanceUID").reset_index(drop=True)
+    return out.astype(object).where(out.notna(), None).astype("string")
 
 
 # --- a real server -----------------------------------------------------------------------
@@ -81,22 +82,27 @@ def test_push_stores_each_instance_once(orthanc: OrthancServer, folder_case, pus
 def test_open_over_dicomweb_matches_the_folder(
     orthanc: OrthancServer, folder_case, pushed, tmp_path: Path
 ) -> None:
-    study = str(folder_case.instances["StudyInstanceUID"].iloc[0])
-    cache = fetch_to_folder(
-        f"dicomweb+{orthanc.dicomweb_url}", tmp_path / "dicomweb", study=study, auth=orthanc.auth
-    )
-    assert (cache / COMPLETE_MARKER).is_file()
-    remote = open_case(cache, workspace=tmp_path / "ws")
-    local = folder_case.instances[folder_case.instances["StudyInstanceUID"] == study]
-    pd.testing.assert_frame_equal(
-        _comparable(remote.instances), _comparable(local), check_dtype=False
-    )
-    by_sop = dict(zip(remote.instances["SOPInstanceUID"], remote.instances["path"], strict=True))
-    for row in local.itertuples():
-        mine = pydicom.dcmread(folder_case.local_path(row.path))
-        theirs = pydicom.dcmread(remote.local_path(by_sop[row.SOPInstanceUID]))
-        assert np.array_equal(mine.pixel_array, theirs.pixel_array)
-        assert str(theirs.PatientName) == str(mine.PatientName)  # GB18030 text survives
+    for n, study in enumerate(sorted(folder_case.instances["StudyInstanceUID"].unique())):
+        cache = fetch_to_folder(
+            f"dicomweb+{orthanc.dicomweb_url}", tmp_path / f"s{n}", study=study, auth=orthanc.auth
+        )
+        assert (cache / COMPLETE_MARKER).is_file()
+        remote = open_case(cache, workspace=tmp_path / f"ws{n}")
+        local = folder_case.instances[folder_case.instances["StudyInstanceUID"] == study]
+        pd.testing.assert_frame_equal(_comparable(remote.instances), _comparable(local))
+        pd.testing.assert_frame_equal(
+            _comparable(remote.series.assign(SOPInstanceUID="")),
+            _comparable(
+                folder_case.series[folder_case.series["study_key"].isin(local["study_key"])]
+                .assign(SOPInstanceUID="")
+            ),
+        )
+        by_sop = dict(zip(remote.instances["SOPInstanceUID"], remote.instances["path"], strict=True))
+        for row in local.itertuples():
+            mine = pydicom.dcmread(folder_case.local_path(row.path))
+            theirs = pydicom.dcmread(remote.local_path(by_sop[row.SOPInstanceUID]))
+            assert np.array_equal(mine.pixel_array, theirs.pixel_array)
+            assert str(theirs.PatientName) == str(mine.PatientName)  # GB18030 text survives
 
 
 def test_fetch_by_patient_and_resume(
@@ -122,7 +128,9 @@ def test_push_resumes_without_duplicates(orthanc: OrthancServer, tmp_path: Path)
         pytest.skip("sample case lumbar_spine_zh not generated")
     for n, path in enumerate(files):
         ds = pydicom.dcmread(path)
+        ds.PatientID = "RESUME-1"
         ds.StudyInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["resume-study"])
+        ds.SeriesInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["resume", ds.SeriesInstanceUID])
         ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["resume", str(n)])
         folder = tmp_path / "all" if n % 2 else half
         for target in {folder, tmp_path / "all"}:

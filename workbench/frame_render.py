@@ -127,6 +127,32 @@ def view_image(
     )
 
 
+@lru_cache(maxsize=1024)
+def _sprite(
+    text: str, size: int, bold: bool, color: str, background: str | None, anchor: str
+) -> tuple[Image.Image, tuple[int, int]]:
+    """A text item drawn once on a transparent tile, and the tile's offset from the anchor.
+
+    Overlay text repeats from frame to frame (letters, badge, scale bar), so each
+    distinct text is rasterised once and pasted after that.
+    """
+    font = _font(size, bold)
+    stroke = 0 if background else max(1, round(size / 12))
+    x0, y0, x1, y1 = (int(v) for v in font.getbbox(text, anchor=anchor, stroke_width=stroke))
+    pad = max(2, round(size * 0.25)) if background else 1
+    tile = Image.new("RGBA", (x1 - x0 + 2 * pad, y1 - y0 + 2 * pad), background or (0, 0, 0, 0))
+    ImageDraw.Draw(tile).text(
+        (pad - x0, pad - y0),
+        text,
+        fill=color,
+        font=font,
+        anchor=anchor,
+        stroke_width=stroke,
+        stroke_fill="#000000",
+    )
+    return tile, (x0 - pad, y0 - pad)
+
+
 def draw_items(image: Image.Image, items: Iterable[Item]) -> Image.Image:
     """Draw overlay items on an RGB copy of *image* (the input is not changed)."""
     canvas = image.convert("RGB") if image.mode != "RGB" else image.copy()
@@ -139,24 +165,16 @@ def draw_items(image: Image.Image, items: Iterable[Item]) -> Image.Image:
             draw.line(pts, fill=item.color, width=max(1, round(item.width)), joint="curve")
         elif isinstance(item, Ellipse):
             draw.ellipse(item.box, outline=item.color, width=max(1, round(item.width)))
-        elif isinstance(item, Text):
-            font = _font(max(6, round(item.size)), item.bold)
-            if item.background:
-                x0, y0, x1, y1 = draw.textbbox(item.xy, item.text, font=font, anchor=item.anchor)
-                pad = max(2, round(item.size * 0.25))
-                draw.rectangle((x0 - pad, y0 - pad, x1 + pad, y1 + pad), fill=item.background)
-            else:  # a dark outline keeps white text readable on bone
-                draw.text(
-                    item.xy,
-                    item.text,
-                    fill=item.color,
-                    font=font,
-                    anchor=item.anchor,
-                    stroke_width=max(1, round(item.size / 12)),
-                    stroke_fill="#000000",
-                )
-                continue
-            draw.text(item.xy, item.text, fill=item.color, font=font, anchor=item.anchor)
+        elif isinstance(item, Text) and item.text:
+            tile, (dx, dy) = _sprite(
+                item.text,
+                max(6, round(item.size)),
+                item.bold,
+                item.color,
+                item.background,
+                item.anchor,
+            )
+            canvas.paste(tile, (round(item.xy[0]) + dx, round(item.xy[1]) + dy), tile)
     return canvas
 
 

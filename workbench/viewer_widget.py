@@ -183,6 +183,7 @@ class SeriesViewer(widgets.VBox):
         self._syncing = False
         self._quiet = False
         self._pending_series: str | None = None
+        self._title_lines: list[str] = []
         self._frame: Image.Image | None = None
         self._latest: LatestWins[ViewState] = LatestWins(self._render)
         self._build(fixed_study)
@@ -390,6 +391,8 @@ class SeriesViewer(widgets.VBox):
             self.side, study_label({**facts, "side": None}).replace(" · SIDE ?", "")
         )
         self.reference_window = (state.center, state.width)
+        desc = _value(self.series_row, "SeriesDescription") if self.series_row is not None else None
+        self._title_lines = [str(desc or ""), str(facts.get("date") or "")]
         self._configure_controls(volume, state)
         for box in self.thumbnails.children:
             button = box.children[1]
@@ -521,10 +524,8 @@ class SeriesViewer(widgets.VBox):
         return self.store.for_frame(sop, frame)
 
     def _title(self) -> list[str]:
-        row = self.series_row
-        desc = str(_value(row, "SeriesDescription") or "") if row is not None else ""
-        facts = study_facts(self.case.studies, self.study_key or "")
-        return [desc, str(facts.get("date") or "")]
+        """Series description and study date (worked out once per series)."""
+        return list(self._title_lines)
 
     def _render(self, state: ViewState) -> None:
         if self.volume is None or state.series_key != self.volume.series_key:
