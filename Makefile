@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/workbench ingest sample_cases/$(SAMPLE) --workspace $(WORKSPACE)/$(SAMPLE)
+	$(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
+    UID,
     CTImageStorage,
     DigitalXRayImageStorageForPresentation,
     ExplicitVRLittleEndian,
@@ -55,7 +56,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "volume.json"
 # --- data -------------------------------------------------------------------------------
 
 
-def _base(sop_class: str, modality: str, series: str) -> Dataset:
+def _base(sop_class: UID, modality: str, series: str) -> Dataset:
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -170,7 +171,7 @@ def bench_window() -> dict[str, float]:
     }
 
 
-def bench_radiograph(xr: Path) -> dict[str, float]:
+def bench_radiograph(xr: Path) -> dict[str, Any]:
     from workbench.imaging import load_files
     from workbench.windowing import window_to_uint8
 
@@ -196,7 +197,7 @@ def bench_radiograph(xr: Path) -> dict[str, float]:
     }
 
 
-def bench_first_slice(ct: Path) -> dict[str, float]:
+def bench_first_slice(ct: Path) -> dict[str, Any]:
     from workbench.case import open_case
     from workbench.imaging import load_series
     from workbench.windowing import auto_window, window_to_uint8

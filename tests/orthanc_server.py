@@ -3,10 +3,10 @@
 Debian: ``apt-get install orthanc orthanc-dicomweb``. The server gets a
 temporary storage folder and a generated configuration: HTTP on 127.0.0.1 only,
 authentication on with one test user, the DICOM port disabled, the plugins from
-``/usr/share/orthanc/plugins``.
+``/usr/share/orthanc/plugins``::
 
->>> with OrthancServer(tmp_path) as server:          # doctest: +SKIP
-...     client_url = server.dicomweb_url
+    with OrthancServer(tmp_path) as server:
+        push(case, server.dicomweb_url, auth=server.auth)
 """
 
 from __future__ import annotations
@@ -43,7 +43,14 @@ def free_port() -> int:
 class OrthancServer:
     """Start Orthanc in *root* (storage, index, configuration, log); stop it on exit."""
 
-    def __init__(self, root: Path, *, user: str = USER, password: str = PASSWORD) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        user: str = USER,
+        password: str = PASSWORD,
+        base_config: dict[str, object] | None = None,
+    ) -> None:
         binary = orthanc_binary()
         if binary is None:
             raise FileNotFoundError("Orthanc is not installed (apt-get install orthanc)")
@@ -52,6 +59,7 @@ class OrthancServer:
         self.user, self.password = user, password
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.base_config = dict(base_config or {})
 
     @property
     def base_url(self) -> str:
@@ -66,7 +74,8 @@ class OrthancServer:
         return (self.user, self.password)
 
     def config(self) -> dict[str, object]:
-        return {
+        """*base_config* (if any) with this server's folders, port, user and plugins."""
+        own: dict[str, object] = {
             "Name": "workbench-test",
             "StorageDirectory": str(self.root / "storage"),
             "IndexDirectory": str(self.root / "index"),
@@ -80,15 +89,16 @@ class OrthancServer:
             "DicomPort": free_port(),
             "Plugins": [PLUGINS],
             "SaveJobs": False,
-            "DicomWeb": {
-                "Enable": True,
-                "Root": "/dicom-web/",
-                "EnableWado": False,
-                "Ssl": False,
-                "StudiesMetadata": "MainDicomTags",
-                "SeriesMetadata": "Full",
-            },
         }
+        dicomweb = {
+            "Enable": True,
+            "Root": "/dicom-web/",
+            "EnableWado": False,
+            "StudiesMetadata": "MainDicomTags",
+            "SeriesMetadata": "Full",
+        }
+        base = dict(self.base_config.get("DicomWeb") or {})  # type: ignore[call-overload]
+        return {**self.base_config, **own, "DicomWeb": {**dicomweb, **base, "Ssl": False}}
 
     def start(self, timeout: float = 30) -> OrthancServer:
         """Write the configuration, start the server and wait until it answers."""

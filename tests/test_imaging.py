@@ -327,12 +327,13 @@ def test_rle_rgb_and_ultrasound_rgb(make_case, tmp_path):
     assert us.shape == (1, 480, 640, 3) and us.frame(0).dtype == np.uint8
 
 
-def test_palette_colour(make_case, workspace):
-    volume = volume_of(make_case, workspace, "OBXXXX1A.dcm")
-    ds = pydicom.dcmread(dicom_file("OBXXXX1A.dcm"))
+@pytest.mark.parametrize("name", ["OBXXXX1A.dcm", "gdcm-US-ALOKA-16.dcm"])
+def test_palette_colour(make_case, workspace, name):
+    volume = volume_of(make_case, workspace, name)
+    ds = pydicom.dcmread(dicom_file(name))
     assert ds.PhotometricInterpretation == "PALETTE COLOR"
-    assert volume.is_color and volume.shape == (1, 600, 800, 3)
-    expected = (apply_color_lut(ds.pixel_array, ds) >> 8).astype(np.uint8)
+    assert volume.is_color and volume.shape == (1, ds.Rows, ds.Columns, 3)
+    expected = (apply_color_lut(ds.pixel_array, ds) >> 8).astype(np.uint8)  # 16-bit entries
     np.testing.assert_array_equal(volume.frame(0), expected)
 
 
@@ -554,3 +555,52 @@ def test_projection_case_with_monochrome1_radiograph(tmp_path, workspace):
     assert volume.photometric == "MONOCHROME1" and volume.default_window == (2048.0, 4096.0)
     assert orientation_labels(volume.geometry)["right"] == "L"
     assert AXIAL  # the axial constant is shared with the MPR tests
+
+
+def test_enhanced_multi_frame_uses_functional_groups(tmp_path, workspace):
+    from pydicom.dataset import Dataset as Item
+    from pydicom.uid import generate_uid
+
+    ds = pydicom.dcmread(dicom_file("emri_small.dcm"))
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4.1"
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+
+    def group(**sequences: Item) -> Item:
+        item = Item()
+        for name, value in sequences.items():
+            setattr(item, name, [value])
+        return item
+
+    def item(**values) -> Item:
+        out = Item()
+        for name, value in values.items():
+            setattr(out, name, value)
+        return out
+
+    ds.SharedFunctionalGroupsSequence = [
+        group(
+            PixelMeasuresSequence=item(PixelSpacing=[0.9, 0.9], SliceThickness=2.0),
+            PlaneOrientationSequence=item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0]),
+            PixelValueTransformationSequence=item(
+                RescaleSlope=2, RescaleIntercept=-5, RescaleType="US"
+            ),
+            FrameVOILUTSequence=item(WindowCenter=300, WindowWidth=600),
+        )
+    ]
+    # frames stored head first: frame k at z = 18 - 2 k
+    ds.PerFrameFunctionalGroupsSequence = [
+        group(PlanePositionSequence=item(ImagePositionPatient=[0, 0, 18 - 2 * k]))
+        for k in range(10)
+    ]
+    folder = tmp_path / "case"
+    folder.mkdir()
+    ds.save_as(folder / "enhanced.dcm")
+    case = open_folder(folder, workspace)
+    volume = load_series(case, only_series(case))
+    raw = pydicom.dcmread(dicom_file("emri_small.dcm")).pixel_array
+    assert [frame for _, frame in volume.sop_uids] == list(range(10, 0, -1))
+    np.testing.assert_array_equal(volume.frame(0), raw[9] * 2.0 - 5)
+    geometry = volume.geometry
+    assert geometry.pixel_spacing == (0.9, 0.9) and geometry.slice_spacing == pytest.approx(2.0)
+    assert geometry.uniform and volume.default_window == (300.0, 600.0)
+    assert orientation_labels(geometry)["left"] == "R"

@@ -20,7 +20,7 @@ CORE = [
     "workbench.pixel_check", "workbench.vocab", "workbench.errors", "workbench.problems",
     "workbench.workspace", "workbench.samples", "workbench.manifest", "workbench.documents",
     "workbench.records", "workbench.timeline", "workbench.readiness", "workbench.laterality",
-    "workbench.triage", "workbench.summary", "workbench.organize", "workbench.compare_pairs",
+    "workbench.triage", "workbench.summary", "workbench.organize", "workbench.comparison",
 ]  # fmt: skip
 FORBIDDEN_IN_CORE = ("matplotlib", "ipywidgets", "nbconvert", "nbformat", "IPython")
 

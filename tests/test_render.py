@@ -13,7 +13,7 @@ from workbench.coalesce import LatestWins
 from workbench.comparison import comparison_pairs, map_window, relative_index
 from workbench.frame_render import compose, draw_items, encode, view_image
 from workbench.imaging import area_reduce, load_files
-from workbench.key_images import KeyImage, read_key_images, save_key_image
+from workbench.key_image_store import KeyImage, read_key_images, save_key_image
 from workbench.overlay import SIDE_COLOURS, Polyline, Text, layout, scale_bar
 from workbench.render import figure_png, key_image_figure, render_slice
 from workbench.viewer_state import ViewState, apply_view, initial_state, orient
@@ -101,9 +101,9 @@ def test_layout_has_badge_letters_and_scale_bar_only_when_calibrated():
 def test_compose_draws_the_side_badge_in_its_colour(ct):
     image, vp = compose(ct, initial_state(ct), max_size=256, side="right")
     assert image.size == (256, 256) == vp.size
-    corner = np.asarray(image)[6:12, 6:12].reshape(-1, 3)
+    corner = np.asarray(image)[:25, :40].reshape(-1, 3)
     expected = np.array(Image.new("RGB", (1, 1), SIDE_COLOURS["right"]).getpixel((0, 0)))
-    assert (np.abs(corner.astype(int) - expected).sum(axis=1) < 30).mean() > 0.5
+    assert (np.abs(corner.astype(int) - expected).sum(axis=1) < 30).mean() > 0.3
 
 
 def test_render_slice_scale_bar_only_with_spacing(ct):
@@ -209,7 +209,7 @@ def test_header_panel_escapes_values(ct):
         ("slice_view", {"ipywidgets", "traitlets"}),
         ("frame_render", {"ipywidgets", "traitlets"}),
         ("render", {"ipywidgets", "traitlets"}),
-        ("key_images", {"matplotlib", "ipywidgets", "traitlets"}),
+        ("key_image_store", {"matplotlib", "ipywidgets", "traitlets"}),
     ],
 )
 def test_dependencies_point_down(module, banned):

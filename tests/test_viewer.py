@@ -14,9 +14,9 @@ from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
 import workbench
-from workbench.compare_pairs import pick_comparison_pairs
+from workbench.comparison import pick_comparison_pairs
 from workbench.compare_widget import CompareViewer
-from workbench.key_images import key_images
+from workbench.key_image_store import key_images
 from workbench.overlay import SIDE_COLOURS
 from workbench.viewer_widget import SeriesViewer
 
@@ -90,9 +90,9 @@ def test_series_viewer_opens_with_badge_and_image(knee):
     assert "RIGHT" in viewer.badge.value
     image = Image.open(io.BytesIO(viewer.image.value))
     assert image.format == "JPEG" and max(image.size) == 400
-    corner = _pixels(viewer.current_png())[5:10, 5:10].reshape(-1, 3)
+    corner = _pixels(viewer.current_png())[:25, :40].reshape(-1, 3)
     red = np.array(Image.new("RGB", (1, 1), SIDE_COLOURS["right"]).getpixel((0, 0)))
-    assert (np.abs(corner - red).sum(axis=1) < 30).mean() > 0.5
+    assert (np.abs(corner - red).sum(axis=1) < 30).mean() > 0.3
     assert len(viewer.thumbnails.children) == len(viewer.series.options)
 
 

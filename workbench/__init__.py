@@ -31,13 +31,21 @@ from workbench.errors import (
 )
 
 if TYPE_CHECKING:
+    from workbench.compare_widget import CompareViewer
     from workbench.export import export_opinion
     from workbench.intake_form import IntakeForm
+    from workbench.key_image_store import key_images
     from workbench.notebook import build_review_notebook
+    from workbench.render import render_slice
     from workbench.timeline_plot import plot_timeline
+    from workbench.viewer_widget import SeriesViewer
 
 #: Public names of the upper layers → the module that defines them (loaded lazily).
 _LAZY = {
+    "SeriesViewer": "workbench.viewer_widget",
+    "CompareViewer": "workbench.compare_widget",
+    "render_slice": "workbench.render",
+    "key_images": "workbench.key_image_store",
     "plot_timeline": "workbench.timeline_plot",
     "IntakeForm": "workbench.intake_form",
     "build_review_notebook": "workbench.notebook",
@@ -47,16 +55,20 @@ _LAZY = {
 __all__ = [
     "Case",
     "CaseNotFoundError",
+    "CompareViewer",
     "ExportError",
     "IntakeForm",
     "ManifestError",
     "NothingUsableError",
+    "SeriesViewer",
     "WorkbenchError",
     "WorkspaceError",
     "build_review_notebook",
     "export_opinion",
+    "key_images",
     "open_case",
     "plot_timeline",
+    "render_slice",
     "samples",
 ]
 

@@ -23,7 +23,15 @@ from pydicom.dataset import Dataset
 from workbench.errors import PixelDataError
 from workbench.geometry import Geometry, as_floats, describe_stack, pixel_spacing, stack_order
 
-__all__ = ["COLOUR", "FrameRef", "SeriesFrames", "record_from_file", "series_frames"]
+__all__ = [
+    "COLOUR",
+    "RECORD_COLUMNS",
+    "RECORD_KEYWORDS",
+    "FrameRef",
+    "SeriesFrames",
+    "record_from_file",
+    "series_frames",
+]
 
 #: Photometric interpretations shown as RGB.
 COLOUR = frozenset({"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "PALETTE COLOR"})
@@ -45,6 +53,8 @@ RECORD_KEYWORDS = (
     "EstimatedRadiographicMagnificationFactor", "WindowCenter", "WindowWidth",
     "PatientOrientation", "FrameOfReferenceUID", "NumberOfFrames",
 )  # fmt: skip
+#: Columns of ``case.instances`` a record needs besides the keywords.
+RECORD_COLUMNS = ("path", "frame_count", "decodable", "transfer_syntax")
 
 
 @dataclass(frozen=True)

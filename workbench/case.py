@@ -24,6 +24,7 @@ from workbench.timeline import build_timeline
 from workbench.workspace import atomic_write, default_workspace, prepare, read_table, write_table
 
 if TYPE_CHECKING:
+    from workbench.imaging import Volume
     from workbench.summary import Summary
     from workbench.triage import Triage
 
@@ -58,6 +59,7 @@ class Case:
     manifest: Manifest = field(default_factory=Manifest)
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
     _gaps: pd.DataFrame | None = field(default=None, repr=False)
+    _volumes: dict[str, Volume] = field(default_factory=dict, repr=False)
 
     def local_path(self, path: str) -> Path:
         """Where the bytes of the original at *path* can be read (unpacked copy for zips)."""
@@ -77,6 +79,14 @@ class Case:
                 f"No series '{series_key}' in this case; known keys: {known}."
             )
         return rows
+
+    def load_series(self, series_key: str) -> Volume:
+        """The pixels and geometry of one series (decoded lazily, cached within a budget)."""
+        from workbench.imaging import load_series
+
+        if series_key not in self._volumes:
+            self._volumes[series_key] = load_series(self, series_key)
+        return self._volumes[series_key]
 
     @property
     def gaps(self) -> pd.DataFrame:

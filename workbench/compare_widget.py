@@ -7,7 +7,7 @@ linked by observing each viewer's ``view`` trait; the mapping is the core's
 else by relative index; :func:`workbench.comparison.map_window`).
 
 >>> import workbench
->>> from workbench.compare_pairs import pick_comparison_pairs
+>>> from workbench.comparison import pick_comparison_pairs
 >>> case = workbench.open_case(workbench.samples.path("knee_oa_right"),
 ...                            workspace=getfixture("tmp_path"))
 >>> prior, current = pick_comparison_pairs(case)[0]
@@ -27,7 +27,7 @@ import ipywidgets as widgets
 from PIL import Image
 
 from workbench.comparison import ABSOLUTE_UNITS, map_window, match_series, sync_index
-from workbench.key_images import KeyImage, save_key_image
+from workbench.key_image_store import KeyImage, save_key_image
 from workbench.render import figure_png, side_by_side_figure
 from workbench.viewer_state import ViewState, set_index, set_window
 from workbench.viewer_text import label_html, study_facts, study_label
@@ -47,7 +47,7 @@ class CompareViewer(widgets.VBox):
     case : Case
     study_a, study_b : str
         Study keys, usually ``(prior, current)`` from
-        :func:`workbench.compare_pairs.pick_comparison_pairs`.
+        :func:`workbench.comparison.pick_comparison_pairs`.
     size : int
         Longest side of each image in screen pixels.
     link : bool

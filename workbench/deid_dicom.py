@@ -168,9 +168,8 @@ def _text_elements(ds: Dataset) -> Iterable[DataElement]:
         if elem.VR == "SQ":
             for item in elem.value or []:
                 yield from _text_elements(item)
-        elif elem.VR in TEXT_VRS or elem.VR == "PN":
-            if elem.value is not None and "\x1b" in str(elem.value):
-                yield elem
+        elif (elem.VR in TEXT_VRS or elem.VR == "PN") and "\x1b" in str(elem.value or ""):
+            yield elem
 
 
 def clean_dataset(ds: Dataset, rules: DicomRules) -> None:

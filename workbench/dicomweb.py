@@ -2,12 +2,15 @@
 
 :func:`fetch_to_folder` copies the studies of one patient, or one study, from a
 DICOMweb server into a local cache folder that :func:`workbench.open_case`
-indexes like any upload. QIDO-RS lists the instances; WADO-RS retrieves a whole
+indexes like any upload. QIDO-RS (through ``dicomweb-client``) lists the
+instances; WADO-RS retrieves a whole
 series in one multipart answer when none of it is cached, else the missing
 instances one by one, so an interrupted fetch resumes where it stopped. Each
 instance is written atomically (``<study>/<series>/<instance>.dcm``); the
-marker ``.complete.json`` is written only when every instance the server listed
-is present, so a partial cache is never taken for a whole case.
+marker ``<dest>.complete.json`` is written only when every instance the server listed
+is present, so a partial cache is never taken for a whole case. The multipart
+answers are read here, as raw bytes, and refused without their closing boundary
+(dicomweb-client's reader accepts a body cut short, and re-encodes each instance).
 
 :func:`push` sends a case's DICOM files with STOW-RS, after asking QIDO-RS which
 instances the server already holds: a failed push is resumed without duplicates.
@@ -27,6 +30,7 @@ import io
 import json
 import os
 import re
+import sys
 import tempfile
 import uuid
 import warnings
@@ -39,13 +43,33 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import pandas as pd
 import pydicom
 import requests
+from dicomweb_client.api import DICOMwebClient
 
 from workbench.case import Case
 from workbench.errors import PacsError
 
-__all__ = ["COMPLETE_MARKER", "PUSH_COLUMNS", "fetch_to_folder", "push", "split_url"]
+__all__ = [
+    "COMPLETE_MARKER",
+    "PUSH_COLUMNS",
+    "complete_marker",
+    "fetch_to_folder",
+    "push",
+    "push_main",
+    "split_url",
+]
 
 COMPLETE_MARKER = ".complete.json"
+
+
+def complete_marker(dest: str | Path) -> Path:
+    """The marker of a complete fetch into *dest*: ``<dest>.complete.json``, beside it.
+
+    Kept outside the cache folder so that indexing the folder never lists it.
+    """
+    dest = Path(dest)
+    return dest.with_name(dest.name + COMPLETE_MARKER)
+
+
 PUSH_COLUMNS = ["path", "SOPInstanceUID", "status", "message"]
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _TIMEOUT = (5, 60)  # connect, read (s)
@@ -82,6 +106,8 @@ class _Server:
         self.session = requests.Session()
         self.session.auth = auth or in_url
         self.session.headers["User-Agent"] = "workbench"
+        self.client = DICOMwebClient(url=self.base, session=self.session, timeout=_TIMEOUT)
+        self.client.set_http_retry_params(retry=False)  # failures are reported, not hidden
 
     @contextmanager
     def talking(self, what: str) -> Iterator[None]:
@@ -125,23 +151,6 @@ class _Server:
                 "check that the URL points to a DICOMweb service."
             ) from exc
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        answer = self.session.get(
-            self.base + path,
-            params=params,
-            headers={"Accept": "application/dicom+json"},
-            timeout=_TIMEOUT,
-        )
-        answer.raise_for_status()
-        if not answer.content.strip():
-            return []
-        data = json.loads(answer.content.decode("utf-8"))
-        if isinstance(data, dict):
-            data = [data]
-        if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
-            raise ValueError("expected a JSON array of DICOM data sets")
-        return data
-
     def get_multipart(self, path: str) -> Iterator[bytes]:
         answer = self.session.get(
             self.base + path,
@@ -173,20 +182,22 @@ def _parts(answer: requests.Response) -> Iterator[bytes]:
     if not kind.lower().startswith("multipart/related") or match is None:
         raise ValueError(f"expected multipart/related with a boundary, got '{kind}'")
     delimiter = b"\r\n--" + match.group(1).encode()
-    buffer = b"\r\n"  # the first boundary has no CRLF before it
+    buffer = bytearray(b"\r\n")  # the first boundary has no CRLF before it
+    start = 0  # where the next search begins: earlier bytes hold no delimiter
     closed = False
     for chunk in answer.iter_content(chunk_size=2**20):
         buffer += chunk
-        while True:
-            at = buffer.find(delimiter)
+        while not closed:
+            at = buffer.find(delimiter, start)
             if at < 0:
+                start = max(0, len(buffer) - len(delimiter) + 1)
                 break
-            part, buffer = buffer[:at], buffer[at + len(delimiter) :]
+            part = bytes(buffer[:at])
+            del buffer[: at + len(delimiter)]
+            start = 0
             if part.strip():
                 yield _body(part)
-            if buffer.startswith(b"--"):
-                closed = True
-                break
+            closed = buffer.startswith(b"--")
         if closed:
             break
     if not closed:
@@ -194,10 +205,17 @@ def _parts(answer: requests.Response) -> Iterator[bytes]:
 
 
 def _body(part: bytes) -> bytes:
-    head, sep, body = part.partition(b"\r\n\r\n")
+    _head, sep, body = part.partition(b"\r\n\r\n")
     if not sep:
         raise _Truncated("a multipart part has no header/body separator")
     return body
+
+
+def _items(answer: object) -> list[dict[str, Any]]:
+    """A QIDO-RS answer checked to be a list of DICOM JSON data sets."""
+    if not isinstance(answer, list) or not all(isinstance(d, dict) for d in answer):
+        raise ValueError("expected a JSON array of DICOM data sets")
+    return answer
 
 
 def _value(item: dict[str, Any], tag: str) -> str:
@@ -237,7 +255,8 @@ def fetch_to_folder(
     Returns
     -------
     Path
-        *dest*, holding ``<study>/<series>/<instance>.dcm`` and ``.complete.json``.
+        *dest*, holding ``<study>/<series>/<instance>.dcm``; ``<dest>.complete.json``
+        beside it marks the fetch complete (see :func:`complete_marker`).
 
     Raises
     ------
@@ -250,10 +269,11 @@ def fetch_to_folder(
     server = _Server(url, auth)
     folder = Path(dest)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / COMPLETE_MARKER).unlink(missing_ok=True)
+    complete_marker(folder).unlink(missing_ok=True)
     query = {"StudyInstanceUID": study} if study else {"PatientID": patient}
     with server.talking("searching studies (QIDO-RS)"):
-        studies = [_value(s, "0020000D") for s in server.get_json("/studies", query)]
+        found = server.client.search_for_studies(search_filters=query, fields=["StudyInstanceUID"])
+        studies = [_value(s, "0020000D") for s in _items(found)]
     if not studies:
         which = f"study {study}" if study else f"patient ID {patient}"
         raise PacsError(
@@ -262,10 +282,10 @@ def fetch_to_folder(
     expected: dict[str, tuple[str, str]] = {}
     for study_uid in sorted(set(studies)):
         with server.talking(f"listing the instances of study {study_uid} (QIDO-RS)"):
-            listed = server.get_json(
-                f"/studies/{study_uid}/instances", {"includefield": "0020000E"}
+            listed = server.client.search_for_instances(
+                study_instance_uid=study_uid, fields=["SeriesInstanceUID"]
             )
-            for item in listed:
+            for item in _items(listed):
                 expected[_value(item, "00080018")] = (study_uid, _value(item, "0020000E"))
     cached = _cached(folder)
     series: dict[tuple[str, str], list[str]] = {}
@@ -292,7 +312,7 @@ def fetch_to_folder(
             "the server's log if they never arrive."
         )
     marker = {"server": server.base, "studies": sorted(set(studies)), "instances": len(expected)}
-    _atomic_write(folder / COMPLETE_MARKER, json.dumps(marker, indent=2).encode())
+    _atomic_write(complete_marker(folder), json.dumps(marker, indent=2).encode())
     return folder
 
 
@@ -302,27 +322,20 @@ def _cached(folder: Path) -> dict[str, Path]:
 
 def _store(folder: Path, data: bytes) -> str:
     """Write one retrieved instance; its UIDs name the file. Returns its SOP Instance UID."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ds = pydicom.dcmread(
-            io.BytesIO(data),
-            force=True,
-            specific_tags=["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"],
-        )
+    ds = _check_complete(data)
     uids = [str(ds.get(k, "")) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")]
     if not all(_UID.match(u) for u in uids):
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
-    _check_complete(data)
     _atomic_write(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
     return uids[2]
 
 
-def _check_complete(data: bytes) -> None:
-    """Refuse an instance whose pixel data is shorter than its header says."""
+def _check_complete(data: bytes) -> pydicom.Dataset:
+    """The instance in *data*; refused when its pixel data is shorter than its header says."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            ds = pydicom.dcmread(io.BytesIO(data), force=True, defer_size=None)
+            ds = pydicom.dcmread(io.BytesIO(data), force=True)
             if "PixelData" in ds and not ds.file_meta.TransferSyntaxUID.is_compressed:
                 need = ds.Rows * ds.Columns * (ds.BitsAllocated // 8)
                 need *= int(ds.get("SamplesPerPixel", 1)) * int(ds.get("NumberOfFrames", 1) or 1)
@@ -332,6 +345,7 @@ def _check_complete(data: bytes) -> None:
             raise
         except Exception as exc:
             raise _Truncated(f"an instance cannot be read ({exc})") from exc
+    return ds
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -340,7 +354,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(temp, path)
+        Path(temp).replace(path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -381,14 +395,14 @@ def push(case: Case, url: str, *, auth: tuple[str, str] | None = None) -> pd.Dat
     for study_uid in sorted(instances["StudyInstanceUID"].dropna().astype(str).unique()):
         with server.talking(f"asking which instances of study {study_uid} exist (QIDO-RS)"):
             try:
-                found = server.get_json(
-                    "/instances", {"StudyInstanceUID": study_uid, "includefield": "00080018"}
+                found = server.client.search_for_instances(
+                    search_filters={"StudyInstanceUID": study_uid}, fields=["SOPInstanceUID"]
                 )
             except requests.exceptions.HTTPError as exc:
                 if exc.response is None or exc.response.status_code != 404:
                     raise
                 found = []
-            present |= {_value(item, "00080018") for item in found}
+            present |= {_value(item, "00080018") for item in _items(found)}
     rows: list[dict[str, str]] = []
     batch: list[tuple[str, str, bytes]] = []
     size = 0
@@ -448,3 +462,30 @@ def _stow(server: _Server, batch: list[tuple[str, str, bytes]]) -> list[dict[str
         else:
             rows.append(_push_row(path, sop, "failed", "not acknowledged by the server"))
     return rows
+
+
+# --- command line -------------------------------------------------------------------
+
+
+def push_main(args: Any) -> int:
+    """``workbench push SOURCE URL``: send a (de-identified) case to a DICOMweb server.
+
+    Credentials come from the URL or from ``WORKBENCH_PACS_USER`` and
+    ``WORKBENCH_PACS_PASSWORD``. Exit code 0 when every instance is on the
+    server, 1 when some failed (run again to resume).
+    """
+    from workbench.case import open_case
+
+    user = os.environ.get("WORKBENCH_PACS_USER")
+    auth = (user, os.environ.get("WORKBENCH_PACS_PASSWORD", "")) if user else None
+    case = open_case(args.source, workspace=getattr(args, "workspace", None))
+    result = push(case, args.url, auth=auth)
+    counts = result["status"].value_counts()
+    print(
+        f"{counts.get('stored', 0)} stored, {counts.get('already_present', 0)} already on the "
+        f"server, {counts.get('failed', 0)} failed ({split_url(args.url)[0]})."
+    )
+    failed = result[result["status"] == "failed"]
+    for row in failed.itertuples():
+        print(f"  {row.path}: {row.message}", file=sys.stderr)
+    return 1 if len(failed) else 0

@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from workbench import vocab
+
 _URL_ATTRS = {"src", "href", "srcset", "action", "formaction", "poster", "data", "background"}
 _EXTERNAL_CSS = re.compile(r"url\(\s*['\"]?(?!data:)|@import", re.IGNORECASE)
 
@@ -27,12 +29,15 @@ class _Auditor(HTMLParser):
         self.csp = ""
         self._in_title = False
         self._in_style = False
+        self.visible: list[str] = []  # text and attribute values, without data: payloads
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in {"script", "iframe", "object", "embed", "form", "base", "link", "svg"}:
             self.findings.append(f"<{tag}> element")
         for name, value in attrs:
             value = value or ""
+            if not value.startswith("data:"):
+                self.visible.append(value)
             if name.lower().startswith("on"):
                 self.findings.append(f"event handler attribute '{name}' on <{tag}>")
             if "javascript:" in value.lower().replace(" ", ""):
@@ -53,6 +58,7 @@ class _Auditor(HTMLParser):
         self._in_style = False
 
     def handle_data(self, data: str) -> None:
+        self.visible.append(data)
         if self._in_title:
             self.title += data
         if self._in_style and _EXTERNAL_CSS.search(data):
@@ -69,7 +75,7 @@ def audit_page(html: str, *, forbidden: list[str], title: str) -> list[str]:
         findings.append("no Content-Security-Policy forbidding scripts and remote loads")
     if auditor.title.strip() != title:
         findings.append(f"page title is {auditor.title.strip()!r}, not the fixed {title!r}")
-    lowered = html.lower()
+    lowered = "\n".join(auditor.visible).lower()
     for value in forbidden:
         if value and value.lower() in lowered:
             findings.append(f"the page contains {value!r}, which must not be there")
@@ -77,8 +83,24 @@ def audit_page(html: str, *, forbidden: list[str], title: str) -> list[str]:
 
 
 def _name_parts(name: str) -> list[str]:
-    parts = re.split(r"[\^=\s]+", name)
-    return [p for p in parts if len(p) >= 2 or any("\u4e00" <= ch <= "\u9fff" for ch in p)]
+    """The full name and its distinctive parts (not vocabulary words such as 'Knee')."""
+    groups = [g for g in name.split("=") if g.strip()]
+    out = [" ".join(re.split(r"[\^\s]+", g)).strip() for g in groups]
+    for part in re.split(r"[\^=\s]+", name):
+        cjk = any("\u4e00" <= ch <= "\u9fff" for ch in part)
+        if (len(part) >= 3 or (cjk and len(part) >= 2)) and not _is_vocabulary(part):
+            out.append(part)
+    return out
+
+
+def _is_vocabulary(word: str) -> bool:
+    lowered = word.lower()
+    return (
+        vocab.body_part_from_text(lowered) is not None
+        or vocab.side_from_text(lowered) is not None
+        or lowered in vocab.GLOSSARY
+        or word in vocab.GLOSSARY.values()
+    )
 
 
 def forbidden_values(case: Any, *, include_name: bool, extra_paths: list[str]) -> list[str]:
@@ -92,7 +114,8 @@ def forbidden_values(case: Any, *, include_name: bool, extra_paths: list[str]) -
     ids = {str(v) for v in inst["PatientID"].dropna() if str(v).strip()}
     ids |= {str(v) for v in inst["AccessionNumber"].dropna() if len(str(v).strip()) > 3}
     births = {str(v) for v in inst["PatientBirthDate"].dropna() if str(v).strip()}
-    values += sorted(ids | births)
+    case_ids = {str(case.manifest.case_id)} if case.manifest.case_id else set()
+    values += sorted((ids | births) - case_ids)  # the case id is shown on the cover on purpose
     if not include_name:
         names = {str(v) for v in inst["PatientName"].dropna()}
         patient = case.manifest.patient

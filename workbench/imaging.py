@@ -34,7 +34,13 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
 
 from workbench._bytecache import ByteLRU
-from workbench._series_frames import FrameRef, record_from_file, series_frames
+from workbench._series_frames import (
+    RECORD_COLUMNS,
+    RECORD_KEYWORDS,
+    FrameRef,
+    record_from_file,
+    series_frames,
+)
 from workbench.errors import PixelDataError
 from workbench.geometry import Geometry
 
@@ -246,7 +252,7 @@ class Volume:
             if cached is not None:
                 out[i] = cached
             else:
-                out[i] = self._decode_values(i)
+                self._decode_values(i, out=out[i])  # straight into its slot
         out.flags.writeable = False
         if out.nbytes <= self._cache.budget:
             for i in range(self.n_frames):
@@ -339,7 +345,8 @@ class Volume:
             self._cache.put(key, ds)
         return ds
 
-    def _decode_values(self, index: int) -> np.ndarray:
+    def _decode_values(self, index: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Decode frame *index* to display values, into *out* when given."""
         ref = self._frames[index]
         try:
             raw, header = _decode(self._source(ref), ref.number)
@@ -358,13 +365,20 @@ class Volume:
             )
         values, integral = _values(raw, header, ref, self.is_color)
         self._integral[index] = integral
-        return values
+        if out is None:
+            return np.asarray(values, dtype=np.uint8 if self.is_color else np.float32)
+        np.copyto(out, values, casting="unsafe")
+        return out
 
 
 def _values(
     raw: np.ndarray, header: Dataset, ref: FrameRef, colour: bool
 ) -> tuple[np.ndarray, bool]:
-    """Decoded stored values to display values: palette/RGB to uint8, else the modality LUT."""
+    """Decoded stored values to display values: palette/RGB to uint8, else the modality LUT.
+
+    Grey values come back in the modality LUT's own dtype (float64 after a rescale);
+    the caller converts them once, into the frame or the volume's slot.
+    """
     photometric = str(header.get("PhotometricInterpretation", ""))
     if photometric == "PALETTE COLOR":
         rgb = apply_color_lut(raw, header)
@@ -380,7 +394,7 @@ def _values(
         lut_ds.RescaleSlope, lut_ds.RescaleIntercept = ref.rescale
     values = apply_modality_lut(raw, lut_ds)
     integral = np.issubdtype(raw.dtype, np.integer) and _integral_rescale(lut_ds)
-    return np.asarray(values, dtype=np.float32), integral
+    return values, integral
 
 
 def _integral_rescale(ds: Dataset) -> bool:
@@ -430,9 +444,10 @@ def load_series(case: Case, series_key: str, *, cache_bytes: int = DEFAULT_CACHE
         No image of the series can be decoded.
     """
     rows = case.series_instances(series_key)
+    wanted = [c for c in (*RECORD_KEYWORDS, *RECORD_COLUMNS) if c in rows.columns]
     records = [
-        dict(zip(rows.columns, values, strict=True))
-        for values in rows.itertuples(index=False, name=None)
+        dict(zip(wanted, values, strict=True))
+        for values in rows[wanted].itertuples(index=False, name=None)
     ]
     locals_ = {str(r["path"]): case.local_path(str(r["path"])) for r in records}
     series = case.series[case.series["series_key"] == series_key]

@@ -32,7 +32,11 @@ TEXT_SUFFIXES |= frozenset({".yaml", ".yml", ".log", ".ini"})
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"})
 IMAGE_SUFFIXES |= frozenset({".heic", ".heif"})
 
-_CHUNK = 1024 * 1024
+#: Read size. 64 KiB chunks into a reused buffer stay in the CPU cache between the read
+#: and the hash, and stay below malloc's mmap threshold: reading and hashing a 512 KiB
+#: slice this way costs about 40 % less CPU than in 1 MiB chunks (benchmarks/bench_ingest.py).
+#: The first chunk is the header reader's input; longer headers are read again by it.
+_CHUNK = 64 * 1024
 _CACHE_VERSION = 3
 
 #: Largest photo accepted, in pixels. Pillow only warns between 89 and 179 megapixels;
@@ -130,7 +134,7 @@ def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool) -> None:
     with open(local, "rb") as fh:
         head = fh.read(_CHUNK)
         digest.update(head)
-        if len(head) == _CHUNK:  # more to hash; most slices fit in the first chunk
+        if len(head) == _CHUNK:  # a shorter first chunk is the whole file
             buf = bytearray(_CHUNK)
             view = memoryview(buf)
             while n := fh.readinto(buf):

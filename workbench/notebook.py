@@ -79,8 +79,8 @@ def build_review_notebook(case: Case, path: str | Path) -> Path:
         _md(f"# Case review: {case_id}\n\nRun all cells (Run ▸ Run All Cells). Cells tagged "
             "`workbench-hide` are for you only; the patient's page is made from the opinion "
             "cells below by `workbench export`.", "workbench-hide"),
-        _code("import workbench\n\n"
-              f"case = workbench.open_case({str(case.source)!r}, "
+        _code("%matplotlib inline\nimport workbench\n\n"
+              f"case = workbench.open_case({str(case.source.resolve())!r}, "
               f"workspace={str(case.workspace)!r})\ncase", "workbench-hide", "workbench-setup"),
         _md("## Summary", "workbench-hide"),
         _code("case.summary()", "workbench-hide"),
@@ -113,7 +113,7 @@ def build_review_notebook(case: Case, path: str | Path) -> Path:
     nb.metadata["workbench"] = {
         "version": 1,
         "case_id": case_id,
-        "case_source": str(case.source),
+        "case_source": str(case.source.resolve()),
         "workspace": str(case.workspace),
         "reviewer": "",
         "review_date": date.today().isoformat(),
@@ -135,7 +135,7 @@ def _side_conflict_cells(case: Case) -> list[Any]:
 
 
 def _viewer_cells(case: Case) -> list[Any]:
-    from workbench.compare_pairs import pick_comparison_pairs
+    from workbench.comparison import pick_comparison_pairs
 
     cells = [_md("## Images", "workbench-hide")]
     paired: set[str] = set()

@@ -10,8 +10,8 @@ live viewer (:mod:`workbench.frame_render`) and matplotlib for key images and ex
 >>> from workbench.viewport import Viewport
 >>> vp = Viewport.fit((512, 512), 512)
 >>> items = layout(vp, side="right", pixel_spacing=(0.5, 0.5), spacing_source="PixelSpacing")
->>> [i.text for i in items if isinstance(i, Text)][:1]
-['RIGHT']
+>>> [i.text for i in items if isinstance(i, Text)][-1]
+'RIGHT'
 >>> nice_scale_length(0.5, 512)
 50.0
 """

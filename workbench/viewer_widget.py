@@ -38,7 +38,7 @@ from workbench.coalesce import LatestWins
 from workbench.errors import PixelDataError, WorkbenchError
 from workbench.frame_render import compose, encode, thumbnail
 from workbench.imaging import load_series
-from workbench.key_images import KeyImage, save_key_image
+from workbench.key_image_store import KeyImage, save_key_image
 from workbench.render import figure_png, key_image_figure
 from workbench.slice_view import DEFAULT_SIZE, slice_count
 from workbench.viewer_state import (
