@@ -14,8 +14,8 @@ from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
 import workbench
-from workbench.comparison import pick_comparison_pairs
 from workbench.compare_widget import CompareViewer
+from workbench.comparison import pick_comparison_pairs
 from workbench.key_image_store import key_images
 from workbench.overlay import SIDE_COLOURS
 from workbench.viewer_widget import SeriesViewer

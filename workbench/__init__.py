@@ -23,15 +23,20 @@ from workbench import samples
 from workbench.case import Case, open_case
 from workbench.errors import (
     CaseNotFoundError,
+    DeidentificationError,
     ExportError,
     ManifestError,
     NothingUsableError,
+    PacsError,
     WorkbenchError,
     WorkspaceError,
 )
 
 if TYPE_CHECKING:
     from workbench.compare_widget import CompareViewer
+    from workbench.deid import deidentify
+    from workbench.deid_verify import verify_deidentified
+    from workbench.dicomweb import push
     from workbench.export import export_opinion
     from workbench.intake_form import IntakeForm
     from workbench.key_image_store import key_images
@@ -50,26 +55,34 @@ _LAZY = {
     "IntakeForm": "workbench.intake_form",
     "build_review_notebook": "workbench.notebook",
     "export_opinion": "workbench.export",
+    "deidentify": "workbench.deid",
+    "verify_deidentified": "workbench.deid_verify",
+    "push": "workbench.dicomweb",
 }
 
 __all__ = [
     "Case",
     "CaseNotFoundError",
     "CompareViewer",
+    "DeidentificationError",
     "ExportError",
     "IntakeForm",
     "ManifestError",
     "NothingUsableError",
+    "PacsError",
     "SeriesViewer",
     "WorkbenchError",
     "WorkspaceError",
     "build_review_notebook",
+    "deidentify",
     "export_opinion",
     "key_images",
     "open_case",
     "plot_timeline",
+    "push",
     "render_slice",
     "samples",
+    "verify_deidentified",
 ]
 
 __version__ = "0.1.0"

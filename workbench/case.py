@@ -127,6 +127,9 @@ def open_case(
     verify: bool = False,
     *,
     progress: bool = False,
+    study: str | None = None,
+    patient: str | None = None,
+    auth: tuple[str, str] | None = None,
 ) -> Case:
     """Open a case from a folder, a ``.zip`` or a DICOMDIR, without touching the originals.
 
@@ -142,6 +145,10 @@ def open_case(
         Also decode every frame of every image (slow; finds undecodable pixel data).
     progress : bool
         Show a progress bar on stderr.
+    study, patient, auth
+        For a DICOMweb source (``"dicomweb+http://host:8042/dicom-web"``): the study UID or
+        patient ID to fetch, and optional (user, password). Instances are retrieved once
+        into the workspace, then indexed like a folder.
 
     Returns
     -------
@@ -156,6 +163,8 @@ def open_case(
     WorkspaceError
         The workspace cannot be created or is inside *source*.
     """
+    if isinstance(source, str) and source.startswith("dicomweb+"):
+        source, workspace = _fetch_dicomweb(source, workspace, study, patient, auth)
     src = ingest.resolve_source(source)
     space = prepare(
         Path(workspace) if workspace is not None else default_workspace(src.given), src.root
@@ -196,6 +205,25 @@ def open_case(
         manifest=manifest,
         _locals=locals_,
     )
+
+
+def _fetch_dicomweb(
+    url: str,
+    workspace: str | Path | None,
+    study: str | None,
+    patient: str | None,
+    auth: tuple[str, str] | None,
+) -> tuple[Path, Path]:
+    """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
+    from workbench.dicomweb import fetch_to_folder, split_url
+    from workbench.workspace import home
+
+    base, _ = split_url(url)  # credentials never reach case.source
+    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
+    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
+                             auth=auth)  # fmt: skip
+    return Path(folder), space
 
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:

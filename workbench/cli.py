@@ -45,6 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--lang", choices=["en", "zh", "en+zh"], default="en")
     export.add_argument("--pdf", action="store_true", help="also print it to PDF (Chromium)")
     export.add_argument("--include-name", action="store_true", help="show the patient's name")
+    deid = sub.add_parser(
+        "deid", help="write a de-identified copy of a case (DICOM PS3.15 Basic Profile)"
+    )
+    deid.add_argument("source", type=Path, help="folder, .zip or DICOMDIR of the upload")
+    deid.add_argument("dest", type=Path, help="new folder for the de-identified copy")
+    dates = deid.add_mutually_exclusive_group()
+    dates.add_argument("--keep-dates", action="store_true", help="keep dates unchanged")
+    dates.add_argument("--shift-dates", type=int, metavar="N", help="move every date by N days")
+    deid.add_argument("--pseudonym", help="replaces the patient's name and ID")
+    deid.add_argument("--workspace", type=Path)
+    push = sub.add_parser("push", help="send a case's DICOM files to a DICOMweb server (STOW-RS)")
+    push.add_argument("source", type=Path)
+    push.add_argument("url", help="dicomweb+http://host:8042/dicom-web")
+    push.add_argument("--workspace", type=Path)
     new_case = sub.add_parser("new-case", help="write a commented case.yaml template")
     new_case.add_argument("folder", type=Path, help="the case folder (created if missing)")
     return parser
@@ -64,6 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _notebook(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "deid":
+            from workbench.deid import deid_main
+
+            return deid_main(args)
+        if args.command == "push":
+            from workbench.dicomweb import push_main
+
+            return push_main(args)
         if args.command == "check":
             return _check(args)
         if args.command == "organize":

@@ -46,10 +46,9 @@ class _Auditor(HTMLParser):
                 self.findings.append(f"reference outside the page: <{tag} {name}='{value[:60]}'>")
             if name.lower() == "style" and _EXTERNAL_CSS.search(value):
                 self.findings.append(f"external style reference on <{tag}>")
-        if tag == "meta" and dict(attrs).get("http-equiv", "").lower() == (
-            "content-security-policy"
-        ):
-            self.csp = dict(attrs).get("content") or ""
+        named = {k.lower(): v or "" for k, v in attrs}
+        if tag == "meta" and named.get("http-equiv", "").lower() == "content-security-policy":
+            self.csp = named.get("content", "")
         self._in_title = tag == "title"
         self._in_style = tag == "style"
 

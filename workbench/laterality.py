@@ -73,7 +73,10 @@ def side_conflicts(case: Case) -> pd.DataFrame:
         mine = [s for s in signals if s.study_key == key]
         single = {s.side for s in mine} - {vocab.Side.BILATERAL.value}
         if len(single) > 1:
-            by_side = {side: [s.source for s in mine if s.side == side] for side in sorted(single)}
-            detail = "; ".join(f"{side}: " + ", ".join(sources) for side, sources in by_side.items())
+            by_side = {side: [s.source for s in mine if s.side == side] for side in single}
+            by_side = dict(sorted(by_side.items()))
+            detail = "; ".join(
+                f"{side}: " + ", ".join(sources) for side, sources in by_side.items()
+            )
             rows.append({"study_key": key, "detail": detail})
     return pd.DataFrame(rows, columns=["study_key", "detail"])
