@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from workbench._pickle_cache import load_cache, save_cache
 from workbench.dicom_header import DICOMDIR_SOP_CLASS, HeaderError, looks_like_dicom, read_header
 from workbench.problems import Problem
 from workbench.sources import SourceFile
@@ -68,7 +68,7 @@ def scan(
     progress: Callable[[int], None] | None = None,
 ) -> list[Scanned]:
     """Scan *files*, reusing cached results for files whose path, size and mtime match."""
-    cache = _load_cache(cache_file)
+    cache = load_cache(cache_file, _CACHE_VERSION)
     results: dict[int, Scanned] = {}
     todo: list[tuple[int, SourceFile]] = []
     for i, sf in enumerate(files):
@@ -83,7 +83,11 @@ def scan(
         results[i] = scanned
     ordered = [results[i] for i in range(len(files))]
     if cache_file is not None and todo:
-        _save_cache(cache_file, {_key(sf, verify): s for sf, s in zip(files, ordered, strict=True)})
+        save_cache(
+            cache_file,
+            {_key(sf, verify): s for sf, s in zip(files, ordered, strict=True)},
+            _CACHE_VERSION,
+        )
     return ordered
 
 
@@ -303,25 +307,3 @@ def _check_image(out: Scanned, local: Path, suffix: str) -> None:
                 f"'{out.path}' is named {suffix} but is a {fmt.upper()} image; used as what it is.",
             )
         )
-
-
-# --- cache ----------------------------------------------------------------------------
-
-
-def _load_cache(cache_file: Path | None) -> dict[tuple[str, int, int, bool], Scanned]:
-    if cache_file is None or not cache_file.exists():
-        return {}
-    try:
-        with open(cache_file, "rb") as fh:
-            version, data = pickle.load(fh)  # noqa: S301 - our own file in our own workspace
-    except Exception:
-        return {}
-    return data if version == _CACHE_VERSION else {}
-
-
-def _save_cache(cache_file: Path, data: dict[tuple[str, int, int, bool], Scanned]) -> None:
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump((_CACHE_VERSION, data), fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(cache_file)

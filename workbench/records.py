@@ -12,13 +12,13 @@ study on the media creates a ``studies`` row with ``source == "report"``.
 from __future__ import annotations
 
 import hashlib
-import pickle
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
 
 from workbench import vocab
+from workbench._pickle_cache import load_cache, save_cache
 from workbench.dicom_index import STUDY_COLUMNS, short_key
 from workbench.documents import DOCUMENT_SUFFIXES, read_document
 from workbench.manifest import MANIFEST_NAME
@@ -72,7 +72,7 @@ def read_documents(
     files: pd.DataFrame, locals_: dict[str, str], cache_file: Path | None
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read every document of the case, reusing results cached by content hash."""
-    cache = _load(cache_file)
+    cache = load_cache(cache_file, _CACHE_VERSION)
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
     fresh = False
@@ -88,7 +88,7 @@ def read_documents(
             rows.append({**row, "path": f.path})
         problems.extend(p._replace(path=str(f.path)) for p in found)
     if fresh and cache_file is not None:
-        _save(cache_file, cache)
+        save_cache(cache_file, cache, _CACHE_VERSION)
     frame = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
     frame["study_key"] = frame["study_key"].astype(object)
@@ -229,25 +229,6 @@ def _match_score(doc: pd.Series, study: Any) -> float | None:
     if days > MATCH_WINDOW_DAYS:
         return None
     return float(days) + (0.0 if doc["modality"] else 0.3) + (0.0 if doc["body_part"] else 0.3)
-
-
-def _load(cache_file: Path | None) -> dict[tuple[str, str], Any]:
-    if cache_file is None or not cache_file.exists():
-        return {}
-    try:
-        with open(cache_file, "rb") as fh:
-            version, data = pickle.load(fh)  # noqa: S301 - our own file in our own workspace
-    except Exception:
-        return {}
-    return data if version == _CACHE_VERSION else {}
-
-
-def _save(cache_file: Path, data: dict[tuple[str, str], Any]) -> None:
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump((_CACHE_VERSION, data), fh)
-    tmp.replace(cache_file)
 
 
 def digest(text: str) -> str:
