@@ -178,7 +178,9 @@ def open_case(
     stamp = _fingerprint(listing.files, verify)
     tables = _load_if_current(tables_dir, stamp)
     if tables is None:
-        scanned, problems = ingest.scan_source(src, space, verify=verify, progress=progress)
+        scanned, problems = ingest.scan_source(
+            src, space, verify=verify, progress=progress, listing=listing
+        )
         tables = ingest.build_tables(scanned, problems)
         tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
         manifest, found = _manifest(tables["files"])

@@ -80,10 +80,15 @@ def list_source(src: ResolvedSource, workspace: Path) -> Listing:
 
 
 def scan_source(
-    src: ResolvedSource, workspace: Path, *, verify: bool, progress: bool
+    src: ResolvedSource,
+    workspace: Path,
+    *,
+    verify: bool,
+    progress: bool,
+    listing: Listing | None = None,
 ) -> tuple[list[Scanned], list[Problem]]:
     """Scan every file; archives found inside a folder are unpacked and scanned too."""
-    listing = list_source(src, workspace)
+    listing = listing if listing is not None else list_source(src, workspace)
     problems = list(listing.problems)
     bar = _progress_bar(len(listing.files)) if progress else None
     tick = bar.update if bar is not None else None
@@ -147,6 +152,7 @@ def mark_duplicates(scanned: list[Scanned], problems: list[Problem]) -> dict[str
 def flag_uid_collisions(instances: pd.DataFrame, problems: list[Problem]) -> None:
     """Same SOP Instance UID, different content: both kept, both flagged."""
     uids = instances.dropna(subset=["SOPInstanceUID"])
+    uids = uids[uids.duplicated("SOPInstanceUID", keep=False)]  # a group per image is slow
     for uid, group in uids.groupby("SOPInstanceUID"):
         if group["sha256"].nunique() > 1:
             paths = ", ".join(f"'{p}'" for p in group["path"])

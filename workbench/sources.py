@@ -96,28 +96,31 @@ def walk_folder(root: Path, *, skip: Path | None = None, aliases: Path | None = 
     files: list[SourceFile] = []
     problems: list[Problem] = []
     root = root.resolve()
-    stack = [root]
+    skip_path = str(skip) if skip is not None else None
+    # Paths as strings, not pathlib: a warm re-open lists every file, and pathlib costs
+    # more than the stat calls. (folder, its logical path + "/", "" for the root)
+    stack = [(str(root), "")]
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            rel = _rel(folder, root)
+            rel = _rel(Path(folder), root)
             problems.append(
                 Problem(rel, "inventory", "unreadable", f"Cannot list folder '{rel}': {exc}.")
             )
             continue
         for entry in entries:
-            full = Path(entry.path)
-            if skip is not None and full == skip:
+            if entry.path == skip_path:
                 continue
-            rel = _rel(full, root)
+            raw = prefix + entry.name
+            rel = raw if _is_unicode(raw) else _rel(Path(entry.path), root)
             if entry.is_symlink():
-                problems.append(_link_problem(full, rel, root))
+                problems.append(_link_problem(Path(entry.path), rel, root))
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(full)
+                    stack.append((entry.path, raw + "/"))
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     problems.append(
@@ -128,7 +131,7 @@ def walk_folder(root: Path, *, skip: Path | None = None, aliases: Path | None = 
             except OSError as exc:
                 problems.append(Problem(rel, "inventory", "unreadable", f"'{rel}': {exc}."))
                 continue
-            local = str(full)
+            local = entry.path
             if not _is_unicode(local):
                 if aliases is None:
                     problems.append(
@@ -140,7 +143,7 @@ def walk_folder(root: Path, *, skip: Path | None = None, aliases: Path | None = 
                         )
                     )
                     continue
-                local = str(_alias(full, aliases))
+                local = str(_alias(Path(entry.path), aliases))
             files.append(SourceFile(rel, local, st.st_size, st.st_mtime_ns, is_junk(rel)))
     files.sort(key=lambda f: f.path)
     return Listing(files, problems)

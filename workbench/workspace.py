@@ -76,8 +76,13 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas (prefixed with ``'``)."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_neutralise)
+        values = out[col]
+        if isinstance(values.dtype, pd.StringDtype):  # vectorised; most columns need nothing
+            risky = values.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            if risky.any():
+                out[col] = values.where(~risky, "'" + values)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):  # lists too
+            out[col] = values.map(_neutralise)
     return out
 
 
