@@ -1,0 +1,29 @@
+"""Every sample's case notebook runs top to bottom in a real kernel and exports cleanly."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from workbench import open_case, samples
+from workbench.demo import execute_notebook, prepare_notebook
+from workbench.export import export_opinion
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", samples.names())
+def test_case_notebook_runs_and_exports(name, tmp_path):
+    case = open_case(samples.path(name), workspace=tmp_path / "ws")
+    path = execute_notebook(prepare_notebook(case, tmp_path / "review.ipynb", name))
+    nb = nbformat.read(path, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert "widgets" not in nb.metadata  # widget state is never stored
+    mimes = {m for o in outputs for m in o.get("data", {})}
+    assert "image/png" in mimes  # viewers and key images survive as static images
+    viewers = [c for c in nb.cells if "Viewer(" in c.source]
+    assert viewers, "one viewer per study"
+    page = export_opinion(path, tmp_path / "opinion.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    if case.manifest.questions:
+        assert case.manifest.questions[0][:20] in page
