@@ -740,7 +740,7 @@ def write_template(folder: Path) -> Path:
     path = folder / MANIFEST_NAME
     try:
         with open(path, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(_TEMPLATE)
+            handle.write(_template())
     except FileExistsError as exc:
         raise ManifestError(
             f"'{path}' already exists; edit it, or move it away to start from a new template."
@@ -748,60 +748,6 @@ def write_template(folder: Path) -> Path:
     return path
 
 
-_TEMPLATE = """\
-# case.yaml: what the images cannot tell / 影像无法说明的信息
-# Every key is optional: fill in what you know, leave the rest empty.
-# 所有项目均可选：填写已知的信息，其余留空。English or Chinese text / 可用中文或英文填写。
-# Dates / 日期: YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2024, 2024-03, 2024-03-10; 2024年3月).
-# Lists: one "- item" per line; remove the leading "#" of an example to use it.
-# 列表：每行一项 "- 内容"；去掉示例行开头的 "#" 即可使用。
-
-case_id:            # your reference, in quotes, e.g. "2024-017" / 病例编号
-patient:
-  name:             # as on the records / 姓名
-  sex:              # F, M or O (female, male, other) / 性别：女 F，男 M
-  birth_year:       # e.g. 1962 / 出生年份
-  languages:        # languages for the opinion, e.g. [en, zh] / 意见书语言：en 英文，zh 中文
-case_type:          # knee_replacement, hip_replacement, spine, acl_meniscus, shoulder,
-                    # fracture_revision or other / 病例类型
-main_concern:       # one line, e.g. Right knee pain after twisting injury
-                    # 主要问题，如：右膝扭伤后疼痛
-complaint:
-  body_part:        # knee, hip, shoulder, ankle, foot, elbow, wrist, hand, cervical_spine,
-                    # thoracic_spine, lumbar_spine, pelvis, femur, tibia, humerus, forearm,
-                    # chest, head, other (or 膝/髋/肩/踝/腰椎/颈椎) / 部位
-  side:             # left, right or bilateral (or 左/右/双侧) / 侧别
-pain_history:
-  location:         # front/back/inner/outer/deep; neck-to-arm, back-to-leg / 疼痛位置
-  onset:            # when it started (date) / 开始时间
-  onset_kind:       # sudden_injury, gradual, after_surgery, training_change or other / 起病方式
-  triggers:         # what makes it worse: stairs, squatting, running... / 诱因：上下楼、下蹲
-#   - stairs
-  pattern:          # morning stiffness, night pain, locking, giving way, numbness... / 疼痛特点
-#   - night pain
-  function:         # walking distance, stairs, work, sport, sleep
-                    # 功能：步行距离、上下楼、工作、运动、睡眠
-treatments:         # each treatment tried and how it went / 已尝试的治疗及效果
-#   - kind: physiotherapy   # physiotherapy, injection, medication, bracing, acupuncture,
-#                           # surgery, rest or other / 治疗类型
-#     start: 2024-03        # or date: for a single day / 单次治疗用 date:
-#     end: 2024-05
-#     detail: twice a week  # what exactly / 具体内容
-#     response: partly better  # how it went / 效果
-surgeries:          # past operations / 既往手术
-#   - date: 2019-06-12
-#     procedure: ACL reconstruction / 前交叉韧带重建术
-#     side: right           # left, right or bilateral (or 左/右/双侧)
-#     implants:             # implant names, if any / 植入物
-#       - femoral button
-#       - tibial interference screw
-events:             # anything else dated: visits, scans, new symptoms / 其他：就诊、检查、新症状
-#   - date: 2024-03-10
-#     label: MRI at City Hospital
-#     kind: imaging         # symptom, treatment, surgery, visit, imaging or other
-#     side: right
-proposed_treatment: # what the treating surgeon proposed / 医生建议的治疗
-questions:          # 3 to 5 specific questions / 3-5 个具体问题
-#   - Is knee replacement needed now, or can it wait?
-#   - 现在需要做膝关节置换吗？还是可以再等等？
-"""
+def _template() -> str:
+    """The commented case.yaml template shipped in ``workbench/data``."""
+    return (Path(__file__).parent / "data" / "case_template.yaml").read_text(encoding="utf-8")
