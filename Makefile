@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLE ?= knee_oa_right
 WORKSPACE ?= workspace
 
-.PHONY: demo test lint typecheck bench clean samples
+.PHONY: demo test lint typecheck bench clean samples lab
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
+
+lab: $(STAMP)
+	test -f $(WORKSPACE)/$(SAMPLE)/review.ipynb || \
+		$(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
+	$(BIN)/jupyter lab $(WORKSPACE)/$(SAMPLE)/review.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

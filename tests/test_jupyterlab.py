@@ -10,9 +10,13 @@ package and JupyterLab; skipped without them unless ``CI`` is set (then it fails
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import importlib.util
+import io
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -23,19 +27,40 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from workbench.export import chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 #: Every code cell shows ``[n]:`` (none pending ``[*]:``, none unrun ``[ ]:``).
 ALL_CELLS_RAN = r"""() => {
   const prompts = [...document.querySelectorAll(
-    '.jp-NotebookPanel .jp-CodeCell .jp-InputArea-prompt')];
-  return prompts.length > 0 && prompts.every(p => /^\[\d+\]:$/.test(p.textContent.trim()));
+    '.jp-NotebookPanel .jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim());
+  return prompts.length > 0 && prompts.every(p => /^\[\d+\]:$/.test(p));
+}"""
+#: Run All is over: every cell ran, or one failed (stderr output) and none is pending.
+RUN_OVER = r"""stderr => {
+  const prompts = [...document.querySelectorAll(
+    '.jp-NotebookPanel .jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim());
+  const ran = prompts.length > 0 && prompts.every(p => /^\[\d+\]:$/.test(p));
+  return ran || (!prompts.includes('[*]:') && document.querySelector(stderr) !== null);
+}"""
+#: The bytes behind the ``<img>``'s blob URL, base64.
+BLOB_BYTES = """async img => {
+  const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+  let text = '';
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text);
 }"""
 #: The image has a new, loaded ``src`` that stayed the same for 400 ms (renders settled).
 IMAGE_SETTLED = r"""([img, old]) => {
@@ -52,6 +77,23 @@ IMAGE_SETTLED = r"""([img, old]) => {
 }"""
 
 
+class Shown(NamedTuple):
+    """What the viewer's ``<img>`` shows: its blob URL, JPEG bytes, pixels, screenshot."""
+
+    src: str
+    jpeg: bytes
+    pixels: np.ndarray
+    screenshot: bytes
+
+
+def _shown(image: Locator, path: Path) -> Shown:
+    """Read the displayed image back from the browser (and save its screenshot to *path*)."""
+    src = image.get_attribute("src") or ""
+    jpeg = base64.b64decode(image.evaluate(BLOB_BYTES))
+    pixels = np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"))
+    return Shown(src, jpeg, pixels, image.screenshot(path=str(path)))
+
+
 def _need(what: str, missing: bool) -> None:
     if not missing:
         return
@@ -66,21 +108,28 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _descendants(pid: int) -> set[int]:
-    """Pids of the processes under *pid* (kernels run in their own session)."""
-    children: dict[int, list[int]] = {}
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, start time) of every process in /proc."""
+    out = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found: set[int] = set()
+        out[int(stat.parent.name)] = (int(fields[1]), fields[19])
+    return out
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """pid → start time of the processes under *pid* (kernels run in their own session)."""
+    table = _processes()
+    found: dict[int, str] = {}
     todo = [pid]
     while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
+        parent = todo.pop()
+        for child, (ppid, started) in table.items():
+            if ppid == parent and child not in found:
+                found[child] = started
                 todo.append(child)
     return found
 
@@ -156,7 +205,7 @@ class JupyterLab:
 
     def stop(self) -> None:
         """Shut down the server and its kernels; kill whatever is left of them."""
-        pids = _descendants(self.process.pid) if self.process.poll() is None else set()
+        pids = _descendants(self.process.pid) if self.process.poll() is None else {}
         if self.process.poll() is None:
             request = urllib.request.Request(self.url("api/shutdown"), method="POST")
             try:
@@ -165,16 +214,14 @@ class JupyterLab:
             except (urllib.error.URLError, OSError, subprocess.TimeoutExpired):
                 pass
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.process.wait(timeout=10)
-        for pid in pids:  # kernels left behind (their own process group)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        alive = _processes()
+        for pid, started in pids.items():  # kernels left behind (their own process group)
+            if pid in alive and alive[pid][1] == started:  # the same process, not a reused pid
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         self.log.close()
 
 
@@ -208,25 +255,25 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.set_default_timeout(30_000)
             page.goto(lab.url("lab/tree/review.ipynb"))
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+            idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
+            idle.wait_for(timeout=60_000)
 
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            page.wait_for_function(ALL_CELLS_RAN, timeout=60_000, polling=250)
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+            page.wait_for_function(RUN_OVER, arg=STDERR, timeout=60_000, polling=250)
+            idle.wait_for()
 
-            errors = page.locator(
-                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
-            ).filter(has_text="Traceback")
+            errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\w+Error:"))
             assert errors.count() == 0, errors.first.inner_text()
             assert page.locator(".jupyter-widgets-error-widget").count() == 0
+            assert page.evaluate(ALL_CELLS_RAN), "Run All Cells did not run every cell"
 
             cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=viewer_source)
             assert cell.count() == 1
-            slider = cell.locator(".widget-hslider")
+            slider = cell.locator("img.widget-image + .widget-hbox .widget-hslider")
             image = cell.locator("img.widget-image:has(+ .widget-hbox .widget-hslider)")
             readout = slider.locator(".widget-readout")
             image.wait_for(state="visible")
@@ -236,10 +283,8 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
             page.wait_for_function(
                 "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
             )
-            before_src = image.get_attribute("src") or ""
-            before_png = image.screenshot(path=str(tmp_path / "viewer_before.png"))
             start = int(readout.inner_text())
-            assert before_src.startswith("blob:")
+            before = _shown(image, tmp_path / "viewer_before.png")
 
             handle = slider.locator(".noUi-handle")
             handle.focus()
@@ -250,13 +295,29 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
                 arg=[readout.element_handle(), str(start + 3)],
             )
             page.wait_for_function(
-                IMAGE_SETTLED, arg=[image.element_handle(), before_src], polling=100
+                IMAGE_SETTLED, arg=[image.element_handle(), before.src], polling=100
             )
-            after_src = image.get_attribute("src") or ""
-            after_png = image.screenshot(path=str(tmp_path / "viewer_after.png"))
+            after = _shown(image, tmp_path / "viewer_after.png")
+
+            cell.get_by_title("next slice").click()  # the ▶ button: kernel moves the slider
+            page.wait_for_function(
+                "([el, want]) => el.textContent.trim() === want",
+                arg=[readout.element_handle(), str(start + 4)],
+            )
+            page.wait_for_function(
+                IMAGE_SETTLED, arg=[image.element_handle(), after.src], polling=100
+            )
+            last = _shown(image, tmp_path / "viewer_next.png")
         finally:
             browser.close()
 
-    assert after_src.startswith("blob:") and after_src != before_src
-    assert after_png != before_png
-    assert len(after_png) > 20_000  # a real frame, not a blank box
+    for shown in (before, after, last):
+        assert shown.src.startswith("blob:")
+        assert shown.jpeg.startswith(b"\xff\xd8")  # the viewer's live image is JPEG
+        assert shown.pixels.shape == (640, 640)  # DEFAULT_SIZE, square MR matrix
+        assert shown.pixels.std() > 20  # an image, not a blank frame
+    assert after.src != before.src
+    assert after.jpeg != before.jpeg
+    assert np.abs(after.pixels.astype(int) - before.pixels).mean() > 2  # another slice
+    assert after.screenshot != before.screenshot
+    assert last.jpeg != after.jpeg and last.screenshot != after.screenshot

@@ -53,7 +53,7 @@ def _reencode(data: str, mime: str) -> tuple[str, str, int, int] | None:
     if mime == "image/jpeg":
         image.save(out, "JPEG", quality=88)
     else:
-        image.save(out, "PNG", optimize=True)
+        image.save(out, "PNG", compress_level=6)
         mime = "image/png"
     return base64.b64encode(out.getvalue()).decode("ascii"), mime, image.width, image.height
 

@@ -208,7 +208,11 @@ class SeriesViewer(widgets.VBox):
         self.series = W.Dropdown(description="Series", layout=W.Layout(width="100%"))
         self.thumbnails = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.badge = W.HTML()
-        self.image = W.Image(format=self.image_format, layout=W.Layout(max_width="100%"))
+        # shown at its own pixel size (never upscaled to the cell width), shrinking if needed
+        self.image = W.Image(
+            format=self.image_format,
+            layout=W.Layout(max_width="100%", width="auto", height="auto", align_self="flex-start"),
+        )
         self.slider = W.IntSlider(
             description="Slice", min=0, max=0, continuous_update=True, layout=W.Layout(width="100%")
         )
