@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -112,28 +113,51 @@ def short_key(prefix: str, *parts: str) -> str:
     return f"{prefix}-{digest[:10]}"
 
 
-def _coerce(keyword: str, value: Any) -> Any:
-    if value is None:
+def _as_floats(value: Any) -> list[float] | None:
+    items = value if isinstance(value, list) else [value]
+    try:
+        return [float(v) for v in items]
+    except (TypeError, ValueError):
         return None
-    if keyword in NUMERIC_LISTS:
-        items = value if isinstance(value, list) else [value]
-        try:
-            return [float(v) for v in items]
-        except (TypeError, ValueError):
-            return None
-    if isinstance(value, list):
-        value = value[0] if keyword in _INTS | _FLOATS else "\\".join(str(v) for v in value)
-    if keyword in _INTS:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
-    if keyword in _FLOATS:
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return None
-    return str(value)
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value[0] if isinstance(value, list) else value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        return float(value[0] if isinstance(value, list) else value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _as_text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    return "\\".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+#: One converter per kept keyword, chosen once (this runs for every element of every file).
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    k: _as_floats if k in NUMERIC_LISTS else _as_int if k in _INTS
+    else _as_float if k in _FLOATS else _as_text
+    for k in WANTED_KEYWORDS
+}  # fmt: skip
+_EMPTY_ROW: dict[str, Any] = dict.fromkeys(WANTED_KEYWORDS)
+
+
+def coerce_header(header: dict[str, Any]) -> dict[str, Any]:
+    """The kept elements of one header as table values (lists of floats, int, float, str)."""
+    row = dict(_EMPTY_ROW)
+    for keyword, value in header.items():
+        convert = _CONVERTERS.get(keyword)
+        if convert is not None and value is not None:
+            row[keyword] = convert(value)
+    return row
 
 
 def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[str, Any]]:
@@ -143,7 +167,7 @@ def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[
         if s.kind != "dicom" or s.header is None:
             continue
         h = s.header
-        row: dict[str, Any] = {k: _coerce(k, h.get(k)) for k in WANTED_KEYWORDS}
+        row = coerce_header(h)
         study_uid = row["StudyInstanceUID"] or f"unknown-study:{s.path.rsplit('/', 1)[0]}"
         series_uid = row["SeriesInstanceUID"] or f"unknown-series:{s.path.rsplit('/', 1)[0]}"
         row.update(

@@ -22,7 +22,7 @@ import stat
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from workbench.problems import Problem
 
@@ -73,9 +73,9 @@ class Listing:
 
 def is_junk(logical: str) -> bool:
     """macOS and Windows leftovers (``__MACOSX/``, ``.DS_Store``, ``._name``)."""
-    parts = PurePosixPath(logical).parts
-    name = parts[-1] if parts else ""
-    return any(p in JUNK_FOLDERS for p in parts[:-1]) or name in JUNK_NAMES or name.startswith("._")
+    parts = logical.split("/")  # plain string work: this runs for every file of a case
+    name = parts[-1]
+    return name in JUNK_NAMES or name.startswith("._") or not JUNK_FOLDERS.isdisjoint(parts[:-1])
 
 
 # --- folders --------------------------------------------------------------------------
