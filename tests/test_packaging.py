@@ -18,6 +18,7 @@ CORE = [
     "workbench.case", "workbench.ingest", "workbench.sources", "workbench.inventory",
     "workbench.dicom_header", "workbench.dicom_index", "workbench.dicomdir",
     "workbench.pixel_check", "workbench.vocab", "workbench.errors", "workbench.problems",
+    "workbench.dicom_values", "workbench._pickle_cache",
     "workbench.workspace", "workbench.samples", "workbench.manifest", "workbench.documents",
     "workbench.records", "workbench.timeline", "workbench.readiness", "workbench.laterality",
     "workbench.triage", "workbench.summary", "workbench.organize", "workbench.comparison",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -18,29 +17,11 @@ from pydicom.uid import UID
 
 from workbench import vocab
 from workbench.dicom_header import WANTED_KEYWORDS
+from workbench.dicom_values import NUMERIC_LISTS as NUMERIC_LISTS
 from workbench.inventory import Scanned
 from workbench.pixel_check import expected_pixel_bytes
 from workbench.problems import Problem
 
-#: Multi-valued numeric elements, always stored as a list of floats.
-NUMERIC_LISTS = frozenset(
-    {
-        "PixelSpacing",
-        "ImagerPixelSpacing",
-        "ImagePositionPatient",
-        "ImageOrientationPatient",
-        "WindowCenter",
-        "WindowWidth",
-    }
-)
-_INTS = frozenset(
-    {"Rows", "Columns", "BitsAllocated", "BitsStored", "PixelRepresentation", "SamplesPerPixel"}
-    | {"NumberOfFrames", "SeriesNumber", "InstanceNumber"}
-)
-_FLOATS = frozenset(
-    {"SliceThickness", "SpacingBetweenSlices", "SliceLocation", "RescaleIntercept", "RescaleSlope"}
-    | {"DistanceSourceToDetector", "EstimatedRadiographicMagnificationFactor"}
-)
 _NATIVE_SYNTAXES = frozenset(
     {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
 )
@@ -113,53 +94,6 @@ def short_key(prefix: str, *parts: str) -> str:
     return f"{prefix}-{digest[:10]}"
 
 
-def _as_floats(value: Any) -> list[float] | None:
-    items = value if isinstance(value, list) else [value]
-    try:
-        return [float(v) for v in items]
-    except (TypeError, ValueError):
-        return None
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value[0] if isinstance(value, list) else value)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _as_float(value: Any) -> float | None:
-    try:
-        return float(value[0] if isinstance(value, list) else value)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _as_text(value: Any) -> str:
-    if type(value) is str:
-        return value
-    return "\\".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-#: One converter per kept keyword, chosen once (this runs for every element of every file).
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    k: _as_floats if k in NUMERIC_LISTS else _as_int if k in _INTS
-    else _as_float if k in _FLOATS else _as_text
-    for k in WANTED_KEYWORDS
-}  # fmt: skip
-_EMPTY_ROW: dict[str, Any] = dict.fromkeys(WANTED_KEYWORDS)
-
-
-def coerce_header(header: dict[str, Any]) -> dict[str, Any]:
-    """The kept elements of one header as table values (lists of floats, int, float, str)."""
-    row = dict(_EMPTY_ROW)
-    for keyword, value in header.items():
-        convert = _CONVERTERS.get(keyword)
-        if convert is not None and value is not None:
-            row[keyword] = convert(value)
-    return row
-
-
 def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[str, Any]]:
     """One row per DICOM instance; decodability and pixel-size checks add problems."""
     rows = []
@@ -167,7 +101,7 @@ def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[
         if s.kind != "dicom" or s.header is None:
             continue
         h = s.header
-        row = coerce_header(h)
+        row = dict(h)  # coerced to table values by the scan worker (dicom_values)
         study_uid = row["StudyInstanceUID"] or f"unknown-study:{s.path.rsplit('/', 1)[0]}"
         series_uid = row["SeriesInstanceUID"] or f"unknown-series:{s.path.rsplit('/', 1)[0]}"
         row.update(

@@ -21,6 +21,7 @@ from typing import Any
 
 from workbench._pickle_cache import load_cache, save_cache
 from workbench.dicom_header import DICOMDIR_SOP_CLASS, HeaderError, looks_like_dicom, read_header
+from workbench.dicom_values import coerce_header
 from workbench.problems import Problem
 from workbench.sources import SourceFile
 
@@ -37,7 +38,7 @@ IMAGE_SUFFIXES |= frozenset({".heic", ".heif"})
 #: slice this way costs about 40 % less CPU than in 1 MiB chunks (benchmarks/bench_ingest.py).
 #: The first chunk is the header reader's input; longer headers are read again by it.
 _CHUNK = 64 * 1024
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 
 #: Largest photo accepted, in pixels. Pillow only warns between 89 and 179 megapixels;
 #: here anything above its warning threshold is refused.
@@ -220,7 +221,7 @@ def _read_dicom(out: Scanned, local: Path, head: bytes, verify: bool) -> None:
     except HeaderError as exc:
         out.problems.append(Problem(out.path, "dicom", exc.kind, _dicom_message(out.path, exc)))
         return
-    record: dict[str, Any] = dict(header.values)
+    record: dict[str, Any] = coerce_header(header.values)
     record["transfer_syntax"] = header.transfer_syntax
     record["has_preamble"] = header.has_preamble
     record["has_pixels"] = header.has_pixels
