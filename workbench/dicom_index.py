@@ -17,6 +17,7 @@ from pydicom.uid import UID
 
 from workbench import vocab
 from workbench.dicom_header import WANTED_KEYWORDS
+from workbench.dicom_values import EMPTY_ROW
 from workbench.dicom_values import NUMERIC_LISTS as NUMERIC_LISTS
 from workbench.inventory import Scanned
 from workbench.pixel_check import expected_pixel_bytes
@@ -101,7 +102,7 @@ def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[
         if s.kind != "dicom" or s.header is None:
             continue
         h = s.header
-        row = dict(h)  # coerced to table values by the scan worker (dicom_values)
+        row = {**EMPTY_ROW, **h}  # values were coerced by the scan worker (dicom_values)
         study_uid = row["StudyInstanceUID"] or f"unknown-study:{s.path.rsplit('/', 1)[0]}"
         series_uid = row["SeriesInstanceUID"] or f"unknown-series:{s.path.rsplit('/', 1)[0]}"
         row.update(

@@ -66,12 +66,12 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     else _as_float if k in _FLOATS else _as_text
     for k in WANTED_KEYWORDS
 }  # fmt: skip
-_EMPTY_ROW: dict[str, Any] = dict.fromkeys(WANTED_KEYWORDS)
+EMPTY_ROW: dict[str, Any] = dict.fromkeys(WANTED_KEYWORDS)
 
 
 def coerce_header(header: dict[str, Any]) -> dict[str, Any]:
-    """The kept elements of one header as table values (lists of floats, int, float, str)."""
-    row = dict(_EMPTY_ROW)
+    """The kept elements present in one header, as table values (sparse: absent keys left out)."""
+    row: dict[str, Any] = {}
     for keyword, value in header.items():
         convert = _CONVERTERS.get(keyword)
         if convert is not None and value is not None:

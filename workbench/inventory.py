@@ -38,7 +38,7 @@ IMAGE_SUFFIXES |= frozenset({".heic", ".heif"})
 #: slice this way costs about 40 % less CPU than in 1 MiB chunks (benchmarks/bench_ingest.py).
 #: The first chunk is the header reader's input; longer headers are read again by it.
 _CHUNK = 64 * 1024
-_CACHE_VERSION = 4
+_CACHE_VERSION = 5
 
 #: Largest photo accepted, in pixels. Pillow only warns between 89 and 179 megapixels;
 #: here anything above its warning threshold is refused.
