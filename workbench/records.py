@@ -11,7 +11,6 @@ study on the media creates a ``studies`` row with ``source == "report"``.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -229,8 +228,3 @@ def _match_score(doc: pd.Series, study: Any) -> float | None:
     if days > MATCH_WINDOW_DAYS:
         return None
     return float(days) + (0.0 if doc["modality"] else 0.3) + (0.0 if doc["body_part"] else 0.3)
-
-
-def digest(text: str) -> str:
-    """Short hash for cache names."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
