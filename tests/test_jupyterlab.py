@@ -308,6 +308,17 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
                 IMAGE_SETTLED, arg=[image.element_handle(), after.src], polling=100
             )
             last = _shown(image, tmp_path / "viewer_next.png")
+
+            image.hover()  # one wheel notch over the image: one slice further (ipyevents)
+            page.mouse.wheel(0, 120)
+            page.wait_for_function(
+                "([el, want]) => el.textContent.trim() === want",
+                arg=[readout.element_handle(), str(start + 5)],
+            )
+            page.wait_for_function(
+                IMAGE_SETTLED, arg=[image.element_handle(), last.src], polling=100
+            )
+            wheeled = _shown(image, tmp_path / "viewer_wheel.png")
         finally:
             browser.close()
 
@@ -321,3 +332,4 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
     assert np.abs(after.pixels.astype(int) - before.pixels).mean() > 2  # another slice
     assert after.screenshot != before.screenshot
     assert last.jpeg != after.jpeg and last.screenshot != after.screenshot
+    assert wheeled.jpeg != last.jpeg and wheeled.screenshot != last.screenshot

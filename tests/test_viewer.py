@@ -246,3 +246,20 @@ def test_play_drives_the_slider(tmp_path):
     assert viewer.play.max == viewer.volume.n_frames - 1
     viewer.play.value = 1
     assert viewer.view.index == 1 and viewer.slider.value == 1
+
+
+def test_mouse_wheel_scrolls_slices(tmp_path):
+    """The wheel handler is what the browser calls (ipyevents); drive it as the frontend does."""
+    import workbench
+    from workbench.viewer_widget import wheel_steps
+
+    case = workbench.open_case(workbench.samples.path("knee_oa_right"), workspace=tmp_path / "ws")
+    mr = case.studies[case.studies["modality"] == "MR"]["study_key"].iloc[0]
+    viewer = workbench.SeriesViewer(case, study_key=mr)
+    start = viewer.slider.value
+    viewer._on_wheel({"type": "wheel", "deltaY": 120, "deltaMode": 0})
+    assert viewer.slider.value == start + 1
+    viewer._on_wheel({"type": "wheel", "deltaY": -360, "deltaMode": 0})
+    assert viewer.slider.value == start - 2
+    assert viewer.wheel.watched_events == ["wheel"] and viewer.wheel.source is viewer.image
+    assert wheel_steps({"deltaY": 3, "deltaMode": 1}) == 1

@@ -32,6 +32,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import traitlets
+from ipyevents import Event
 
 from workbench import measure, mpr
 from workbench.coalesce import LatestWins
@@ -259,6 +260,11 @@ class SeriesViewer(widgets.VBox):
         self.slider.observe(self._on_slider, names="value")
         self.prev_button.on_click(lambda _: self.scroll(-1))
         self.next_button.on_click(lambda _: self.scroll(1))
+        # the mouse wheel over the image scrolls through slices (ipyevents: ipywidgets has no
+        # wheel event); the page itself does not scroll while the pointer is on the image
+        self.wheel = Event(source=self.image, watched_events=["wheel"], prevent_default_action=True,
+                           wait=40)  # fmt: skip
+        self.wheel.on_dom_event(self._on_wheel)
         W.link((self.play, "value"), (self.slider, "value"))
         self.center.observe(self._on_window, names="value")
         self.width.observe(self._on_window, names="value")
@@ -463,6 +469,14 @@ class SeriesViewer(widgets.VBox):
         new = transition(self.view)
         self._set_state(new)
         return new
+
+    def _on_wheel(self, event: dict[str, Any]) -> None:
+        """One wheel notch is one slice; a fast flick moves several (last request wins)."""
+        if self.volume is None:
+            return
+        steps = wheel_steps(event)
+        if steps:
+            self.scroll(steps)
 
     def scroll(self, delta: int) -> None:
         """Move *delta* slices (the ◀ ▶ buttons)."""
@@ -713,3 +727,20 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def wheel_steps(event: dict[str, Any]) -> int:
+    """Slices to move for a DOM wheel event: sign of ``deltaY``, larger for big deltas.
+
+    >>> wheel_steps({"deltaY": 100}), wheel_steps({"deltaY": -3}), wheel_steps({"deltaY": 0})
+    (1, -1, 0)
+    >>> wheel_steps({"deltaY": 480, "deltaMode": 0})
+    4
+    """
+    delta = float(event.get("deltaY") or 0.0)
+    if event.get("deltaMode") == 1:  # lines, not pixels
+        delta *= 40.0
+    if delta == 0:
+        return 0
+    size = max(1, min(10, round(abs(delta) / 120)))
+    return size if delta > 0 else -size
