@@ -120,6 +120,7 @@ _TAG_LE = struct.Struct("<HH")
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _TAG_LEN_LE = struct.Struct("<HHI")
+_EXPLICIT_SHORT = struct.Struct("<HH2sH")
 
 
 class HeaderError(Exception):
@@ -281,21 +282,21 @@ def _walk_dataset(
     values = header.values
     encodings: list[str] | None = None
     while pos + 8 <= end:
-        group, elem = _TAG_LE.unpack_from(buf, pos)
-        tag = group << 16 | elem
         if implicit:
-            (length,) = _U32.unpack_from(buf, pos + 4)
+            group, elem, length = _TAG_LEN_LE.unpack_from(buf, pos)
+            tag = group << 16 | elem
             vr = b""
             pos += 8
         else:
-            vr = buf[pos + 4 : pos + 6]
+            # one unpack for tag, VR and the short length (the common case)
+            group, elem, vr, length = _EXPLICIT_SHORT.unpack_from(buf, pos)
+            tag = group << 16 | elem
             if vr in _LONG_VRS:
                 if pos + 12 > end:
                     break
                 (length,) = _U32.unpack_from(buf, pos + 8)
                 pos += 12
             elif vr in _ALL_VRS:
-                (length,) = _U16.unpack_from(buf, pos + 6)
                 pos += 8
             else:
                 length = _tolerate_invalid_vr(buf, pos, tag, header)
