@@ -217,6 +217,14 @@ def read_header(file: Path, head: bytes, size: int) -> Header:
 # --- fast walker ----------------------------------------------------------------------
 
 
+def walk_bytes(data: bytes) -> Header | None:
+    """The fast walker over a whole file held in memory; None when it needs pydicom."""
+    try:
+        return _walk(data, len(data))
+    except _NeedFallback:
+        return None
+
+
 def _walk_whole(buf: bytes, size: int) -> Header:
     """:func:`_walk`, where running out of bytes is truncation when *buf* is the whole file."""
     try:

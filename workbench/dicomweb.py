@@ -46,7 +46,10 @@ import requests
 from dicomweb_client.api import DICOMwebClient
 
 from workbench.case import Case
+from workbench.dicom_header import HeaderError, walk_bytes
+from workbench.dicom_values import coerce_header
 from workbench.errors import PacsError
+from workbench.pixel_check import expected_pixel_bytes
 
 __all__ = [
     "COMPLETE_MARKER",
@@ -322,12 +325,43 @@ def _cached(folder: Path) -> dict[str, Path]:
 
 def _store(folder: Path, data: bytes) -> str:
     """Write one retrieved instance; its UIDs name the file. Returns its SOP Instance UID."""
-    ds = _check_complete(data)
-    uids = [str(ds.get(k, "")) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")]
+    values = _fast_check(data)
+    if values is None:  # a file the fast header reader leaves to pydicom
+        ds = _check_complete(data)
+        values = {k: ds.get(k, "") for k in _UID_KEYS}
+    uids = [str(values.get(k) or "") for k in _UID_KEYS]
     if not all(_UID.match(u) for u in uids):
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
     _atomic_write(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
     return uids[2]
+
+
+_UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+_NATIVE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"})
+
+
+def _fast_check(data: bytes) -> dict[str, Any] | None:
+    """Header values of one retrieved instance with the index's fast reader (no pixel parse).
+
+    Raises ``_Truncated`` when the instance is cut short; returns None when the file needs
+    pydicom (big endian, deflate, enhanced multi-frame, anything unusual).
+    """
+    try:
+        header = walk_bytes(data)
+    except HeaderError as exc:
+        if exc.kind in {"truncated", "absurd_length", "truncated_header"}:
+            raise _Truncated(f"an instance is cut short ({exc.detail})") from exc
+        return None
+    if header is None:
+        return None
+    for kind, detail in header.issues:
+        if kind == "truncated":
+            raise _Truncated(detail)
+    values = coerce_header(header.values)
+    need = expected_pixel_bytes(values)
+    if header.transfer_syntax in _NATIVE and need and (header.pixel_length or 0) < need:
+        raise _Truncated(f"pixel data has {header.pixel_length} of {need} bytes")
+    return values
 
 
 def _check_complete(data: bytes) -> pydicom.Dataset:
