@@ -263,3 +263,35 @@ def test_mouse_wheel_scrolls_slices(tmp_path):
     assert viewer.slider.value == start - 2
     assert viewer.wheel.watched_events == ["wheel"] and viewer.wheel.source is viewer.image
     assert wheel_steps({"deltaY": 3, "deltaMode": 1}) == 1
+
+
+def test_voi_lut_sequence_is_the_default_display(tmp_path):
+    """An image with a (0028,3010) VOI LUT Sequence and no window is shown through the LUT."""
+    import shutil
+    from dataclasses import replace
+
+    import numpy as np
+    import pydicom
+    from pydicom.data import get_testdata_file
+    from pydicom.pixels import apply_voi_lut
+
+    import workbench
+    from workbench.windowing import window_to_uint8
+
+    root = tmp_path / "case"
+    root.mkdir()
+    shutil.copy(get_testdata_file("vlut_04.dcm"), root / "vlut.dcm")
+    case = workbench.open_case(root, workspace=tmp_path / "ws")
+    viewer = workbench.SeriesViewer(case)
+    assert viewer.view.voi_lut is True
+    volume = viewer.volume
+    shown = window_to_uint8(volume.frame(0), 0, 1, voi_lut=volume.voi_lut(0))
+    ds = pydicom.dcmread(root / "vlut.dcm")
+    reference = apply_voi_lut(ds.pixel_array.astype(float), ds)
+    assert np.corrcoef(shown.ravel(), reference.ravel())[0, 1] > 0.999
+    through_lut = viewer.image.value
+    viewer.apply(lambda s: replace(s, voi_lut=False))  # same window, without the LUT
+    assert viewer.image.value != through_lut
+    viewer.apply(lambda s: replace(s, voi_lut=True))
+    viewer.center.value = viewer.center.value + 10  # the reviewer takes over the window
+    assert viewer.view.voi_lut is False

@@ -108,8 +108,12 @@ def slice_image(volume: Volume, state: ViewState) -> SliceImage:
 def windower(volume: Volume, state: ViewState) -> Callable[[np.ndarray], np.ndarray]:
     """Window/level of *state* as a function of an array (MONOCHROME1 handled by the core)."""
 
+    lut = volume.voi_lut(state.index) if state.voi_lut and state.plane == "acquired" else None
+
     def apply(values: np.ndarray) -> np.ndarray:
-        return window_to_uint8(values, state.center, state.width, photometric=volume.photometric)
+        return window_to_uint8(
+            values, state.center, state.width, photometric=volume.photometric, voi_lut=lut
+        )
 
     return apply
 

@@ -83,6 +83,9 @@ class ViewState:
         Clockwise rotation in degrees: 0, 90, 180 or 270.
     invert : bool
         Show grey levels inverted (on top of MONOCHROME1 handling).
+    voi_lut : bool
+        Show the header's (0028,3010) *VOI LUT Sequence* instead of *center*/*width*
+        (the default for images that carry a LUT and no window; any window change ends it).
     plane : str
         ``"acquired"``, ``"axial"``, ``"coronal"`` or ``"sagittal"``.
     """
@@ -98,6 +101,7 @@ class ViewState:
     rotate: int = 0
     invert: bool = False
     plane: str = "acquired"
+    voi_lut: bool = False
 
 
 # --- transitions ------------------------------------------------------------------------
@@ -109,7 +113,18 @@ def initial_state(volume: Volume, *, index: int | None = None) -> ViewState:
         index = volume.n_frames // 2 if volume.geometry.positions is not None else 0
     index = min(max(int(index), 0), volume.n_frames - 1)
     center, width = auto_window(volume, index)
-    return ViewState(volume.series_key, index, center, width)
+    return ViewState(volume.series_key, index, center, width, voi_lut=header_lut(volume, index))
+
+
+def header_lut(volume: Volume, index: int) -> bool:
+    """Whether frame *index* should be shown through its VOI LUT Sequence by default.
+
+    True when the header has a (0028,3010) *VOI LUT Sequence* and no (0028,1050)
+    *Window Center*: the LUT is then the window the modality meant.
+    """
+    if volume.is_color or volume.header_window(index) is not None:
+        return False
+    return volume.voi_lut(index) is not None
 
 
 def scroll(state: ViewState, delta: int, n_frames: int) -> ViewState:
@@ -123,8 +138,8 @@ def set_index(state: ViewState, index: int, n_frames: int) -> ViewState:
 
 
 def set_window(state: ViewState, center: float, width: float) -> ViewState:
-    """Set the window; widths below 1 become 1."""
-    return replace(state, center=float(center), width=max(float(width), 1.0))
+    """Set the window; widths below 1 become 1 (a VOI LUT in use gives way to it)."""
+    return replace(state, center=float(center), width=max(float(width), 1.0), voi_lut=False)
 
 
 def apply_preset(state: ViewState, name: str, volume: Volume | None = None) -> ViewState:
@@ -140,7 +155,9 @@ def apply_preset(state: ViewState, name: str, volume: Volume | None = None) -> V
             raise ValueError(
                 "The 'auto' preset needs the volume: apply_preset(state, 'auto', vol)."
             )
-        return set_window(state, *auto_window(volume, state.index))
+        auto = set_window(state, *auto_window(volume, state.index))
+        lut = state.plane == "acquired" and header_lut(volume, state.index)
+        return replace(auto, voi_lut=lut)
     try:
         center, width = PRESETS[name]
     except KeyError:
@@ -193,7 +210,8 @@ def reset(state: ViewState, volume: Volume) -> ViewState:
     center, width = auto_window(
         volume, index if state.plane == "acquired" else volume.n_frames // 2
     )
-    return ViewState(state.series_key, index, center, width, plane=state.plane)
+    lut = state.plane == "acquired" and header_lut(volume, index)
+    return ViewState(state.series_key, index, center, width, plane=state.plane, voi_lut=lut)
 
 
 def _clamp_pan(pan: tuple[float, float], zoom: float) -> tuple[float, float]:
