@@ -286,39 +286,29 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
             start = int(readout.inner_text())
             before = _shown(image, tmp_path / "viewer_before.png")
 
+            def settled(want: int, previous: Shown, name: str) -> Shown:
+                """Wait until the slider reads *want* and the new image stopped changing."""
+                page.wait_for_function(
+                    "([el, want]) => el.textContent.trim() === want",
+                    arg=[readout.element_handle(), str(want)],
+                )
+                page.wait_for_function(
+                    IMAGE_SETTLED, arg=[image.element_handle(), previous.src], polling=100
+                )
+                return _shown(image, tmp_path / f"{name}.png")
+
             handle = slider.locator(".noUi-handle")
             handle.focus()
             for _ in range(3):
                 handle.press("ArrowRight")
-            page.wait_for_function(
-                "([el, want]) => el.textContent.trim() === want",
-                arg=[readout.element_handle(), str(start + 3)],
-            )
-            page.wait_for_function(
-                IMAGE_SETTLED, arg=[image.element_handle(), before.src], polling=100
-            )
-            after = _shown(image, tmp_path / "viewer_after.png")
+            after = settled(start + 3, before, "viewer_after")
 
             cell.get_by_title("next slice").click()  # the ▶ button: kernel moves the slider
-            page.wait_for_function(
-                "([el, want]) => el.textContent.trim() === want",
-                arg=[readout.element_handle(), str(start + 4)],
-            )
-            page.wait_for_function(
-                IMAGE_SETTLED, arg=[image.element_handle(), after.src], polling=100
-            )
-            last = _shown(image, tmp_path / "viewer_next.png")
+            last = settled(start + 4, after, "viewer_next")
 
             image.hover()  # one wheel notch over the image: one slice further (ipyevents)
             page.mouse.wheel(0, 120)
-            page.wait_for_function(
-                "([el, want]) => el.textContent.trim() === want",
-                arg=[readout.element_handle(), str(start + 5)],
-            )
-            page.wait_for_function(
-                IMAGE_SETTLED, arg=[image.element_handle(), last.src], polling=100
-            )
-            wheeled = _shown(image, tmp_path / "viewer_wheel.png")
+            wheeled = settled(start + 5, last, "viewer_wheel")
         finally:
             browser.close()
 

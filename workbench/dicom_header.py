@@ -577,7 +577,7 @@ def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) ->
         _copy_values(ds, header)
     except Exception as exc:
         raise HeaderError("unreadable_dicom", f"{type(exc).__name__}: {exc}") from exc
-    header.has_pixels = _has_pixels_after_header(file, ds)
+    header.has_pixels = _has_pixels_after_header(ds)
     if "SharedFunctionalGroupsSequence" in ds:
         _copy_functional_groups(ds, header)
     return header
@@ -641,7 +641,7 @@ def _copy_functional_groups(ds: pydicom.Dataset, header: Header) -> None:
             header.values.setdefault(target, _plain(items[0][keyword]))
 
 
-def _has_pixels_after_header(file: Path, ds: pydicom.Dataset) -> bool:
+def _has_pixels_after_header(ds: pydicom.Dataset) -> bool:
     # stop_before_pixels drops the element; a full-size file with Rows is taken to carry pixels
     return "Rows" in ds or "PixelData" in ds
 

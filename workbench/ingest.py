@@ -22,7 +22,7 @@ from workbench.dicom_header import DICOMDIR_SOP_CLASS, looks_like_dicom
 from workbench.dicomdir import check_dicomdir
 from workbench.errors import CaseNotFoundError, NothingUsableError
 from workbench.inventory import Scanned, scan
-from workbench.problems import Problem, problems_frame
+from workbench.problems import Problem
 from workbench.sources import Listing, SourceFile, unpack_archive, walk_folder
 
 FILE_COLUMNS = ["path", "size", "sha256", "kind", "member_of", "duplicate_of", "in_dicomdir"]
@@ -246,5 +246,4 @@ def build_tables(scanned: list[Scanned], problems: list[Problem]) -> dict[str, p
         "instances": instances,
         "series": series,
         "studies": studies,
-        "problems": problems_frame(problems),
     }

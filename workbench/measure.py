@@ -329,24 +329,12 @@ def angle(
     calibration: Calibration | None = None,
 ) -> Measurement:
     """The angle a-vertex-b in degrees (0-180), in physical space when the spacing is known."""
-    sop_uid, frame = volume.sop_uids[index]
-    spacing, source, note, flags = _calibration(volume, calibration)
+    calibrated = _calibration(volume, calibration)
+    spacing = calibrated[0]
     u = _scaled((a[0] - vertex[0], a[1] - vertex[1]), spacing)
     v = _scaled((b[0] - vertex[0], b[1] - vertex[1]), spacing)
-    value = _between(u, v)
-    return Measurement(
-        kind="angle",
-        points=(_point(a), _point(vertex), _point(b)),
-        sop_uid=sop_uid,
-        frame=frame,
-        value=value,
-        unit="deg",
-        calibration_source=source,
-        note=_angle_note(spacing, note),
-        flags=tuple(f for f in flags if f != "detector_plane"),
-        spacing=spacing,
-        series_key=volume.series_key,
-    )
+    points = (_point(a), _point(vertex), _point(b))
+    return _angle_measurement("angle", points, _between(u, v), volume, index, calibrated)
 
 
 def cobb(
@@ -362,18 +350,33 @@ def cobb(
     Both lines are taken pointing to the same side of the image (left to right),
     so angles above 90° of severe curves are kept.
     """
-    sop_uid, frame = volume.sop_uids[index]
-    spacing, source, note, flags = _calibration(volume, calibration)
+    calibrated = _calibration(volume, calibration)
+    spacing = calibrated[0]
     directions = []
     for p, q in (line1, line2):
         d = _scaled((q[0] - p[0], q[1] - p[1]), spacing)
         if d[1] < 0 or (d[1] == 0 and d[0] < 0):
             d = -d
         directions.append(d)
+    points = tuple(_point(p) for p in (*line1, *line2))
     value = _between(directions[0], directions[1])
+    return _angle_measurement("cobb", points, value, volume, index, calibrated)
+
+
+def _angle_measurement(
+    kind: str,
+    points: tuple[tuple[float, float], ...],
+    value: float,
+    volume: Volume,
+    index: int,
+    calibrated: tuple[tuple[float, float] | None, str, str, tuple[str, ...]],
+) -> Measurement:
+    """An angle in degrees: no unit conversion, the detector-plane flag does not apply."""
+    sop_uid, frame = volume.sop_uids[index]
+    spacing, source, note, flags = calibrated
     return Measurement(
-        kind="cobb",
-        points=tuple(_point(p) for p in (*line1, *line2)),
+        kind=kind,
+        points=points,
         sop_uid=sop_uid,
         frame=frame,
         value=value,
