@@ -8,13 +8,30 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLE ?= knee_oa_right
 WORKSPACE ?= workspace
 
-.PHONY: demo test lint typecheck bench clean samples lab
+.PHONY: demo test lint typecheck bench clean samples lab lock test-latest
 
-$(STAMP): pyproject.toml
+# Everything is installed from the lock file (exact versions, with hashes); the package itself
+# without dependencies. pyproject.toml keeps ranges for people installing into their own env.
+LOCK := requirements.lock
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform linux --no-emit-package workbench
+
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Regenerate the lock after changing a dependency range in pyproject.toml (uv is in the lock).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra fhir $(LOCK_FLAGS) -o $(LOCK)
+
+# The suite against the newest releases the ranges allow, in a separate venv (not in CI):
+# an upgrade is deliberate - run this, then `make lock`, then `make test`.
+test-latest:
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[dev,fhir]'
+	.venv-latest/bin/pytest -n 2 --dist loadfile
 
 demo: $(STAMP)
 	$(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
