@@ -34,16 +34,17 @@ test-latest:
 	.venv-latest/bin/pytest -n 2 --dist loadfile
 
 demo: $(STAMP)
-	$(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
+	$(BIN)/python -m workbench.cli.demo $(SAMPLE) --workspace $(WORKSPACE)
 
 lab: $(STAMP)
 	test -f $(WORKSPACE)/$(SAMPLE)/review.ipynb || \
-		$(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
+		$(BIN)/python -m workbench.cli.demo $(SAMPLE) --workspace $(WORKSPACE)
 	$(BIN)/jupyter lab $(WORKSPACE)/$(SAMPLE)/review.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -8,13 +8,13 @@ For each bundled sample (:func:`workbench.samples.names`), in a new, empty works
 
 build
     ``open_case`` (first ingest) and the case notebook with the demo reviewer's answers
-    (:func:`workbench.demo.prepare_notebook`): what ``workbench notebook`` plus the
+    (:func:`workbench.cli.demo.prepare_notebook`): what ``workbench notebook`` plus the
     reviewer's typing produce. ``open_case`` is also reported on its own.
 execute
-    Every cell in a fresh kernel (:func:`workbench.demo.execute_notebook`, nbclient;
+    Every cell in a fresh kernel (:func:`workbench.cli.demo.execute_notebook`, nbclient;
     kernel start-up included).
 export
-    :func:`workbench.export.export_opinion` to HTML. The PDF print (headless Chromium)
+    :func:`workbench.export.opinion.export_opinion` to HTML. The PDF print (headless Chromium)
     is timed apart, when Chromium is installed.
 
 Target: build + execute + export < 20 s per sample (best of ``--repeat`` runs).
@@ -104,8 +104,8 @@ def run_sample(name: str, folder: Path, *, pdf: bool) -> dict[str, Any]:
     """Build, execute and export one sample's notebook in *folder* (new workspace)."""
     from workbench import samples
     from workbench.case import open_case
-    from workbench.demo import execute_notebook, prepare_notebook
-    from workbench.export import export_opinion, print_pdf
+    from workbench.cli.demo import execute_notebook, prepare_notebook
+    from workbench.export.opinion import export_opinion, print_pdf
 
     t0 = time.perf_counter()
     case = open_case(samples.path(name), workspace=folder / "case")
@@ -141,8 +141,8 @@ def run_key_image_page(folder: Path) -> dict[str, Any]:
 
     from workbench import samples
     from workbench.case import open_case
-    from workbench.demo import execute_notebook, prepare_notebook
-    from workbench.export import export_opinion
+    from workbench.cli.demo import execute_notebook, prepare_notebook
+    from workbench.export.opinion import export_opinion
 
     case = open_case(samples.path("knee_oa_right"), workspace=folder / "case")
     notebook = prepare_notebook(case, folder / "key_images.ipynb", "knee_oa_right")
@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     import nbformat  # noqa: F401 - timed: the import cost every notebook process pays
 
     from workbench import samples
-    from workbench.demo import execute_notebook  # noqa: F401
-    from workbench.export import chromium, export_opinion  # noqa: F401
+    from workbench.cli.demo import execute_notebook  # noqa: F401
+    from workbench.export.opinion import chromium, export_opinion  # noqa: F401
 
     import_s = time.perf_counter() - t0
     pdf = not args.no_pdf and chromium() is not None

@@ -10,7 +10,7 @@ a cold cache folder:
 
 * ``first slice``: QIDO-RS list of the study's instances, then WADO-RS of the
   middle instance and its pixel array;
-* ``fetch``: :func:`workbench.dicomweb.fetch_to_folder` of the whole study;
+* ``fetch``: :func:`workbench.pacs.dicomweb.fetch_to_folder` of the whole study;
 * ``tables``: ``open_case`` of the fetched folder (the index);
 * ``fetch + tables``: what ``open_case("dicomweb+http://...")`` costs the first time;
 * ``again``: ``fetch_to_folder`` + ``open_case`` with everything cached.
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from orthanc_server import OrthancServer
 
 from workbench.case import open_case
-from workbench.dicomweb import _Server, fetch_to_folder, push
+from workbench.pacs.dicomweb import _Server, fetch_to_folder, push
 
 
 def synthetic_study(folder: Path, n: int, size: int) -> str:

@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pydicom.dataset import Dataset
 
 import workbench
-from workbench.imaging import DEFAULT_CACHE_BYTES
-from workbench.viewer_widget import SeriesViewer
+from workbench.imaging.volume import DEFAULT_CACHE_BYTES
+from workbench.widgets.series_viewer import SeriesViewer
 
 
 def _base(sop_class: str, modality: str, study: str, series: str, date: str) -> Dataset:

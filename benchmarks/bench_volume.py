@@ -7,7 +7,7 @@ Run from the repository root::
 Generates (once, under ``benchmarks/.data/volume/``) a 600-slice 512² CT, one file
 per slice, uncompressed, and a 3000×2500 12-bit radiograph, then measures:
 
-- windowing a 512² CT slice to uint8 (:func:`workbench.windowing.window_to_uint8`): the
+- windowing a 512² CT slice to uint8 (:func:`workbench.imaging.windowing.window_to_uint8`): the
   same window again (table cached), a new window on every call (a window drag), and
   pydicom's ``apply_windowing`` called directly on the frame for reference;
 - the radiograph shown at ≤ 1000 px: first display (decode, modality LUT, area
@@ -155,7 +155,7 @@ def jpeg(pixels: np.ndarray) -> bytes:
 def bench_window() -> dict[str, float]:
     from pydicom.pixels import apply_windowing
 
-    from workbench.windowing import _window_dataset, window_to_uint8
+    from workbench.imaging.windowing import _window_dataset, window_to_uint8
 
     rng = np.random.default_rng(1)
     frame = np.rint(rng.normal(40, 400, (512, 512))).astype(np.float32)
@@ -172,8 +172,8 @@ def bench_window() -> dict[str, float]:
 
 
 def bench_radiograph(xr: Path) -> dict[str, Any]:
-    from workbench.imaging import load_files
-    from workbench.windowing import window_to_uint8
+    from workbench.imaging.volume import load_files
+    from workbench.imaging.windowing import window_to_uint8
 
     t = time.perf_counter()
     volume = load_files([xr])
@@ -199,8 +199,8 @@ def bench_radiograph(xr: Path) -> dict[str, Any]:
 
 def bench_first_slice(ct: Path) -> dict[str, Any]:
     from workbench.case import open_case
-    from workbench.imaging import load_series
-    from workbench.windowing import auto_window, window_to_uint8
+    from workbench.imaging.volume import load_series
+    from workbench.imaging.windowing import auto_window, window_to_uint8
 
     workspace = DATA / "ws"
     t = time.perf_counter()
@@ -225,7 +225,7 @@ _CHILD_WORKBENCH = """
 import sys, time
 sys.path.insert(0, {root!r})
 from workbench.case import open_case
-from workbench.imaging import load_series
+from workbench.imaging.volume import load_series
 def rss(field):
     for line in open('/proc/self/status'):
         if line.startswith(field):

@@ -12,9 +12,9 @@ from builders import knee_case_folder, write_pdf
 from PIL import Image
 
 from workbench.case import open_case
-from workbench.cli import main
-from workbench.intake_form import IntakeForm
-from workbench.manifest import load_manifest
+from workbench.cli.main import main
+from workbench.record.manifest import load_manifest
+from workbench.widgets.intake_form import IntakeForm
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_cli_timeline_and_new_case(knee_case, tmp_path, capsys):
 
 
 def test_plot_timeline_draws_cjk_without_tofu(knee_case, tmp_path):
-    from workbench.timeline_plot import cjk_font, plot_timeline
+    from workbench.render.timeline_plot import cjk_font, plot_timeline
 
     case = open_case(knee_case, workspace=tmp_path / "ws")
     fig = plot_timeline(case, lang="zh")

@@ -18,10 +18,11 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from workbench.case import Case, open_case
-from workbench.deid import LOG_NAME, deid_main, deidentify
-from workbench.deid_keys import load_secret, remap_uid
-from workbench.deid_profile import action_table, basic_profile
-from workbench.deid_verify import compare_dciodvfy, verify_deidentified
+from workbench.cli.deid_cmd import deid_main
+from workbench.deid.keys import load_secret, remap_uid
+from workbench.deid.pipeline import LOG_NAME, deidentify
+from workbench.deid.profile import action_table, basic_profile
+from workbench.deid.verify import compare_dciodvfy, verify_deidentified
 from workbench.errors import DeidentificationError
 
 SECRET = "test-secret-0123456789"

@@ -14,15 +14,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench import documents
-from workbench.documents import (
+from workbench.record import documents
+from workbench.record.dates import document_date, extract_dates
+from workbench.record.documents import (
     DOC_TYPES,
     DOCUMENT_SUFFIXES,
     classify_doc_type,
     detect_language,
     read_document,
 )
-from workbench.textdates import document_date, extract_dates
 
 fpdf = pytest.importorskip("fpdf")
 pypdf = pytest.importorskip("pypdf")

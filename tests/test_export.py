@@ -13,11 +13,11 @@ from builders import knee_case_folder, write_pdf
 from PIL import Image
 
 from workbench.case import open_case
-from workbench.cli import main
+from workbench.cli.main import main
 from workbench.errors import ExportError
-from workbench.export import chromium, export_opinion
-from workbench.export_audit import audit_page
-from workbench.notebook import ANSWER_PLACEHOLDER, UNCHECKED, build_review_notebook
+from workbench.export.audit import audit_page
+from workbench.export.opinion import chromium, export_opinion
+from workbench.notebook.build import ANSWER_PLACEHOLDER, UNCHECKED, build_review_notebook
 
 HOSTILE = (
     "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) "

@@ -14,10 +14,10 @@ from imaging_builders import AXIAL, SAGITTAL, ct_stack, only_series, open_folder
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, apply_windowing
 
-from workbench import imaging
 from workbench.errors import PixelDataError
-from workbench.imaging import Volume, area_reduce, load_series, reduction_factor
-from workbench.windowing import PRESETS, auto_window, orientation_labels, window_to_uint8
+from workbench.imaging import volume as imaging
+from workbench.imaging.volume import Volume, area_reduce, load_series, reduction_factor
+from workbench.imaging.windowing import PRESETS, auto_window, orientation_labels, window_to_uint8
 
 
 def volume_of(make_case, workspace: Path, *names: str, **kwargs) -> Volume:
@@ -114,7 +114,7 @@ def test_gantry_tilt_is_detected(tmp_path, workspace):
 
 
 def test_uneven_spacing_and_repeated_positions(tmp_path, workspace):
-    from workbench.geometry import describe_stack
+    from workbench.imaging.geometry import describe_stack
 
     uneven = np.array([[0, 0, z] for z in (0.0, 3.0, 6.0, 8.5, 11.5)])
     _, uniform, issues = describe_stack(uneven, AXIAL)
@@ -530,8 +530,8 @@ def test_no_orientation_gives_empty_labels(make_case, workspace):
 
 def test_imaging_modules_stay_in_the_core():
     modules = [
-        "workbench.imaging", "workbench.geometry", "workbench.windowing",
-        "workbench.viewer_state", "workbench.mpr", "workbench.measure",
+        "workbench.imaging.volume", "workbench.imaging.geometry", "workbench.imaging.windowing",
+        "workbench.view.state", "workbench.imaging.mpr", "workbench.imaging.measure",
     ]  # fmt: skip
     code = (
         "import sys, importlib\n"

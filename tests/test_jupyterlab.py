@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workbench.export import chromium
+from workbench.export.opinion import chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator
@@ -242,7 +242,7 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
 
     import workbench
     from workbench.case import open_case
-    from workbench.notebook import build_review_notebook
+    from workbench.notebook.build import build_review_notebook
 
     # the notebook is written while the server starts
     case = open_case(workbench.samples.path("knee_oa_right"), workspace=tmp_path / "ws")

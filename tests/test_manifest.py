@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import CaseNotFoundError, ManifestError
-from workbench.manifest import (
+from workbench.record.manifest import (
     Manifest,
     PartialDate,
     dump_manifest,

@@ -9,8 +9,7 @@ import pytest
 from imaging_builders import only_series, open_folder, projection
 
 from workbench.errors import PixelDataError, WorkspaceError
-from workbench.imaging import Volume, load_series
-from workbench.measure import (
+from workbench.imaging.measure import (
     Calibration,
     Measurement,
     MeasurementStore,
@@ -21,6 +20,7 @@ from workbench.measure import (
     length,
     roi,
 )
+from workbench.imaging.volume import Volume, load_series
 
 
 def xray(tmp_path, workspace, **kwargs) -> tuple[Volume, object]:

@@ -7,8 +7,7 @@ import pytest
 from imaging_builders import CORONAL, SAGITTAL, ct_stack, only_series, open_folder
 
 from workbench.errors import PixelDataError
-from workbench.imaging import Volume, load_series
-from workbench.mpr import (
+from workbench.imaging.mpr import (
     acquired_plane,
     cut_positions,
     plane_count,
@@ -16,6 +15,7 @@ from workbench.mpr import (
     reference_lines,
     reformat,
 )
+from workbench.imaging.volume import Volume, load_series
 
 PIXEL = 0.661468  # CT_small's PixelSpacing
 

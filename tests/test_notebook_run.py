@@ -6,8 +6,8 @@ import nbformat
 import pytest
 
 from workbench import open_case, samples
-from workbench.demo import execute_notebook, prepare_notebook
-from workbench.export import export_opinion
+from workbench.cli.demo import execute_notebook, prepare_notebook
+from workbench.export.opinion import export_opinion
 
 
 @pytest.mark.slow

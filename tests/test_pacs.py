@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from orthanc_server import PLUGINS, OrthancServer, free_port, orthanc_binary
 
 from workbench.case import open_case
-from workbench.dicomweb import complete_marker, fetch_to_folder, push, split_url
 from workbench.errors import PacsError
+from workbench.pacs.dicomweb import complete_marker, fetch_to_folder, push, split_url
 
 SAMPLE = Path(__file__).parents[1] / "sample_cases" / "lumbar_spine_zh"
 #: Columns that depend on where the files are, not on what they hold.
@@ -271,7 +271,7 @@ def test_the_example_configuration_serves_dicomweb(tmp_path: Path, folder_case) 
 def test_push_command(orthanc: OrthancServer, folder_case, pushed, monkeypatch, capsys) -> None:
     import argparse
 
-    from workbench.dicomweb import push_main
+    from workbench.pacs.dicomweb import push_main
 
     monkeypatch.setenv("WORKBENCH_PACS_USER", orthanc.user)
     monkeypatch.setenv("WORKBENCH_PACS_PASSWORD", orthanc.password)

@@ -11,9 +11,9 @@ from builders import dx_knee, knee_case_folder, write_pdf
 from conftest import checksums
 
 from workbench.case import open_case
-from workbench.cli import EXIT_BLOCKERS, main
+from workbench.cli.main import EXIT_BLOCKERS, main
 from workbench.errors import WorkspaceError
-from workbench.readiness_rules import RULES
+from workbench.readiness.rules import RULES
 
 COMPLETE_YAML = """\
 case_id: T-2

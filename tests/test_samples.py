@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from workbench import samples
 from workbench.errors import CaseNotFoundError
-from workbench.manifest import parse_manifest
+from workbench.record.manifest import parse_manifest
 
 NAMES = ["knee_oa_right", "lumbar_spine_zh", "messy_upload"]
 MAX_CASE_BYTES = 5_000_000

@@ -14,11 +14,11 @@ from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
 import workbench
-from workbench.compare_widget import CompareViewer
-from workbench.comparison import pick_comparison_pairs
-from workbench.key_image_store import key_images
-from workbench.overlay import SIDE_COLOURS
-from workbench.viewer_widget import SeriesViewer
+from workbench.view.comparison import pick_comparison_pairs
+from workbench.view.key_images import key_images
+from workbench.view.overlay import SIDE_COLOURS
+from workbench.widgets.compare import CompareViewer
+from workbench.widgets.series_viewer import SeriesViewer
 
 
 def _pixels(data: bytes) -> np.ndarray:
@@ -251,7 +251,7 @@ def test_play_drives_the_slider(tmp_path):
 def test_mouse_wheel_scrolls_slices(tmp_path):
     """The wheel handler is what the browser calls (ipyevents); drive it as the frontend does."""
     import workbench
-    from workbench.viewer_widget import wheel_steps
+    from workbench.widgets.series_viewer import wheel_steps
 
     case = workbench.open_case(workbench.samples.path("knee_oa_right"), workspace=tmp_path / "ws")
     mr = case.studies[case.studies["modality"] == "MR"]["study_key"].iloc[0]
@@ -276,7 +276,7 @@ def test_voi_lut_sequence_is_the_default_display(tmp_path):
     from pydicom.pixels import apply_voi_lut
 
     import workbench
-    from workbench.windowing import window_to_uint8
+    from workbench.imaging.windowing import window_to_uint8
 
     root = tmp_path / "case"
     root.mkdir()

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from imaging_builders import ct_stack, only_series, open_folder
 
-from workbench.imaging import load_series
-from workbench.viewer_state import (
+from workbench.imaging.volume import load_series
+from workbench.imaging.windowing import auto_window
+from workbench.view.state import (
     ViewState,
     apply_preset,
     apply_view,
@@ -28,7 +29,6 @@ from workbench.viewer_state import (
     view_labels,
     zoom_by,
 )
-from workbench.windowing import auto_window
 
 IMAGE = np.arange(6 * 8, dtype=np.uint8).reshape(6, 8)
 STATE = ViewState("se-1", index=3, center=40.0, width=400.0)

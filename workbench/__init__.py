@@ -33,31 +33,31 @@ from workbench.errors import (
 )
 
 if TYPE_CHECKING:
-    from workbench.compare_widget import CompareViewer
-    from workbench.deid import deidentify
-    from workbench.deid_verify import verify_deidentified
-    from workbench.dicomweb import push
-    from workbench.export import export_opinion
-    from workbench.intake_form import IntakeForm
-    from workbench.key_image_store import key_images
-    from workbench.notebook import build_review_notebook
-    from workbench.render import render_slice
-    from workbench.timeline_plot import plot_timeline
-    from workbench.viewer_widget import SeriesViewer
+    from workbench.deid.pipeline import deidentify
+    from workbench.deid.verify import verify_deidentified
+    from workbench.export.opinion import export_opinion
+    from workbench.notebook.build import build_review_notebook
+    from workbench.pacs.dicomweb import push
+    from workbench.render.figures import render_slice
+    from workbench.render.timeline_plot import plot_timeline
+    from workbench.view.key_images import key_images
+    from workbench.widgets.compare import CompareViewer
+    from workbench.widgets.intake_form import IntakeForm
+    from workbench.widgets.series_viewer import SeriesViewer
 
 #: Public names of the upper layers → the module that defines them (loaded lazily).
 _LAZY = {
-    "SeriesViewer": "workbench.viewer_widget",
-    "CompareViewer": "workbench.compare_widget",
-    "render_slice": "workbench.render",
-    "key_images": "workbench.key_image_store",
-    "plot_timeline": "workbench.timeline_plot",
-    "IntakeForm": "workbench.intake_form",
-    "build_review_notebook": "workbench.notebook",
-    "export_opinion": "workbench.export",
-    "deidentify": "workbench.deid",
-    "verify_deidentified": "workbench.deid_verify",
-    "push": "workbench.dicomweb",
+    "SeriesViewer": "workbench.widgets.series_viewer",
+    "CompareViewer": "workbench.widgets.compare",
+    "render_slice": "workbench.render.figures",
+    "key_images": "workbench.view.key_images",
+    "plot_timeline": "workbench.render.timeline_plot",
+    "IntakeForm": "workbench.widgets.intake_form",
+    "build_review_notebook": "workbench.notebook.build",
+    "export_opinion": "workbench.export.opinion",
+    "deidentify": "workbench.deid.pipeline",
+    "verify_deidentified": "workbench.deid.verify",
+    "push": "workbench.pacs.dicomweb",
 }
 
 __all__ = [

@@ -12,21 +12,28 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from workbench import ingest, records
 from workbench.errors import NothingUsableError, SeriesNotFoundError
-from workbench.manifest import MANIFEST_NAME, Manifest, load_manifest
+from workbench.imaging.volume import Volume, load_series
+from workbench.ingest import pipeline as ingest
+from workbench.pacs.dicomweb import fetch_to_folder, split_url
 from workbench.problems import Problem, problems_frame
-from workbench.timeline import build_timeline
-from workbench.workspace import atomic_write, default_workspace, prepare, read_table, write_table
-
-if TYPE_CHECKING:
-    from workbench.imaging import Volume
-    from workbench.summary import Summary
-    from workbench.triage import Triage
+from workbench.readiness.checks import find_gaps
+from workbench.readiness.summary import Summary, build_summary
+from workbench.readiness.triage import Triage, triage
+from workbench.record import clinical as records
+from workbench.record.manifest import MANIFEST_NAME, Manifest, load_manifest
+from workbench.record.timeline import build_timeline
+from workbench.workspace import (
+    atomic_write,
+    default_workspace,
+    home,
+    prepare,
+    read_table,
+    write_table,
+)
 
 TABLES = ("files", "instances", "series", "studies", "documents", "timeline", "problems")
 
@@ -82,8 +89,6 @@ class Case:
 
     def load_series(self, series_key: str) -> Volume:
         """The pixels and geometry of one series (decoded lazily, cached within a budget)."""
-        from workbench.imaging import load_series
-
         if series_key not in self._volumes:
             self._volumes[series_key] = load_series(self, series_key)
         return self._volumes[series_key]
@@ -92,21 +97,15 @@ class Case:
     def gaps(self) -> pd.DataFrame:
         """Record gaps found by the readiness rules (``code``, ``severity``, ``message`` ...)."""
         if self._gaps is None:
-            from workbench.readiness import find_gaps
-
             self._gaps = find_gaps(self)
         return self._gaps
 
     def triage(self) -> Triage:
         """Remote review now, after the listed records, or in-person examination, with reasons."""
-        from workbench.triage import triage
-
         return triage(self, self.gaps)
 
     def summary(self, lang: str = "en") -> Summary:
         """The one-page summary (HTML in a notebook, Markdown in a terminal); ``lang`` en or zh."""
-        from workbench.summary import build_summary
-
         return build_summary(self, self.gaps, self.triage(), lang)
 
     def ready_for_review(self) -> bool:
@@ -217,9 +216,6 @@ def _fetch_dicomweb(
     auth: tuple[str, str] | None,
 ) -> tuple[Path, Path]:
     """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
-    from workbench.dicomweb import fetch_to_folder, split_url
-    from workbench.workspace import home
-
     base, _ = split_url(url)  # credentials never reach case.source
     key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
     space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"

@@ -29,7 +29,7 @@ from workbench.errors import WorkspaceError
 from workbench.workspace import atomic_write, csv_safe
 
 if TYPE_CHECKING:
-    from workbench.case import Case
+    from workbench.readiness.protocol import ReviewCase
 
 MANIFEST_COLUMNS = ["copy", "original", "sha256", "size"]
 
@@ -52,7 +52,7 @@ def study_folder_name(study: Any) -> str:
     return f"{date}_{modality}_{part}_{side}{suffix}"
 
 
-def organize(case: Case, dest: str | Path) -> Path:
+def organize(case: ReviewCase, dest: str | Path) -> Path:
     """Write the organized copy of *case* into *dest*; return *dest*."""
     dest = Path(dest).expanduser().resolve()
     source_root = case.source.resolve()
@@ -86,7 +86,7 @@ def organize(case: Case, dest: str | Path) -> Path:
     return dest
 
 
-def _plan(case: Case) -> list[tuple[str, str]]:
+def _plan(case: ReviewCase) -> list[tuple[str, str]]:
     """(relative copy path, original path) for every file to copy, deterministic."""
     plan: list[tuple[str, str]] = []
     used: set[str] = set()
@@ -143,7 +143,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def summary_page(case: Case, lang: str = "en") -> str:
+def summary_page(case: ReviewCase, lang: str = "en") -> str:
     """The one-page summary as a standalone, script-free HTML page."""
     body = case.summary(lang)._repr_html_()
     title = "Case summary" if lang == "en" else "病例摘要"

@@ -1,0 +1,196 @@
+"""The ``workbench`` command: argument parsing only; the work is done by the package."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Orthopedic second-opinion workbench: turn an upload into a reviewable case.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="index a folder, zip or DICOMDIR into tables")
+    ingest.add_argument("source", type=Path, help="folder, .zip or DICOMDIR of the upload")
+    ingest.add_argument("--workspace", type=Path, help="where derived files go")
+    ingest.add_argument("--verify", action="store_true", help="also decode every image frame")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+    timeline = sub.add_parser("timeline", help="print the case timeline in date order")
+    timeline.add_argument("source", type=Path)
+    timeline.add_argument("--workspace", type=Path)
+    check = sub.add_parser(
+        "check", help="record gaps and triage; exit 0 when ready for review, 3 with blockers"
+    )
+    check.add_argument("source", type=Path)
+    check.add_argument("--workspace", type=Path)
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument("--lang", choices=["en", "zh"], default="en")
+    organize = sub.add_parser("organize", help="write a clean, verified copy for the reviewer")
+    organize.add_argument("source", type=Path)
+    organize.add_argument("dest", type=Path)
+    organize.add_argument("--workspace", type=Path)
+    notebook = sub.add_parser("notebook", help="write the reviewer's case notebook")
+    notebook.add_argument("source", type=Path)
+    notebook.add_argument("-o", "--output", type=Path, default=Path("review.ipynb"))
+    notebook.add_argument("--workspace", type=Path)
+    export = sub.add_parser("export", help="export a case notebook as the patient's opinion page")
+    export.add_argument("notebook", type=Path)
+    export.add_argument("-o", "--output", type=Path, help="HTML file (default opinion.html)")
+    export.add_argument("--lang", choices=["en", "zh", "en+zh"], default="en")
+    export.add_argument("--pdf", action="store_true", help="also print it to PDF (Chromium)")
+    export.add_argument("--include-name", action="store_true", help="show the patient's name")
+    deid = sub.add_parser(
+        "deid", help="write a de-identified copy of a case (DICOM PS3.15 Basic Profile)"
+    )
+    deid.add_argument("source", type=Path, help="folder, .zip or DICOMDIR of the upload")
+    deid.add_argument("dest", type=Path, help="new folder for the de-identified copy")
+    dates = deid.add_mutually_exclusive_group()
+    dates.add_argument("--keep-dates", action="store_true", help="keep dates unchanged")
+    dates.add_argument("--shift-dates", type=int, metavar="N", help="move every date by N days")
+    deid.add_argument("--pseudonym", help="replaces the patient's name and ID")
+    deid.add_argument("--workspace", type=Path)
+    push = sub.add_parser("push", help="send a case's DICOM files to a DICOMweb server (STOW-RS)")
+    push.add_argument("source", type=Path)
+    push.add_argument("url", help="dicomweb+http://host:8042/dicom-web")
+    push.add_argument("--workspace", type=Path)
+    new_case = sub.add_parser("new-case", help="write a commented case.yaml template")
+    new_case.add_argument("folder", type=Path, help="the case folder (created if missing)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "ingest":
+            return _ingest(args)
+        if args.command == "timeline":
+            return _timeline(args)
+        if args.command == "new-case":
+            return _new_case(args)
+        if args.command == "notebook":
+            return _notebook(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "deid":
+            from workbench.cli.deid_cmd import deid_main
+
+            return deid_main(args)
+        if args.command == "push":
+            from workbench.cli.push_cmd import push_main
+
+            return push_main(args)
+        if args.command == "check":
+            return _check(args)
+        if args.command == "organize":
+            return _organize(args)
+    except WorkbenchError as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from workbench.case import open_case
+    from workbench.cli.report import ingest_report
+
+    case = open_case(
+        args.source, workspace=args.workspace, verify=args.verify, progress=not args.no_progress
+    )
+    print(ingest_report(case))
+    usable = (
+        len(case.instances) or (case.files["kind"].isin(["pdf", "image", "text", "docx"])).any()
+    )
+    if not usable:
+        print(
+            f"workbench: nothing usable in '{args.source}': no DICOM image, report or photo "
+            f"among {len(case.files)} files. See the problems above.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from workbench.case import open_case
+    from workbench.cli.report import timeline_report
+
+    case = open_case(args.source, workspace=args.workspace)
+    print(timeline_report(case))
+    return 0
+
+
+#: ``workbench check`` exits with this when blockers remain.
+EXIT_BLOCKERS = 3
+
+
+def _check(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.case import open_case
+    from workbench.cli.report import check_report
+
+    case = open_case(args.source, workspace=args.workspace)
+    triage = case.triage()
+    if args.json:
+        payload = {
+            "ready": case.ready_for_review(),
+            "gaps": case.gaps.where(case.gaps.notna(), None).to_dict(orient="records"),
+            "triage": {
+                "decision": triage.decision,
+                "label": triage.label(args.lang),
+                "reasons": list(triage.reasons),
+            },
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(check_report(case, triage, args.lang))
+    return 0 if case.ready_for_review() else EXIT_BLOCKERS
+
+
+def _organize(args: argparse.Namespace) -> int:
+    from workbench.case import open_case
+    from workbench.organize import organize
+
+    case = open_case(args.source, workspace=args.workspace)
+    dest = organize(case, args.dest)
+    print(f"Organized copy written to {dest} (see MANIFEST.csv, summary.html, gaps.csv).")
+    return 0
+
+
+def _notebook(args: argparse.Namespace) -> int:
+    from workbench.case import open_case
+    from workbench.notebook.build import build_review_notebook
+
+    case = open_case(args.source, workspace=args.workspace)
+    path = build_review_notebook(case, args.output)
+    print(f"Wrote {path}; open it in JupyterLab (make lab) and write the opinion.")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from workbench.export.opinion import export_opinion
+
+    out = export_opinion(args.notebook, args.output, lang=args.lang, pdf=args.pdf,
+                         include_name=args.include_name)  # fmt: skip
+    print(f"Opinion page: {out}" + (f" and {out.with_suffix('.pdf')}" if args.pdf else ""))
+    return 0
+
+
+def _new_case(args: argparse.Namespace) -> int:
+    from workbench.record.manifest import write_template
+
+    args.folder.mkdir(parents=True, exist_ok=True)
+    path = write_template(args.folder)
+    print(f"Wrote {path}; fill it in (pain history, treatments, 3 to 5 questions).")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""DICOM bytes: the fast header walker, element values, DICOMDIR, pixel decoding checks."""

@@ -1,0 +1,1 @@
+"""Pixels and geometry: volumes, frames, windowing, MPR and measurements in mm."""

@@ -1,0 +1,583 @@
+"""Measurements in mm with their calibration source, and the JSON sidecar that keeps them.
+
+Every measurement records where its millimetres come from:
+
+- ``PixelSpacing``: (0028,0030) *Pixel Spacing* (cross-sections; calibrated radiographs);
+- ``ImagerPixelSpacing``: (0018,1164) *Imager Pixel Spacing* at the detector, not
+  corrected for magnification (lengths overstated, typically by 10-20 %; flagged
+  ``detector_plane``);
+- ``ImagerPixelSpacing / EstimatedRadiographicMagnificationFactor``: corrected by
+  (0018,1114) *Estimated Radiographic Magnification Factor*;
+- ``user calibration``: a line of known length drawn by the reviewer (:func:`calibrate`);
+- ``none``: no calibration; the value is in pixels (unit ``px``), never in mm
+  (flagged ``uncalibrated``).
+
+Points are (row, column) in full-resolution pixel coordinates of the frame.
+
+>>> from pydicom.data import get_testdata_file
+>>> from workbench.imaging.volume import load_files
+>>> volume = load_files([get_testdata_file("CT_small.dcm")])
+>>> m = length(volume, 0, (10, 10), (10, 110))
+>>> round(m.value, 2), m.unit, m.calibration_source
+(66.15, 'mm', 'PixelSpacing')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import PixelDataError, WorkspaceError
+from workbench.workspace import atomic_write
+
+if TYPE_CHECKING:
+    from workbench.imaging.volume import Volume
+
+__all__ = [
+    "Calibration",
+    "Measurement",
+    "MeasurementStore",
+    "angle",
+    "calibrate",
+    "cobb",
+    "joint_space_flags",
+    "length",
+    "roi",
+]
+
+Point = tuple[float, float]
+USER_CALIBRATION = "user calibration"
+NON_WEIGHT_BEARING = "non_weight_bearing_joint_space"
+#: Modalities of projection radiographs.
+XRAY_MODALITIES = frozenset({"CR", "DX", "RG", "RF", "XR", "PX", "MG"})
+#: Body parts whose joint space is read on standing films.
+WEIGHT_BEARING_JOINTS = frozenset({"knee", "hip"})
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Millimetres per pixel set by a line of known length.
+
+    Attributes
+    ----------
+    mm_per_px : tuple of float
+        (row, column) spacing in mm; keeps the header's pixel aspect when it has one.
+    known_mm : float
+        The length the reviewer gave the line.
+    points : tuple of (row, col)
+        The line's ends.
+    sop_uid : str
+    frame : int
+        1-based frame number in the file.
+    source : str
+        ``"user calibration"``.
+    """
+
+    mm_per_px: tuple[float, float]
+    known_mm: float
+    points: tuple[Point, ...]
+    sop_uid: str
+    frame: int
+    source: str = USER_CALIBRATION
+
+    def as_measurement(self, series_key: str = "") -> Measurement:
+        """The calibration as a ``kind="calibration"`` measurement for the sidecar."""
+        return Measurement(
+            kind="calibration",
+            points=self.points,
+            sop_uid=self.sop_uid,
+            frame=self.frame,
+            value=self.known_mm,
+            unit="mm",
+            calibration_source=self.source,
+            note=f"{self.mm_per_px[0]:.4f} × {self.mm_per_px[1]:.4f} mm per pixel",
+            spacing=self.mm_per_px,
+            series_key=series_key,
+        )
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measurement on one frame.
+
+    Attributes
+    ----------
+    kind : str
+        ``"length"``, ``"angle"``, ``"cobb"``, ``"roi"`` or ``"calibration"``.
+    points : tuple of (row, col)
+        Full-resolution pixel coordinates (ROI: centre, then a point on the circle).
+    sop_uid : str
+        (0008,0018) *SOP Instance UID* of the file.
+    frame : int
+        1-based frame number within the file.
+    value : float
+        Length, angle, ROI mean or calibration length.
+    unit : str
+        ``"mm"``, ``"px"``, ``"deg"``, ``"HU"`` or ``"a.u."`` (arbitrary units).
+    calibration_source : str
+        See the module docstring.
+    note : str
+        What the reader should know (magnification, pixels only ...).
+    flags : tuple of str
+        ``uncalibrated``, ``detector_plane``, ``non_weight_bearing_joint_space``.
+    sd : float or None
+        ROI standard deviation (sample, ddof=1).
+    area : float or None
+        ROI area in mm² (px² without calibration).
+    spacing : tuple of float or None
+        (row, column) mm per pixel used.
+    series_key : str
+    id : str
+    created : str
+        ISO 8601 time of creation (UTC).
+    """
+
+    kind: str
+    points: tuple[Point, ...]
+    sop_uid: str
+    frame: int
+    value: float
+    unit: str
+    calibration_source: str
+    note: str = ""
+    flags: tuple[str, ...] = ()
+    sd: float | None = None
+    area: float | None = None
+    spacing: tuple[float, float] | None = None
+    series_key: str = ""
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    created: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = asdict(self)
+        out["points"] = [list(p) for p in self.points]
+        out["flags"] = list(self.flags)
+        out["spacing"] = list(self.spacing) if self.spacing is not None else None
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Measurement:
+        """Inverse of :meth:`to_json` (unknown keys ignored)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["points"] = tuple((float(p[0]), float(p[1])) for p in known.get("points", ()))
+        known["flags"] = tuple(known.get("flags") or ())
+        spacing = known.get("spacing")
+        known["spacing"] = (float(spacing[0]), float(spacing[1])) if spacing else None
+        known["frame"] = int(known.get("frame", 1))
+        return cls(**known)
+
+
+# --- calibration ------------------------------------------------------------------------
+
+
+def _calibration(
+    volume: Volume, calibration: Calibration | None
+) -> tuple[tuple[float, float] | None, str, str, tuple[str, ...]]:
+    """(spacing, source, note, flags) for a measurement on *volume*."""
+    if calibration is not None:
+        note = f"calibrated on a {calibration.known_mm:g} mm line"
+        return calibration.mm_per_px, calibration.source, note, ()
+    geometry = volume.geometry
+    source = geometry.spacing_source
+    if geometry.pixel_spacing is None:
+        note = "no calibration in the header: pixels only; calibrate on an object of known size"
+        return None, "none", note, ("uncalibrated",)
+    if source == "ImagerPixelSpacing":
+        note = (
+            "spacing at the detector, not corrected for magnification: lengths are "
+            "overstated (typically 10-20 %)"
+        )
+        return geometry.pixel_spacing, source, note, ("detector_plane",)
+    if source.startswith("ImagerPixelSpacing /"):
+        note = "detector spacing corrected by the estimated radiographic magnification factor"
+        return geometry.pixel_spacing, source, note, ()
+    return geometry.pixel_spacing, source, "", ()
+
+
+def calibrate(
+    volume: Volume, index: int, p1: Sequence[float], p2: Sequence[float], known_mm: float
+) -> Calibration:
+    """Millimetres per pixel from a line of *known_mm* drawn from *p1* to *p2*.
+
+    The header's pixel aspect (row/column spacing) is kept when it has one.
+
+    Raises
+    ------
+    ValueError
+        *known_mm* is not positive or the points coincide.
+    """
+    if not known_mm > 0:
+        raise ValueError(f"A calibration length must be positive, got {known_mm!r} mm.")
+    sop_uid, frame = volume.sop_uids[index]
+    dr, dc = float(p2[0]) - float(p1[0]), float(p2[1]) - float(p1[1])
+    aspect = volume.geometry.pixel_spacing or (1.0, 1.0)
+    span = math.hypot(dr * aspect[0], dc * aspect[1])
+    if span <= 0:
+        raise ValueError("The calibration line has no length; pick two different points.")
+    scale = float(known_mm) / span
+    return Calibration(
+        mm_per_px=(aspect[0] * scale, aspect[1] * scale),
+        known_mm=float(known_mm),
+        points=(_point(p1), _point(p2)),
+        sop_uid=sop_uid,
+        frame=frame,
+    )
+
+
+def joint_space_flags(series: Mapping[str, Any] | pd.Series | None) -> tuple[str, ...]:
+    """``("non_weight_bearing_joint_space",)`` for a knee or hip radiograph not taken standing.
+
+    *series* is a row of ``case.series`` (``Modality``, ``body_part``,
+    ``weight_bearing``); joint space on a supine film understates narrowing.
+
+    >>> joint_space_flags({"Modality": "DX", "body_part": "knee", "weight_bearing": None})
+    ('non_weight_bearing_joint_space',)
+    >>> joint_space_flags({"Modality": "DX", "body_part": "knee", "weight_bearing": True})
+    ()
+    """
+    if series is None:
+        return ()
+    modality = str(series.get("Modality") or "")
+    body_part = str(series.get("body_part") or "")
+    standing = series.get("weight_bearing")
+    standing_known = standing is not None and not pd.isna(standing) and bool(standing)
+    if modality in XRAY_MODALITIES and body_part in WEIGHT_BEARING_JOINTS and not standing_known:
+        return (NON_WEIGHT_BEARING,)
+    return ()
+
+
+# --- measurements -----------------------------------------------------------------------
+
+
+def _point(p: Sequence[float]) -> Point:
+    return (float(p[0]), float(p[1]))
+
+
+def _scaled(vector: Sequence[float], spacing: tuple[float, float] | None) -> np.ndarray:
+    sr, sc = spacing or (1.0, 1.0)
+    return np.array([float(vector[0]) * sr, float(vector[1]) * sc])
+
+
+def length(
+    volume: Volume,
+    index: int,
+    p1: Sequence[float],
+    p2: Sequence[float],
+    *,
+    calibration: Calibration | None = None,
+    series: Mapping[str, Any] | pd.Series | None = None,
+) -> Measurement:
+    """Distance from *p1* to *p2*: mm when calibrated, else pixels.
+
+    Parameters
+    ----------
+    volume : Volume
+    index : int
+        Display frame.
+    p1, p2 : (row, col)
+    calibration : Calibration, optional
+        A user calibration (overrides the header's spacing).
+    series : row of ``case.series``, optional
+        Adds the ``non_weight_bearing_joint_space`` flag on supine knee and hip films.
+    """
+    sop_uid, frame = volume.sop_uids[index]
+    spacing, source, note, flags = _calibration(volume, calibration)
+    delta = (float(p2[0]) - float(p1[0]), float(p2[1]) - float(p1[1]))
+    value = float(np.linalg.norm(_scaled(delta, spacing)))
+    extra = joint_space_flags(series)
+    if extra:
+        note = "; ".join(
+            n
+            for n in (note, "not known to be a weight-bearing film: joint space may be understated")
+            if n
+        )
+    return Measurement(
+        kind="length",
+        points=(_point(p1), _point(p2)),
+        sop_uid=sop_uid,
+        frame=frame,
+        value=value,
+        unit="mm" if spacing is not None else "px",
+        calibration_source=source,
+        note=note,
+        flags=flags + extra,
+        spacing=spacing,
+        series_key=volume.series_key,
+    )
+
+
+def angle(
+    volume: Volume,
+    index: int,
+    a: Sequence[float],
+    vertex: Sequence[float],
+    b: Sequence[float],
+    *,
+    calibration: Calibration | None = None,
+) -> Measurement:
+    """The angle a-vertex-b in degrees (0-180), in physical space when the spacing is known."""
+    calibrated = _calibration(volume, calibration)
+    spacing = calibrated[0]
+    u = _scaled((a[0] - vertex[0], a[1] - vertex[1]), spacing)
+    v = _scaled((b[0] - vertex[0], b[1] - vertex[1]), spacing)
+    points = (_point(a), _point(vertex), _point(b))
+    return _angle_measurement("angle", points, _between(u, v), volume, index, calibrated)
+
+
+def cobb(
+    volume: Volume,
+    index: int,
+    line1: Sequence[Sequence[float]],
+    line2: Sequence[Sequence[float]],
+    *,
+    calibration: Calibration | None = None,
+) -> Measurement:
+    """Cobb angle between two endplate lines, in degrees.
+
+    Both lines are taken pointing to the same side of the image (left to right),
+    so angles above 90° of severe curves are kept.
+    """
+    calibrated = _calibration(volume, calibration)
+    spacing = calibrated[0]
+    directions = []
+    for p, q in (line1, line2):
+        d = _scaled((q[0] - p[0], q[1] - p[1]), spacing)
+        if d[1] < 0 or (d[1] == 0 and d[0] < 0):
+            d = -d
+        directions.append(d)
+    points = tuple(_point(p) for p in (*line1, *line2))
+    value = _between(directions[0], directions[1])
+    return _angle_measurement("cobb", points, value, volume, index, calibrated)
+
+
+def _angle_measurement(
+    kind: str,
+    points: tuple[tuple[float, float], ...],
+    value: float,
+    volume: Volume,
+    index: int,
+    calibrated: tuple[tuple[float, float] | None, str, str, tuple[str, ...]],
+) -> Measurement:
+    """An angle in degrees: no unit conversion, the detector-plane flag does not apply."""
+    sop_uid, frame = volume.sop_uids[index]
+    spacing, source, note, flags = calibrated
+    return Measurement(
+        kind=kind,
+        points=points,
+        sop_uid=sop_uid,
+        frame=frame,
+        value=value,
+        unit="deg",
+        calibration_source=source,
+        note=_angle_note(spacing, note),
+        flags=tuple(f for f in flags if f != "detector_plane"),
+        spacing=spacing,
+        series_key=volume.series_key,
+    )
+
+
+def roi(
+    volume: Volume,
+    index: int,
+    center: Sequence[float],
+    radius: float,
+    *,
+    calibration: Calibration | None = None,
+) -> Measurement:
+    """Mean and standard deviation inside a circle of *radius* pixels (HU on CT).
+
+    Uses the full-resolution frame after the modality LUT.
+
+    Raises
+    ------
+    PixelDataError
+        Colour images (no single value per pixel).
+    ValueError
+        The circle holds no pixel.
+    """
+    if volume.is_color:
+        raise PixelDataError(
+            f"Series {volume.series_key} is colour; ROI statistics need grey values."
+        )
+    sop_uid, frame = volume.sop_uids[index]
+    spacing, source, note, flags = _calibration(volume, calibration)
+    values = volume.frame(index)
+    rows, cols = values.shape
+    cr, cc, rad = float(center[0]), float(center[1]), float(radius)
+    r0, r1 = max(0, math.floor(cr - rad)), min(rows, math.ceil(cr + rad) + 1)
+    c0, c1 = max(0, math.floor(cc - rad)), min(cols, math.ceil(cc + rad) + 1)
+    rr, cc_grid = np.ogrid[r0:r1, c0:c1]
+    mask = (rr - cr) ** 2 + (cc_grid - cc) ** 2 <= rad**2
+    inside = values[r0:r1, c0:c1][mask].astype(np.float64)
+    if inside.size == 0:
+        raise ValueError(f"The ROI at {center} with radius {radius} px holds no pixel.")
+    pixel_area = spacing[0] * spacing[1] if spacing is not None else 1.0
+    return Measurement(
+        kind="roi",
+        points=(_point(center), (cr, cc + rad)),
+        sop_uid=sop_uid,
+        frame=frame,
+        value=float(inside.mean()),
+        unit="HU" if volume.modality == "CT" else "a.u.",
+        calibration_source=source,
+        note=f"{inside.size} pixels" + (f"; {note}" if note else ""),
+        flags=tuple(f for f in flags if f != "detector_plane"),
+        sd=float(inside.std(ddof=1)) if inside.size > 1 else 0.0,
+        area=float(inside.size * pixel_area),
+        spacing=spacing,
+        series_key=volume.series_key,
+    )
+
+
+def _between(u: np.ndarray, v: np.ndarray) -> float:
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    if nu == 0 or nv == 0:
+        raise ValueError("An angle needs two lines of non-zero length.")
+    return math.degrees(math.acos(max(-1.0, min(1.0, float(np.dot(u, v)) / (nu * nv)))))
+
+
+def _angle_note(spacing: tuple[float, float] | None, note: str) -> str:
+    if spacing is None:
+        return "angle on the pixel grid (no spacing in the header; square pixels assumed)"
+    return "" if note.startswith("spacing at the detector") else note
+
+
+# --- the sidecar ------------------------------------------------------------------------
+
+
+class MeasurementStore:
+    """Measurements of a case in ``<workspace>/measurements.json``, keyed by SOP UID and frame.
+
+    Every change is written at once, atomically (temporary file, then rename).
+
+    >>> store = MeasurementStore(getfixture("tmp_path"))
+    >>> _ = store.add(Measurement("length", ((0, 0), (0, 10)), "1.2.3", 1, 5.0, "mm",
+    ...                           "PixelSpacing"))
+    >>> [m.value for m in MeasurementStore(store.path.parent).for_frame("1.2.3", 1)]
+    [5.0]
+    """
+
+    FILENAME = "measurements.json"
+    VERSION = 1
+
+    def __init__(self, workspace: str | Path) -> None:
+        self.path = Path(workspace) / self.FILENAME
+        self._lock = threading.Lock()
+        self._items: dict[str, dict[str, list[Measurement]]] = self._load()
+
+    def _load(self) -> dict[str, dict[str, list[Measurement]]]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise WorkspaceError(f"Cannot read '{self.path}' ({exc.strerror}).") from exc
+        try:
+            data = json.loads(text)
+            return {
+                sop: {
+                    str(frame): [Measurement.from_json(m) for m in items]
+                    for frame, items in frames.items()
+                }
+                for sop, frames in data.get("measurements", {}).items()
+            }
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise WorkspaceError(
+                f"'{self.path}' is not a valid measurement file ({type(exc).__name__}: {exc}); "
+                "it is left untouched. Move it aside to start a new one."
+            ) from exc
+
+    def _save(self) -> None:
+        data = {
+            "version": self.VERSION,
+            "measurements": {
+                sop: {frame: [m.to_json() for m in items] for frame, items in frames.items()}
+                for sop, frames in self._items.items()
+            },
+        }
+        with atomic_write(self.path, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1)
+
+    def add(self, measurement: Measurement | Calibration) -> Measurement:
+        """Store *measurement* (a :class:`Calibration` is stored as one) and save."""
+        if isinstance(measurement, Calibration):
+            measurement = measurement.as_measurement()
+        with self._lock:
+            frames = self._items.setdefault(measurement.sop_uid, {})
+            frames.setdefault(str(measurement.frame), []).append(measurement)
+            self._save()
+        return measurement
+
+    def remove(self, measurement_id: str) -> bool:
+        """Delete the measurement with this id; False when there is none."""
+        with self._lock:
+            for frames in self._items.values():
+                for items in frames.values():
+                    for i, m in enumerate(items):
+                        if m.id == measurement_id:
+                            del items[i]
+                            self._save()
+                            return True
+        return False
+
+    def update(self, measurement: Measurement) -> None:
+        """Replace the stored measurement with the same id (e.g. a new note)."""
+        with self._lock:
+            for frames in self._items.values():
+                for items in frames.values():
+                    for i, m in enumerate(items):
+                        if m.id == measurement.id:
+                            items[i] = measurement
+                            self._save()
+                            return
+        raise KeyError(f"No measurement with id {measurement.id!r} in {self.path}.")
+
+    def for_frame(self, sop_uid: str, frame: int) -> list[Measurement]:
+        """Measurements of one frame (1-based frame number), oldest first."""
+        return list(self._items.get(sop_uid, {}).get(str(int(frame)), []))
+
+    def calibration_for(self, sop_uid: str, frame: int) -> Calibration | None:
+        """The latest user calibration of a frame, or None."""
+        for m in reversed(self.for_frame(sop_uid, frame)):
+            if m.kind == "calibration" and m.spacing is not None:
+                return Calibration(m.spacing, m.value, m.points, m.sop_uid, m.frame)
+        return None
+
+    def __iter__(self) -> Iterator[Measurement]:
+        for frames in self._items.values():
+            for items in frames.values():
+                yield from items
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def frame(self) -> pd.DataFrame:
+        """All measurements, one row each, in creation order."""
+        columns = [
+            "id", "series_key", "sop_uid", "frame", "kind", "value", "unit", "sd", "area",
+            "calibration_source", "spacing", "flags", "note", "points", "created",
+        ]  # fmt: skip
+        rows = [
+            {
+                **{k: getattr(m, k) for k in columns if k not in {"flags", "points", "spacing"}},
+                "flags": ", ".join(m.flags),
+                "points": [list(p) for p in m.points],
+                "spacing": list(m.spacing) if m.spacing else None,
+            }
+            for m in self
+        ]
+        frame = pd.DataFrame(rows, columns=columns)
+        return frame.sort_values("created", kind="stable").reset_index(drop=True)

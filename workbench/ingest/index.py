@@ -1,0 +1,360 @@
+"""From scanned headers to the ``instances``, ``series`` and ``studies`` tables.
+
+Raw columns keep DICOM keywords (``StudyInstanceUID``, ``Laterality`` ...);
+normalised columns are snake_case (``body_part``, ``side``, ``weight_bearing``,
+``date``). Nothing is invented: a study without any date in its headers has
+``date`` NaT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+from pydicom.uid import UID
+
+from workbench import vocab
+from workbench.dicom.header import WANTED_KEYWORDS
+from workbench.dicom.pixel_check import expected_pixel_bytes
+from workbench.dicom.values import EMPTY_ROW
+from workbench.dicom.values import NUMERIC_LISTS as NUMERIC_LISTS
+from workbench.ingest.inventory import Scanned
+from workbench.problems import Problem
+
+_NATIVE_SYNTAXES = frozenset(
+    {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
+)
+SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
+
+INSTANCE_COLUMNS = [
+    "path",
+    "sha256",
+    "series_key",
+    "study_key",
+    "frame_count",
+    "transfer_syntax",
+    "decodable",
+    "has_preamble",
+    "reader",
+    *WANTED_KEYWORDS,
+]
+SERIES_COLUMNS = [
+    "series_key",
+    "study_key",
+    "date",
+    "Modality",
+    "SeriesDescription",
+    "SeriesNumber",
+    "n_images",
+    "n_frames",
+    "body_part",
+    "side",
+    "side_source",
+    "weight_bearing",
+    "BodyPartExamined",
+    "Laterality",
+    "ViewPosition",
+    "Rows",
+    "Columns",
+    "PhotometricInterpretation",
+    "transfer_syntax",
+    "decodable",
+    "has_spacing",
+    "secondary_capture",
+    "lossy",
+    "SeriesInstanceUID",
+    "StudyInstanceUID",
+]
+STUDY_COLUMNS = [
+    "study_key",
+    "date",
+    "date_source",
+    "modality",
+    "body_part",
+    "side",
+    "description",
+    "facility",
+    "n_series",
+    "n_images",
+    "has_original_dicom",
+    "has_report",
+    "weight_bearing",
+    "source",
+    "PatientID",
+    "PatientName",
+    "AccessionNumber",
+    "StudyInstanceUID",
+]
+
+
+def short_key(prefix: str, *parts: str) -> str:
+    """A short stable key (``se-1a2b3c4d``) from UIDs."""
+    digest = hashlib.sha1("\x00".join(parts).encode(), usedforsecurity=False).hexdigest()
+    return f"{prefix}-{digest[:10]}"
+
+
+def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[str, Any]]:
+    """One row per DICOM instance; decodability and pixel-size checks add problems."""
+    rows = []
+    for s in scanned:
+        if s.kind != "dicom" or s.header is None:
+            continue
+        h = s.header
+        row = {**EMPTY_ROW, **h}  # values were coerced by the scan worker (dicom_values)
+        study_uid = row["StudyInstanceUID"] or f"unknown-study:{s.path.rsplit('/', 1)[0]}"
+        series_uid = row["SeriesInstanceUID"] or f"unknown-series:{s.path.rsplit('/', 1)[0]}"
+        row.update(
+            path=s.path,
+            sha256=s.sha256,
+            study_key=short_key("st", study_uid),
+            series_key=short_key("se", study_uid, series_uid),
+            frame_count=row["NumberOfFrames"] or (1 if h.get("has_pixels") else 0),
+            transfer_syntax=h.get("transfer_syntax") or "",
+            has_preamble=bool(h.get("has_preamble")),
+            reader=h.get("reader", "fast"),
+        )
+        row["decodable"] = _decodable(s, row, h, problems)
+        if not row["SOPInstanceUID"]:
+            problems.append(
+                Problem(
+                    s.path,
+                    "dicom",
+                    "missing_uid",
+                    f"'{s.path}' has no SOP Instance UID; indexed by its path.",
+                )
+            )
+        rows.append(row)
+    return rows
+
+
+_DECODER_CACHE: dict[str, bool] = {}
+
+
+def decoder_available(transfer_syntax: str) -> bool | None:
+    """True/False for a known transfer syntax, None for an unknown one."""
+    if transfer_syntax not in _DECODER_CACHE:
+        from pydicom.pixels import get_decoder
+
+        uid = UID(transfer_syntax)
+        if not uid.is_transfer_syntax:
+            return None
+        try:
+            _DECODER_CACHE[transfer_syntax] = bool(get_decoder(uid).is_available)
+        except NotImplementedError:
+            _DECODER_CACHE[transfer_syntax] = False
+    return _DECODER_CACHE[transfer_syntax]
+
+
+def _decodable(s: Scanned, row: dict[str, Any], h: dict[str, Any], out: list[Problem]) -> bool:
+    if not h.get("has_pixels"):
+        return False
+    if any(
+        p.kind in {"truncated", "pixel_decode_failed", "pixel_size_mismatch"} for p in s.problems
+    ):
+        return False
+    ts = row["transfer_syntax"]
+    available = decoder_available(ts) if ts else True
+    if available is None:
+        out.append(
+            Problem(
+                s.path,
+                "dicom",
+                "unknown_transfer_syntax",
+                f"'{s.path}' uses transfer syntax '{ts}', which no installed decoder "
+                "knows; the header is indexed but the image cannot be shown. "
+                "Ask for an export in a standard syntax.",
+            )
+        )
+        return False
+    if not available:
+        out.append(
+            Problem(
+                s.path,
+                "dicom",
+                "no_decoder",
+                f"'{s.path}' uses {UID(ts).name}, for which no decoder is installed; "
+                "reinstall the workbench with its image plugins.",
+            )
+        )
+        return False
+    expected = expected_pixel_bytes(row)
+    length = h.get("pixel_length")
+    if ts in _NATIVE_SYNTAXES and expected is not None and length is not None and length < expected:
+        out.append(
+            Problem(
+                s.path,
+                "dicom",
+                "pixel_size_mismatch",
+                f"'{s.path}' holds {length} bytes of pixel data but Rows × "
+                f"Columns × frames needs {expected}; the image is incomplete. "
+                "Ask for the file again.",
+            )
+        )
+        return False
+    return True
+
+
+def series_table(instances: pd.DataFrame) -> pd.DataFrame:
+    """One row per series, ordered by study date then series number."""
+    if instances.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    rows = [
+        _series_row(str(key), group) for key, group in instances.groupby("series_key", sort=False)
+    ]
+    frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["weight_bearing"] = frame["weight_bearing"].astype("boolean")
+    return frame.sort_values(
+        ["date", "study_key", "SeriesNumber", "series_key"], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+
+
+def _first(values: pd.Series) -> Any:
+    for v in values:
+        if v is not None and not (isinstance(v, float) and pd.isna(v)) and v != "":
+            return v
+    return None
+
+
+def _series_row(key: str, g: pd.DataFrame) -> dict[str, Any]:
+    text = " ".join(
+        str(v)
+        for col in ("SeriesDescription", "ProtocolName", "StudyDescription")
+        for v in g[col].dropna().unique()
+    )
+    side, side_source = None, None
+    for col in ("Laterality", "ImageLaterality"):
+        codes = {vocab.side_from_code(v) for v in g[col].dropna()} - {None}
+        if codes:
+            side = vocab.Side.BILATERAL.value if len(codes) > 1 else codes.pop()
+            side_source = col
+            break
+    if side is None:
+        side = vocab.side_from_text(text)
+        side_source = "description" if side else None
+    body_part = vocab.body_part_from_code(_first(g["BodyPartExamined"])) or (
+        vocab.body_part_from_text(text)
+    )
+    if body_part == vocab.BodyPart.OTHER and vocab.body_part_from_text(text):
+        body_part = vocab.body_part_from_text(text)
+    modality = _first(g["Modality"]) or ""
+    weight_bearing = vocab.weight_bearing_from_text(text)
+    if weight_bearing is None and modality in vocab.CROSS_SECTIONAL_MODALITIES:
+        weight_bearing = False  # CT and MR are acquired lying down unless the text says upright
+    sop = _first(g["SOPClassUID"]) or ""
+    image_type = str(_first(g["ImageType"]) or "")
+    spacing = g["PixelSpacing"].notna() | g["ImagerPixelSpacing"].notna()
+    lossy = (g["LossyImageCompression"].fillna("") == "01").any() or g["transfer_syntax"].isin(
+        LOSSY_SYNTAXES
+    ).any()
+    return {
+        "series_key": key,
+        "study_key": g["study_key"].iloc[0],
+        "date": _dicom_date(
+            _first(g["SeriesDate"])
+            or _first(g["StudyDate"])
+            or _first(g["AcquisitionDate"])
+            or _first(g["ContentDate"])
+        ),
+        "Modality": modality,
+        "SeriesDescription": _first(g["SeriesDescription"]),
+        "SeriesNumber": _first(g["SeriesNumber"]),
+        "n_images": len(g),
+        "n_frames": int(g["frame_count"].fillna(0).sum()),
+        "body_part": body_part,
+        "side": side,
+        "side_source": side_source,
+        "weight_bearing": weight_bearing,
+        "BodyPartExamined": _first(g["BodyPartExamined"]),
+        "Laterality": _first(g["Laterality"]) or _first(g["ImageLaterality"]),
+        "ViewPosition": _first(g["ViewPosition"]),
+        "Rows": _first(g["Rows"]),
+        "Columns": _first(g["Columns"]),
+        "PhotometricInterpretation": _first(g["PhotometricInterpretation"]),
+        "transfer_syntax": _first(g["transfer_syntax"]),
+        "decodable": bool(g["decodable"].all()),
+        "has_spacing": bool(spacing.any()),
+        "secondary_capture": sop.startswith(SECONDARY_CAPTURE_PREFIX)
+        or ("SECONDARY" in image_type.upper() and modality in vocab.SECONDARY_MODALITIES),
+        "lossy": bool(lossy),
+        "SeriesInstanceUID": _first(g["SeriesInstanceUID"]),
+        "StudyInstanceUID": _first(g["StudyInstanceUID"]),
+    }
+
+
+LOSSY_SYNTAXES = frozenset(
+    {
+        "1.2.840.10008.1.2.4.50",
+        "1.2.840.10008.1.2.4.51",
+        "1.2.840.10008.1.2.4.81",
+        "1.2.840.10008.1.2.4.91",
+        "1.2.840.10008.1.2.4.203",
+        "1.2.840.10008.1.2.4.100",
+        "1.2.840.10008.1.2.4.101",
+        "1.2.840.10008.1.2.4.102",
+        "1.2.840.10008.1.2.4.103",
+    }
+)
+
+
+def _dicom_date(value: Any) -> pd.Timestamp | None:
+    """A DICOM DA value as a Timestamp; None when absent or invalid (never guessed)."""
+    text = str(value or "").strip().replace(".", "").replace("-", "")[:8]
+    if len(text) != 8 or not text.isdigit():
+        return None
+    stamp = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+    return None if pd.isna(stamp) else stamp
+
+
+def study_table(instances: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """One row per study, ordered by date (undated last)."""
+    if instances.empty:
+        return pd.DataFrame(columns=STUDY_COLUMNS)
+    rows = []
+    for key, g in instances.groupby("study_key", sort=False):
+        s = series[series["study_key"] == key]
+        date: pd.Timestamp | None = None
+        source = None
+        for col in ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate"):
+            date = _dicom_date(_first(g[col]))
+            if date is not None:
+                source = col
+                break
+        sides = set(s["side"].dropna())
+        side = (
+            vocab.Side.BILATERAL.value
+            if len(sides) > 1 or "bilateral" in sides
+            else (sides.pop() if sides else None)
+        )
+        parts = Counter(v for v in s["body_part"].dropna())
+        wb = s["weight_bearing"].dropna()
+        rows.append(
+            {
+                "study_key": key,
+                "date": date,
+                "date_source": source,
+                "modality": "/".join(sorted({m for m in s["Modality"].dropna() if m})),
+                "body_part": parts.most_common(1)[0][0] if parts else None,
+                "side": side,
+                "description": _first(g["StudyDescription"]) or _first(s["SeriesDescription"]),
+                "facility": _first(g["InstitutionName"]),
+                "n_series": len(s),
+                "n_images": len(g),
+                "has_original_dicom": bool((~s["secondary_capture"].astype(bool)).any()),
+                "has_report": False,
+                "weight_bearing": bool(wb.any()) if len(wb) else None,
+                "source": "dicom",
+                "PatientID": _first(g["PatientID"]),
+                "PatientName": _first(g["PatientName"]),
+                "AccessionNumber": _first(g["AccessionNumber"]),
+                "StudyInstanceUID": _first(g["StudyInstanceUID"]),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=STUDY_COLUMNS)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["weight_bearing"] = frame["weight_bearing"].astype("boolean")
+    return frame.sort_values(["date", "study_key"], na_position="last", kind="stable").reset_index(
+        drop=True
+    )

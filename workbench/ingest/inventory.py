@@ -1,0 +1,310 @@
+"""Every original file: its size, sha256, kind and, for DICOM, its header.
+
+:func:`scan` reads each file once, in chunks: the first chunk feeds kind
+detection and the header reader, every chunk feeds the checksum, so memory stays
+bounded whatever the pixel data size. Files are spread over the machine's cores
+and results are cached in the workspace, keyed by path, size and mtime, so an
+unchanged case re-opens without reading anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from workbench.cache import load_cache, save_cache
+from workbench.dicom.header import DICOMDIR_SOP_CLASS, HeaderError, looks_like_dicom, read_header
+from workbench.dicom.values import coerce_header
+from workbench.ingest.sources import SourceFile
+from workbench.problems import Problem
+
+#: The kinds of ``case.files``.
+FILE_KINDS = ("dicom", "dicomdir", "pdf", "image", "text", "docx", "archive", "other", "junk")
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".csv", ".json", ".xml", ".html", ".htm", ".rtf"})
+TEXT_SUFFIXES |= frozenset({".yaml", ".yml", ".log", ".ini"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"})
+IMAGE_SUFFIXES |= frozenset({".heic", ".heif"})
+
+#: Read size. 64 KiB chunks into a reused buffer stay in the CPU cache between the read
+#: and the hash, and stay below malloc's mmap threshold: reading and hashing a 512 KiB
+#: slice this way costs about 40 % less CPU than in 1 MiB chunks (benchmarks/bench_ingest.py).
+#: The first chunk is the header reader's input; longer headers are read again by it.
+_CHUNK = 64 * 1024
+_CACHE_VERSION = 5
+
+#: Largest photo accepted, in pixels. Pillow only warns between 89 and 179 megapixels;
+#: here anything above its warning threshold is refused.
+MAX_IMAGE_PIXELS = 89_478_485
+
+
+@dataclass
+class Scanned:
+    """What scanning one file found."""
+
+    path: str
+    local: str
+    size: int
+    mtime_ns: int
+    member_of: str
+    sha256: str = ""
+    kind: str = "other"
+    header: dict[str, Any] | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def scan(
+    files: list[SourceFile],
+    *,
+    cache_file: Path | None = None,
+    verify: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Scanned]:
+    """Scan *files*, reusing cached results for files whose path, size and mtime match."""
+    cache = load_cache(cache_file, _CACHE_VERSION)
+    results: dict[int, Scanned] = {}
+    todo: list[tuple[int, SourceFile]] = []
+    for i, sf in enumerate(files):
+        hit = cache.get(_key(sf, verify))
+        if hit is not None:
+            results[i] = hit
+        else:
+            todo.append((i, sf))
+    if progress and results:
+        progress(len(results))
+    for i, scanned in _run(todo, verify, workers, progress):
+        results[i] = scanned
+    ordered = [results[i] for i in range(len(files))]
+    if cache_file is not None and todo:
+        save_cache(
+            cache_file,
+            {_key(sf, verify): s for sf, s in zip(files, ordered, strict=True)},
+            _CACHE_VERSION,
+        )
+    return ordered
+
+
+def _key(sf: SourceFile, verify: bool) -> tuple[str, int, int, bool]:
+    return (sf.path, sf.size, sf.mtime_ns, verify)
+
+
+def _run(
+    todo: list[tuple[int, SourceFile]],
+    verify: bool,
+    workers: int | None,
+    progress: Callable[[int], None] | None,
+) -> Iterable[tuple[int, Scanned]]:
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(todo) < 64:
+        for i, sf in todo:
+            yield i, scan_file(sf, verify=verify)
+            if progress:
+                progress(1)
+        return
+    batch = max(16, min(256, len(todo) // (workers * 8) or 1))
+    batches = [todo[k : k + batch] for k in range(0, len(todo), batch)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        for done in pool.map(_scan_batch, batches, [verify] * len(batches)):
+            yield from done
+            if progress:
+                progress(len(done))
+
+
+def _scan_batch(batch: list[tuple[int, SourceFile]], verify: bool) -> list[tuple[int, Scanned]]:
+    return [(i, scan_file(sf, verify=verify)) for i, sf in batch]
+
+
+def scan_file(sf: SourceFile, *, verify: bool = False) -> Scanned:
+    """Hash, classify and (for DICOM) read the header of one file. Never raises."""
+    out = Scanned(sf.path, sf.local, sf.size, sf.mtime_ns, sf.member_of)
+    try:
+        _scan_into(out, Path(sf.local), sf.junk, verify)
+    except OSError as exc:
+        out.problems.append(
+            Problem(sf.path, "inventory", "unreadable", f"Cannot read '{sf.path}': {exc}.")
+        )
+    return out
+
+
+def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool) -> None:
+    digest = hashlib.sha256()
+    with open(local, "rb") as fh:
+        head = fh.read(_CHUNK)
+        digest.update(head)
+        if len(head) == _CHUNK:  # a shorter first chunk is the whole file
+            buf = bytearray(_CHUNK)
+            view = memoryview(buf)
+            while n := fh.readinto(buf):
+                digest.update(view[:n])
+    out.sha256 = digest.hexdigest()
+    out.size = max(out.size, len(head))
+    if junk:
+        out.kind = "junk"
+        return
+    if not head:
+        out.problems.append(
+            Problem(
+                out.path,
+                "inventory",
+                "empty_file",
+                f"'{out.path}' is empty (0 bytes); ask the sender for the file again.",
+            )
+        )
+        return
+    out.kind = _kind(head, out.path)
+    suffix = Path(out.path.split("#")[0]).suffix.lower()
+    if out.kind == "dicom":
+        _read_dicom(out, local, head, verify)
+    elif out.kind == "image":
+        _check_image(out, local, suffix)
+    elif suffix in {".dcm", ".dicom", ".ima"}:
+        out.problems.append(
+            Problem(
+                out.path,
+                "dicom",
+                "not_dicom",
+                f"'{out.path}' is named like DICOM but its bytes are not DICOM "
+                f"(it looks like {out.kind}). Ask for the original image files from the CD.",
+            )
+        )
+    elif suffix in IMAGE_SUFFIXES:
+        out.problems.append(
+            Problem(
+                out.path,
+                "image",
+                "wrong_extension",
+                f"'{out.path}' is named like an image but is {out.kind}; "
+                "not used as a photo. Check the file with the sender.",
+            )
+        )
+
+
+def _kind(head: bytes, path: str) -> str:
+    lower = path.lower().split("#")[0]
+    if looks_like_dicom(head):
+        return "dicom"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "docx" if lower.endswith(".docx") or b"word/" in head[:2048] else "archive"
+    if _image_magic(head):
+        return "image"
+    suffix = Path(lower).suffix
+    if suffix in TEXT_SUFFIXES and (
+        b"\x00" not in head[:8192] or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    ):
+        return "text"
+    return "other"
+
+
+def _image_magic(head: bytes) -> bool:
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"GIF87a", b"GIF89a")):
+        return True
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1")
+
+
+def _read_dicom(out: Scanned, local: Path, head: bytes, verify: bool) -> None:
+    try:
+        header = read_header(local, head, out.size)
+    except HeaderError as exc:
+        out.problems.append(Problem(out.path, "dicom", exc.kind, _dicom_message(out.path, exc)))
+        return
+    record: dict[str, Any] = coerce_header(header.values)
+    record["transfer_syntax"] = header.transfer_syntax
+    record["has_preamble"] = header.has_preamble
+    record["has_pixels"] = header.has_pixels
+    record["pixel_length"] = header.pixel_length
+    record["reader"] = header.reader
+    if header.media_sop_class == DICOMDIR_SOP_CLASS or record.get("SOPClassUID") == (
+        DICOMDIR_SOP_CLASS
+    ):
+        out.kind = "dicomdir"
+    for kind, detail in header.issues:
+        out.problems.append(
+            Problem(out.path, "dicom", kind, _dicom_message(out.path, HeaderError(kind, detail)))
+        )
+    out.header = record
+    if verify and header.has_pixels and out.kind == "dicom":
+        from workbench.dicom.pixel_check import verify_pixels
+
+        out.problems.extend(verify_pixels(local, out.path, record))
+
+
+_ADVICE = {
+    "truncated": "the file was cut short (an interrupted copy?); ask for it again from the CD",
+    "absurd_length": "an element declares more bytes than the file holds; the file is damaged "
+    "or hostile; ask for it again",
+    "invalid_vr": "the header is malformed; values were read by the tolerant reader, check them",
+    "too_deep": "sequences are nested far deeper than any real image; the file is refused",
+    "invalid_sequence": "a sequence is malformed; ask for the file again",
+    "invalid_length": "an element has an impossible length; ask for the file again",
+    "undeclared_charset": "ask the sender's PACS to set Specific Character Set; the text was "
+    "decoded by guessing and shown as read",
+    "unreadable_dicom": "the file cannot be parsed as DICOM; ask for it again",
+}
+
+
+def _dicom_message(path: str, exc: HeaderError) -> str:
+    advice = _ADVICE.get(exc.kind, "check the file")
+    return f"'{path}': {exc.detail}. {advice[0].upper()}{advice[1:]}."
+
+
+def _check_image(out: Scanned, local: Path, suffix: str) -> None:
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(local) as im:
+                width, height = im.size
+                fmt = (im.format or "").lower()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        width = height = -1
+        fmt = "bomb"
+    except Exception as exc:
+        out.problems.append(
+            Problem(
+                out.path,
+                "image",
+                "image_unreadable",
+                f"'{out.path}' looks like an image but cannot be opened ({exc}); "
+                "ask for the photo again.",
+            )
+        )
+        return
+    if fmt == "bomb" or width * height > MAX_IMAGE_PIXELS:
+        out.problems.append(
+            Problem(
+                out.path,
+                "image",
+                "image_bomb",
+                f"'{out.path}' declares more than {MAX_IMAGE_PIXELS} pixels "
+                "(a decompression bomb or an absurd photo); not opened. "
+                "Ask for a normal-size photo.",
+            )
+        )
+        out.kind = "other"
+        return
+    out.header = {"width": width, "height": height, "format": fmt}
+    expected = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff"}
+    if suffix in expected and expected[suffix] != fmt:
+        out.problems.append(
+            Problem(
+                out.path,
+                "image",
+                "wrong_extension",
+                f"'{out.path}' is named {suffix} but is a {fmt.upper()} image; used as what it is.",
+            )
+        )

@@ -1,0 +1,1 @@
+"""The reviewer's case notebook, written with nbformat (notebook layer)."""

@@ -1,0 +1,1 @@
+"""A PACS as a case source and destination, over DICOMweb."""

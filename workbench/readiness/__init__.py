@@ -1,0 +1,1 @@
+"""Is the case reviewable? Gap rules, checks, laterality, triage and the one-page summary."""

@@ -1,0 +1,82 @@
+"""Laterality cross-check: every side signal of a study, compared.
+
+Left/right errors are the orthopedic never-event. For each study this gathers
+what every source says about the side: the DICOM laterality elements of its
+series, the series and study descriptions, the matched reports and, for the
+body part of the complaint, the complaint side in case.yaml. Two sources naming
+different single sides are a conflict; a bilateral film conflicts with nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import pandas as pd
+
+from workbench import vocab
+
+if TYPE_CHECKING:
+    from workbench.record.protocol import CaseRecord
+
+
+class SideSignal(NamedTuple):
+    """One source's statement about a study's side."""
+
+    study_key: str
+    source: str  # e.g. "DICOM Laterality (series KNEE LT AP)", "report report_knee.pdf"
+    side: str
+
+
+def side_signals(case: CaseRecord) -> list[SideSignal]:
+    """Every side signal for every study of the case."""
+    signals: list[SideSignal] = []
+    inst = case.instances
+    for s in case.series.itertuples(index=False):
+        label = str(s.SeriesDescription or s.series_key)
+        rows = inst[inst["series_key"] == s.series_key]
+        for col in ("Laterality", "ImageLaterality"):
+            for code in sorted(set(rows[col].dropna())):
+                side = vocab.side_from_code(code)
+                if side:
+                    signals.append(SideSignal(s.study_key, f"DICOM {col} of '{label}'", side))
+        side = vocab.side_from_text(s.SeriesDescription)
+        if side:
+            signals.append(SideSignal(s.study_key, f"series description '{label}'", side))
+    for st in case.studies.itertuples(index=False):
+        if st.source == "dicom":
+            side = vocab.side_from_text(st.description)
+            if side:
+                signals.append(
+                    SideSignal(st.study_key, f"study description '{st.description}'", side)
+                )
+        elif isinstance(st.side, str):
+            signals.append(SideSignal(st.study_key, f"{st.source} '{st.description}'", st.side))
+    for d in case.documents.itertuples(index=False):
+        key = d.study_key
+        if isinstance(key, str) and isinstance(d.side, str) and not key.startswith("rp-"):
+            signals.append(SideSignal(key, f"report '{d.path}'", d.side))
+    complaint = case.manifest.complaint
+    if complaint is not None and complaint.side is not None:
+        for st in case.studies.itertuples(index=False):
+            if complaint.body_part is None or st.body_part == complaint.body_part.value:
+                signals.append(
+                    SideSignal(st.study_key, "complaint in case.yaml", complaint.side.value)
+                )
+    return signals
+
+
+def side_conflicts(case: CaseRecord) -> pd.DataFrame:
+    """One row per study whose signals name both left and right: study_key, detail."""
+    signals = side_signals(case)
+    rows = []
+    for key in dict.fromkeys(s.study_key for s in signals):
+        mine = [s for s in signals if s.study_key == key]
+        single = {s.side for s in mine} - {vocab.Side.BILATERAL.value}
+        if len(single) > 1:
+            by_side = {side: [s.source for s in mine if s.side == side] for side in single}
+            by_side = dict(sorted(by_side.items()))
+            detail = "; ".join(
+                f"{side}: " + ", ".join(sources) for side, sources in by_side.items()
+            )
+            rows.append({"study_key": key, "detail": detail})
+    return pd.DataFrame(rows, columns=["study_key", "detail"])

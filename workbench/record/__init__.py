@@ -1,0 +1,1 @@
+"""The clinical record: case.yaml, documents, dates in text, report-study matching, the timeline."""

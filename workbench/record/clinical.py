@@ -1,0 +1,230 @@
+"""The clinical record: documents, photos of films, report ↔ study matching.
+
+Runs after the DICOM tables exist. Every document (PDF, text, Word) becomes a
+``documents`` row; every photo becomes a ``studies`` row with ``source ==
+"photo"`` and no original DICOM; each imaging report is matched to the study it
+describes, by date (same day first, then within :data:`MATCH_WINDOW_DAYS`),
+modality and body part. Side is compared, never used to match: a report naming
+the other side is exactly what the laterality check must see. A report with no
+study on the media creates a ``studies`` row with ``source == "report"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from workbench import vocab
+from workbench.cache import load_cache, save_cache
+from workbench.ingest.index import STUDY_COLUMNS, short_key
+from workbench.problems import Problem
+from workbench.record.dates import extract_dates
+from workbench.record.documents import DOCUMENT_SUFFIXES, read_document
+from workbench.record.manifest import MANIFEST_NAME
+
+#: A report dated up to this many days from a study can describe it.
+MATCH_WINDOW_DAYS = 7
+
+DOCUMENT_COLUMNS = [
+    "path",
+    "doc_type",
+    "date",
+    "date_text",
+    "date_ambiguous",
+    "body_part",
+    "side",
+    "sides_mentioned",
+    "modality",
+    "weight_bearing",
+    "language",
+    "title",
+    "study_key",
+    "side_agrees",
+    "n_pages",
+    "encoding",
+    "text",
+]
+_CACHE_VERSION = 1
+
+#: Report modality → DICOM modalities it can describe.
+_MODALITY_FAMILY = {
+    "MR": {"MR"},
+    "CT": {"CT"},
+    "DX": {"DX", "CR", "RF"},
+    "CR": {"DX", "CR", "RF"},
+    "US": {"US"},
+    "NM": {"NM", "PT"},
+}
+
+
+def is_document(path: str, kind: str) -> bool:
+    """Whether a file of the case is a report or note to read (not case.yaml, not junk)."""
+    name = PurePosixPath(path.split("#")[0]).name
+    if name == MANIFEST_NAME or kind in {"junk", "dicom", "dicomdir", "archive", "image"}:
+        return False
+    return PurePosixPath(name).suffix.lower() in DOCUMENT_SUFFIXES
+
+
+def read_documents(
+    files: pd.DataFrame, locals_: dict[str, str], cache_file: Path | None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read every document of the case, reusing results cached by content hash."""
+    cache = load_cache(cache_file, _CACHE_VERSION)
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    fresh = False
+    for f in files.itertuples(index=False):
+        if not is_document(str(f.path), str(f.kind)) or f.duplicate_of:
+            continue
+        key = (str(f.sha256), PurePosixPath(str(f.path)).name)
+        if key not in cache:
+            cache[key] = read_document(Path(locals_[str(f.path)]), display_path=str(f.path))
+            fresh = True
+        row, found = cache[key]
+        if row is not None:
+            rows.append({**row, "path": f.path})
+        problems.extend(p._replace(path=str(f.path)) for p in found)
+    if fresh and cache_file is not None:
+        save_cache(cache_file, cache, _CACHE_VERSION)
+    frame = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["study_key"] = frame["study_key"].astype(object)
+    frame = frame.sort_values(["date", "path"], na_position="last", kind="stable")
+    return frame.reset_index(drop=True), problems
+
+
+def photo_studies(files: pd.DataFrame) -> pd.DataFrame:
+    """One ``studies`` row per photo or screenshot: imaging known only from a picture."""
+    rows = []
+    for f in files.itertuples(index=False):
+        if f.kind != "image" or f.duplicate_of:
+            continue
+        name = PurePosixPath(str(f.path)).stem.replace("_", " ")
+        dates = extract_dates(name)
+        rows.append(
+            _study_row(
+                key=short_key("ph", str(f.sha256)),
+                date=dates[0][0] if dates else None,
+                modality=None,
+                body_part=vocab.body_part_from_text(name),
+                side=vocab.side_from_text(name),
+                description=f"Photo: {PurePosixPath(str(f.path)).name}",
+                source="photo",
+            )
+        )
+    return pd.DataFrame(rows, columns=STUDY_COLUMNS)
+
+
+def _study_row(
+    *,
+    key: str,
+    date: Any,
+    modality: str | None,
+    body_part: str | None,
+    side: str | None,
+    description: str,
+    source: str,
+    has_report: bool = False,
+) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(STUDY_COLUMNS)
+    row.update(
+        study_key=key,
+        date=date,
+        date_source=source if date is not None and not pd.isna(date) else None,
+        modality=modality,
+        body_part=body_part,
+        side=side,
+        description=description,
+        n_series=0,
+        n_images=0,
+        has_original_dicom=False,
+        has_report=has_report,
+        weight_bearing=None,
+        source=source,
+    )
+    return row
+
+
+def match_reports(
+    studies: pd.DataFrame, documents: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Match imaging reports to studies; add report-only studies. Returns new tables."""
+    studies = studies.copy()
+    documents = documents.copy()
+    documents["study_key"] = documents["study_key"].astype(object)
+    documents["side_agrees"] = documents["side_agrees"].astype(object)
+    taken: dict[str, int] = {}
+    extra: list[dict[str, Any]] = []
+    for i, doc in documents.iterrows():
+        if doc["doc_type"] != "imaging_report":
+            continue
+        key = _best_study(doc, studies, taken)
+        if key is None:
+            key = short_key("rp", str(doc["path"]))
+            extra.append(
+                _study_row(
+                    key=key,
+                    date=doc["date"] if not pd.isna(doc["date"]) else None,
+                    modality=doc["modality"],
+                    body_part=doc["body_part"],
+                    side=doc["side"],
+                    description=str(doc["title"] or doc["path"])[:80],
+                    source="report",
+                    has_report=True,
+                )
+            )
+            documents.at[i, "study_key"] = key
+            documents.at[i, "side_agrees"] = None
+            continue
+        taken[key] = taken.get(key, 0) + 1
+        documents.at[i, "study_key"] = key
+        study_side = studies.loc[studies["study_key"] == key, "side"].iloc[0]
+        documents.at[i, "side_agrees"] = _sides_agree(doc["side"], study_side)
+    if extra:
+        studies = pd.concat([studies, pd.DataFrame(extra, columns=STUDY_COLUMNS)])
+    documents["side_agrees"] = documents["side_agrees"].astype("boolean")
+    matched = set(documents["study_key"].dropna())
+    studies["has_report"] = studies["study_key"].isin(matched)
+    studies["date"] = pd.to_datetime(studies["date"])
+    studies["weight_bearing"] = studies["weight_bearing"].astype("boolean")
+    studies = studies.sort_values(["date", "study_key"], na_position="last", kind="stable")
+    return studies.reset_index(drop=True), documents
+
+
+def _sides_agree(report_side: Any, study_side: Any) -> bool | None:
+    if not isinstance(report_side, str) or not isinstance(study_side, str):
+        return None
+    if "bilateral" in (report_side, study_side):
+        return True
+    return report_side == study_side
+
+
+def _best_study(doc: pd.Series, studies: pd.DataFrame, taken: dict[str, int]) -> str | None:
+    best: tuple[float, str] | None = None
+    for s in studies.itertuples(index=False):
+        score = _match_score(doc, s)
+        if score is None:
+            continue
+        score += taken.get(str(s.study_key), 0) * 0.5  # prefer a study without a report yet
+        if best is None or score < best[0]:
+            best = (score, str(s.study_key))
+    return best[1] if best else None
+
+
+def _match_score(doc: pd.Series, study: Any) -> float | None:
+    """Lower is better; None means this report cannot describe this study."""
+    if doc["body_part"] and study.body_part and doc["body_part"] != study.body_part:
+        return None
+    modalities = set(str(study.modality or "").split("/")) - {""}
+    family = _MODALITY_FAMILY.get(str(doc["modality"]), set())
+    if doc["modality"] and modalities and not (family & modalities):
+        return None
+    if pd.isna(doc["date"]) or pd.isna(study.date):
+        # without dates, only an exact modality and body-part match may pair them
+        return 50.0 if doc["modality"] and doc["body_part"] and study.body_part else None
+    days = abs((doc["date"] - study.date).days)
+    if days > MATCH_WINDOW_DAYS:
+        return None
+    return float(days) + (0.0 if doc["modality"] else 0.3) + (0.0 if doc["body_part"] else 0.3)

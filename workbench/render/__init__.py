@@ -1,0 +1,1 @@
+"""matplotlib: key-image figures, the timeline plot, anything exported (render layer)."""

@@ -1,0 +1,1 @@
+"""What the viewers show, as plain data: view state, viewport, overlays, labels, key images."""

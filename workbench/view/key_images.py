@@ -1,0 +1,175 @@
+"""Key images: static PNG outputs that stay in the notebook and survive export.
+
+A :class:`KeyImage` displays as ``image/png`` with a ``text/plain`` caption and carries
+``{"workbench": {"caption", "measurements", "study_key", "series_key", ...}}`` in its
+output metadata, so the exporter can list the values and their calibration source
+without reading pixels. Each one is also saved as a PNG under
+``<workspace>/key_images/`` and listed in ``key_images.json`` there;
+:func:`key_images` reads that list as a table.
+
+>>> ws = getfixture("tmp_path")
+>>> image = save_key_image(ws, b"\\x89PNG...", {"caption": "Standing AP", "series_key": "se-1",
+...                                             "index": 0})
+>>> image.path.name, list(read_key_images(ws)["caption"])
+('001_se-1_0.png', ['Standing AP'])
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import struct
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from workbench.errors import WorkspaceError
+from workbench.workspace import atomic_write
+
+if TYPE_CHECKING:
+    from workbench.record.protocol import CaseRecord
+
+__all__ = ["KeyImage", "key_images", "read_key_images", "save_key_image"]
+
+FOLDER = "key_images"
+INDEX = "key_images.json"
+COLUMNS = [
+    "file",
+    "caption",
+    "study_key",
+    "series_key",
+    "index",
+    "sop_uid",
+    "frame",
+    "label",
+    "side",
+    "window",
+    "measurements",
+    "created",
+]
+_LOCK = threading.Lock()
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _png_size(png: bytes) -> tuple[int, int] | None:
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24:
+        return None
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+@dataclass
+class KeyImage:
+    """A static image output: PNG bytes, a caption and the facts behind it.
+
+    Attributes
+    ----------
+    png : bytes
+    caption : str
+    metadata : dict
+        ``caption``, ``measurements`` (value, unit, calibration source, note each),
+        ``study_key``, ``series_key``, ``index``, ``label``, ``file``.
+    path : Path or None
+        Where the PNG was saved in the workspace.
+    """
+
+    png: bytes
+    caption: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        data = {
+            "image/png": base64.b64encode(self.png).decode("ascii"),
+            "text/plain": self.caption or "Key image",
+        }
+        meta: dict[str, Any] = {"workbench": self.metadata}
+        size = _png_size(self.png)
+        if size is not None:
+            meta["image/png"] = {"width": size[0], "height": size[1]}
+        return data, meta
+
+    def __repr__(self) -> str:
+        where = f" saved as {self.path.name}" if self.path else ""
+        return f"<KeyImage {self.caption!r}{where}>"
+
+
+def _read_index(folder: Path) -> list[dict[str, Any]]:
+    path = folder / INDEX
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        raise WorkspaceError(
+            f"'{path}' cannot be read as the key-image list ({exc}); move it aside to start anew."
+        ) from exc
+    items = data.get("key_images", []) if isinstance(data, dict) else []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def save_key_image(workspace: str | Path, png: bytes, record: dict[str, Any]) -> KeyImage:
+    """Write *png* to ``<workspace>/key_images/NNN_<series>_<index>.png`` and list it.
+
+    Parameters
+    ----------
+    workspace : str or Path
+        The case workspace.
+    png : bytes
+        The image.
+    record : dict
+        Metadata for ``key_images.json`` (``caption``, ``series_key``, ``index`` ...);
+        ``file`` and ``created`` are added.
+
+    Returns
+    -------
+    KeyImage
+        With ``metadata`` equal to the stored record and ``path`` set.
+    """
+    folder = Path(workspace) / FOLDER
+    with _LOCK:
+        items = _read_index(folder)
+        number = 1 + max((int(i.get("number", 0) or 0) for i in items), default=0)
+        stem = _UNSAFE.sub("-", f"{record.get('series_key') or 'view'}_{record.get('index', 0)}")
+        name = f"{number:03d}_{stem}.png"
+        entry = {
+            **record,
+            "number": number,
+            "file": name,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        with atomic_write(folder / name) as fh:
+            fh.write(png)
+        items.append(entry)
+        with atomic_write(folder / INDEX, "w", encoding="utf-8") as fh:
+            json.dump({"version": 1, "key_images": items}, fh, ensure_ascii=False, indent=1)
+    return KeyImage(png, str(record.get("caption") or ""), entry, folder / name)
+
+
+def read_key_images(workspace: str | Path) -> pd.DataFrame:
+    """The key images listed in ``<workspace>/key_images/key_images.json``, oldest first."""
+    items = _read_index(Path(workspace) / FOLDER)
+    frame = pd.DataFrame(items)
+    for column in COLUMNS:
+        if column not in frame:
+            frame[column] = pd.Series(dtype=object)
+    extra = [c for c in frame.columns if c not in COLUMNS and c != "number"]
+    return frame[COLUMNS + extra].reset_index(drop=True)
+
+
+def key_images(case: CaseRecord) -> pd.DataFrame:
+    """The key images of a case: one row per saved snapshot (file, caption, values ...).
+
+    Files are under ``case.workspace / "key_images"``.
+    """
+    return read_key_images(case.workspace)

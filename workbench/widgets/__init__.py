@@ -1,0 +1,1 @@
+"""ipywidgets front ends: series viewer, prior/current comparison, intake form (widgets layer)."""
