@@ -197,5 +197,3 @@ def test_header_panel_escapes_values(ct):
     ds.SeriesDescription = "<script>alert(1)</script>"
     text = header_html(header_rows(ds))
     assert "<script>" not in text and "&lt;script&gt;" in text and "PatientName" not in text
-
-

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from workbench.i18n import GLOSSARY
+
 
 class Side(StrEnum):
     """Body side, from (0020,0060) *Laterality* or words in descriptions and reports."""
@@ -259,44 +261,6 @@ def weight_bearing_from_text(text: object) -> bool | None:
 # --- glossary -------------------------------------------------------------------------
 
 #: English → Chinese terms for labels and the bilingual opinion (DOMAIN.md).
-GLOSSARY: dict[str, str] = {
-    "left": "左",
-    "right": "右",
-    "bilateral": "双侧",
-    "knee": "膝关节",
-    "hip": "髋关节",
-    "shoulder": "肩关节",
-    "ankle": "踝关节",
-    "foot": "足",
-    "elbow": "肘关节",
-    "wrist": "腕关节",
-    "hand": "手",
-    "lumbar_spine": "腰椎",
-    "cervical_spine": "颈椎",
-    "thoracic_spine": "胸椎",
-    "pelvis": "骨盆",
-    "femur": "股骨",
-    "tibia": "胫骨",
-    "humerus": "肱骨",
-    "forearm": "前臂",
-    "chest": "胸部",
-    "head": "头部",
-    "other": "其他",
-    "weight-bearing": "负重",
-    "standing": "站立位",
-    "meniscus": "半月板",
-    "anterior cruciate ligament": "前交叉韧带",
-    "osteoarthritis": "骨关节炎",
-    "fracture": "骨折",
-    "operation note": "手术记录",
-    "discharge summary": "出院小结",
-    "imaging report": "影像报告",
-    "outpatient note": "门诊记录",
-    "X-ray": "X线",
-    "CT": "CT",
-    "MRI": "磁共振",
-    "ultrasound": "超声",
-}
 
 
 def term(value: str, lang: str = "en") -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import vocab
+from workbench.i18n import GLOSSARY
 
 _URL_ATTRS = {"src", "href", "srcset", "action", "formaction", "poster", "data", "background"}
 _EXTERNAL_CSS = re.compile(r"url\(\s*['\"]?(?!data:)|@import", re.IGNORECASE)
@@ -97,8 +98,8 @@ def _is_vocabulary(word: str) -> bool:
     return (
         vocab.body_part_from_text(lowered) is not None
         or vocab.side_from_text(lowered) is not None
-        or lowered in vocab.GLOSSARY
-        or word in vocab.GLOSSARY.values()
+        or lowered in GLOSSARY
+        or word in GLOSSARY.values()
     )
 
 
