@@ -32,6 +32,8 @@ from workbench.workspace import (
     home,
     prepare,
     read_table,
+    workspace_faults,
+    workspace_lock,
     write_table,
 )
 
@@ -168,6 +170,13 @@ def open_case(
     space = prepare(
         Path(workspace) if workspace is not None else default_workspace(src.given), src.root
     )
+    # One writer per workspace: a second opener (a notebook and the CLI, two coordinators)
+    # waits here, then finds the tables the first one wrote.
+    with workspace_lock(space), workspace_faults(space):
+        return _open_locked(src, space, verify, progress)
+
+
+def _open_locked(src: ingest.ResolvedSource, space: Path, verify: bool, progress: bool) -> Case:
     listing = ingest.list_source(src, space)
     if not listing.files and not listing.problems:
         raise NothingUsableError(
@@ -219,8 +228,11 @@ def _fetch_dicomweb(
     base, _ = split_url(url)  # credentials never reach case.source
     key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
     space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
-    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
-                             auth=auth)  # fmt: skip
+    with workspace_faults(space):
+        space.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(space), workspace_faults(space):
+        folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
+                                 auth=auth)  # fmt: skip
     return Path(folder), space
 
 
@@ -239,7 +251,7 @@ def _add_clinical_record(
     """Documents, photos, report matching and the timeline (the clinical-record tables)."""
     files = tables["files"]
     locals_ = dict(zip(files["path"], files["local"], strict=True))
-    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.pkl")
+    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.json")
     problems.extend(found)
     studies = pd.concat([tables["studies"], records.photo_studies(files)], ignore_index=True)
     studies, documents = records.match_reports(studies, documents)

@@ -14,7 +14,10 @@ truncated files silently, this walker reports them.
 
 from __future__ import annotations
 
+import os
 import struct
+import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,6 @@ from typing import Any
 import pydicom
 from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
-from pydicom.errors import InvalidDicomError
 from pydicom.valuerep import MAX_VALUE_LEN, PersonName
 
 #: Elements the index keeps, by DICOM keyword.
@@ -204,6 +206,12 @@ def read_header(file: Path, head: bytes, size: int) -> Header:
             with open(file, "rb") as fh:  # a long header: read more of it, once
                 return _walk_whole(fh.read(MAX_HEADER_BYTES), size)
     except _NeedFallback:
+        return _read_with_pydicom(file, size, None)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except (LookupError, ValueError, TypeError, struct.error, OverflowError, MemoryError):
+        # bytes the walker did not foresee (an unknown charset, a garbled number): pydicom
+        # reads the file tolerantly and is the judge
         return _read_with_pydicom(file, size, None)
     except HeaderError as exc:
         guessed_syntax = not head.startswith(b"\x02\x00", 132 if head[128:132] == b"DICM" else 0)
@@ -556,16 +564,98 @@ def _numbers(text: str, *, integer: bool) -> float | int | list[float | int] | N
 # --- pydicom fallback -----------------------------------------------------------------
 
 
+class CappedFile:
+    """A file whose ``read(n)`` never asks for more than the bytes left in it.
+
+    pydicom reads an element's value with ``read(length)``; CPython allocates *length*
+    bytes before reading, so one damaged length field (0xFFFFFFF0) would allocate 4 GiB
+    for a 10 kB file. Here a read is capped at what the file holds.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._size = os.fstat(self._fh.fileno()).st_size
+        self.name = str(path)
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            return self._fh.read(max(self._size - self._fh.tell(), 0))
+        return self._fh.read(min(n, max(self._size - self._fh.tell(), 0)))
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> CappedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+#: Largest data set a deflated file may inflate to (bigger: refused as a deflate bomb).
+MAX_INFLATED_BYTES = 256 * 1024**2
+_DEFLATED = b"1.2.840.10008.1.2.1.99"
+
+
+def _check_inflation(file: Path) -> None:
+    """Refuse a deflated data set that would inflate beyond :data:`MAX_INFLATED_BYTES`.
+
+    pydicom inflates the whole data set in one call; this counts the inflated bytes in
+    1 MiB steps first, keeping none of them.
+    """
+    with open(file, "rb") as fh:
+        head = fh.read(64 * 1024)
+        if _DEFLATED not in head:
+            return
+        pos = 132 if head[128:132] == b"DICM" else 0
+        if head[pos : pos + 6] != b"\x02\x00\x00\x00UL" or len(head) < pos + 12:
+            return  # no group length: pydicom judges the file
+        (group_length,) = _U32.unpack_from(head, pos + 8)
+        fh.seek(pos + 12 + group_length)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        total = 0
+        try:
+            while chunk := fh.read(1024 * 1024):
+                while chunk and not inflater.eof:
+                    total += len(inflater.decompress(chunk, 1024 * 1024))
+                    if total > MAX_INFLATED_BYTES:
+                        raise HeaderError(
+                            "absurd_length",
+                            f"its deflated data set inflates to more than {MAX_INFLATED_BYTES} "
+                            "bytes (a deflate bomb)",
+                        )
+                    chunk = inflater.unconsumed_tail
+                if inflater.eof:
+                    return
+        except zlib.error:
+            return  # not a deflate stream: pydicom reports it
+
+
 def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) -> Header:
     """Read with pydicom (tolerant); keep the fast walker's complaint as an issue."""
+    kind = fast_error.kind if fast_error else "unreadable_dicom"
     try:
-        ds = pydicom.dcmread(file, stop_before_pixels=True, force=True)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, struct.error) as exc:
-        raise HeaderError(
-            fast_error.kind if fast_error else "unreadable_dicom", f"{type(exc).__name__}: {exc}"
-        ) from exc
+        _check_inflation(file)
+        with CappedFile(file) as fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=True)
+    except HeaderError:
+        raise
     except RecursionError as exc:
         raise HeaderError("too_deep", "sequences nested too deep for pydicom") from exc
+    except MemoryError as exc:
+        raise HeaderError("absurd_length", "an element asks for more memory than exists") from exc
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # zlib.error, NotImplementedError, native panics
+        text = " ".join(str(exc).split())[:200]
+        raise HeaderError(kind, f"{type(exc).__name__}: {text}") from exc
     header = Header(reader="pydicom")
     meta = getattr(ds, "file_meta", None)
     header.transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
@@ -574,12 +664,19 @@ def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) ->
     if fast_error is not None and fast_error.kind != "truncated_header":
         header.issues.append((fast_error.kind, fast_error.detail))
     try:
-        _copy_values(ds, header)
-    except Exception as exc:
-        raise HeaderError("unreadable_dicom", f"{type(exc).__name__}: {exc}") from exc
-    header.has_pixels = _has_pixels_after_header(ds)
-    if "SharedFunctionalGroupsSequence" in ds:
-        _copy_functional_groups(ds, header)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _copy_values(ds, header)
+            header.has_pixels = _has_pixels_after_header(ds)
+            if "SharedFunctionalGroupsSequence" in ds:
+                _copy_functional_groups(ds, header)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except RecursionError as exc:
+        raise HeaderError("too_deep", "sequences nested too deep for pydicom") from exc
+    except BaseException as exc:  # values are decoded lazily, anything goes
+        text = " ".join(str(exc).split())[:200]
+        raise HeaderError("unreadable_dicom", f"{type(exc).__name__}: {text}") from exc
     return header
 
 

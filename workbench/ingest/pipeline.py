@@ -23,10 +23,10 @@ from workbench.errors import CaseNotFoundError, NothingUsableError
 from workbench.ingest import index as dicom_index
 from workbench.ingest.inventory import Scanned, scan
 from workbench.ingest.sources import Listing, SourceFile, unpack_archive, walk_folder
-from workbench.problems import Problem
+from workbench.problems import Problem, details_json
 
 FILE_COLUMNS = ["path", "size", "sha256", "kind", "member_of", "duplicate_of", "in_dicomdir"]
-TABLE_VERSION = "1"
+TABLE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,15 @@ def resolve_source(source: str | Path) -> ResolvedSource:
             "DICOMDIR file)."
         )
     if given.is_dir():
-        has_dicomdir = any((given / n).is_file() for n in ("DICOMDIR", "dicomdir"))
+        has_dicomdir = any(
+            (given / n).is_file() for n in ("DICOMDIR", "dicomdir", "DICOMDIR;1", "dicomdir;1")
+        )
         return ResolvedSource(given, given.resolve(), "dicomdir" if has_dicomdir else "folder")
     if zipfile.is_zipfile(given):
         return ResolvedSource(given, given.resolve(), "zip")
     with open(given, "rb") as fh:
         head = fh.read(4096)
-    if given.name.upper() == "DICOMDIR" or (
+    if given.name.upper() in ("DICOMDIR", "DICOMDIR;1") or (
         looks_like_dicom(head) and DICOMDIR_SOP_CLASS.encode() in head
     ):
         return ResolvedSource(given, given.resolve().parent, "dicomdir")
@@ -92,7 +94,7 @@ def scan_source(
     problems = list(listing.problems)
     bar = _progress_bar(len(listing.files)) if progress else None
     tick = bar.update if bar is not None else None
-    cache = workspace / "cache" / "scan.pkl"
+    cache = workspace / "cache" / "scan.json"
     scanned = scan(listing.files, cache_file=cache, verify=verify, progress=tick)
     if src.kind != "zip":
         for s in list(scanned):
@@ -105,7 +107,7 @@ def scan_source(
             scanned.extend(
                 scan(
                     inner.files,
-                    cache_file=cache.with_name(f"scan-{_digest(s.path)}.pkl"),
+                    cache_file=cache.with_name(f"scan-{_digest(s.path)}.json"),
                     verify=verify,
                     progress=tick,
                 )
@@ -186,6 +188,9 @@ def flag_multiple_patients(instances: pd.DataFrame, problems: list[Problem]) -> 
                 f"The upload holds images of {len(counts)} patients: {listing}. "
                 "Everything is kept; confirm with the sender which belong to "
                 "this case and remove the others from the source.",
+                details_json(
+                    patients=[{"id": str(pid), "images": int(n)} for pid, n in counts.items()]
+                ),
             )
         )
 
