@@ -9,6 +9,11 @@ Three small guards, used at the edges where text leaves the workbench:
   ``+``, ``-``, ``@`` or their full-width forms, after any leading blank or control
   character, on any line of the cell) is prefixed with ``'``; control characters become
   spaces so no program splits the cell into rows or columns.
+* :func:`markdown_text`: text for a Markdown cell or page, shown literally: one line
+  (it always follows a prefix such as ``- `` or ``### 1. ``, so no block markup can start),
+  every character that opens inline markup backslash-escaped (CommonMark allows escaping
+  any ASCII punctuation), so no link, image, HTML tag or math forms and no bare URL is
+  auto-linked.
 * :func:`redact_secrets`: ``user:password@`` in any URL-like text becomes ``***@``.
 """
 
@@ -17,7 +22,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["FORMULA_RE", "neutralise_cell", "redact_secrets", "shown_name", "unsafe_name"]
+__all__ = [
+    "CONTROL_RE",
+    "FORMULA_RE",
+    "markdown_text",
+    "neutralise_cell",
+    "redact_secrets",
+    "shown_name",
+    "unsafe_name",
+]
 
 #: Characters that break a cell into rows or columns in some spreadsheet import.
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -26,6 +39,10 @@ FORMULA_RE = re.compile(
     r"^[\s\u00a0\u1680\u2000-\u200f\u202a-\u202f\u205f-\u206f\u3000\ufeff]*"
     r"[=+\-@\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\ufe66\u2212]"
 )
+#: Characters that start Markdown markup inside a line: links and images, autolinks and
+#: HTML, entities, emphasis, code, tables, math, and the ``:`` and ``@`` of bare URLs and
+#: e-mail addresses that GFM would auto-link (``www.`` is broken at its dot).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>!|~$&:@]|(?<=www)\.)", re.IGNORECASE)
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*:/*)[^\s/@'\"<>]+@")
 
 
@@ -39,6 +56,16 @@ def neutralise_cell(value: str) -> str:
     """
     text = CONTROL_RE.sub(" ", value)
     return "'" + text if FORMULA_RE.match(text) else text
+
+
+def markdown_text(value: object) -> str:
+    """*value* as literal Markdown text on one line (see the module docstring).
+
+    >>> print(markdown_text("![x](https://evil.example/p.png) <img src=x> www.a.b"))
+    \\!\\[x\\](https\\://evil.example/p.png) \\<img src=x\\> www\\.a.b
+    """
+    text = " ".join(CONTROL_RE.sub(" ", str(value)).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def redact_secrets(text: str) -> str:

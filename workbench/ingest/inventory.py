@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -152,11 +153,42 @@ def _run(
         return
     batch = max(16, min(256, len(todo) // (workers * 8) or 1))
     batches = [todo[k : k + batch] for k in range(0, len(todo), batch)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        for done in pool.map(_scan_batch, batches, [verify] * len(batches)):
-            yield from done
-            if progress:
-                progress(len(done))
+    finished = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            for done in pool.map(_scan_batch, batches, [verify] * len(batches)):
+                yield from done
+                finished += 1
+                if progress:
+                    progress(len(done))
+    except BrokenProcessPool:
+        # a native reader killed its worker (a segfault, the OOM killer): scan what is
+        # left one file per process, so only the file that kills its reader is lost
+        for rest in batches[finished:]:
+            for i, sf in rest:
+                yield i, _scan_isolated(sf, verify)
+                if progress:
+                    progress(1)
+
+
+def _scan_isolated(sf: SourceFile, verify: bool) -> Scanned:
+    """:func:`scan_file` in a process of its own; a crash of that process is a problem row."""
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+            return pool.submit(scan_file, sf, verify=verify).result()
+    except BrokenProcessPool:
+        out = Scanned(sf.path, sf.local, sf.size, sf.mtime_ns, sf.member_of)
+        out.problems.append(
+            Problem(
+                sf.path,
+                "inventory",
+                ProblemKind.READER_FAILED,
+                f"{shown_name(sf.path)} crashed the program reading it (the reading process "
+                "died); the rest of the case is loaded. Ask the sender for this file again.",
+                details_json(exception="BrokenProcessPool"),
+            )
+        )
+        return out
 
 
 def _scan_batch(batch: list[tuple[int, SourceFile]], verify: bool) -> list[tuple[int, Scanned]]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from workbench.safe_text import markdown_text
 from workbench.workspace import atomic_write
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     m = case.manifest
     case_id = m.case_id or case.source.name
     cells = [
-        _md(f"# Case review: {case_id}\n\nRun all cells (Run ▸ Run All Cells). Cells tagged "
+        _md(f"# Case review: {markdown_text(case_id)}\n\nRun all cells (Run ▸ Run All Cells). Cells tagged "
             "`workbench-hide` are for you only; the patient's page is made from the opinion "
             "cells below by `workbench export`.", "workbench-hide"),
         _code("%matplotlib inline\nimport workbench\n\n"
@@ -128,7 +129,8 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
 def _side_conflict_cells(case: ReviewCase) -> list[Any]:
     conflicts = case.gaps[case.gaps["code"] == "side_conflict"]
     return [
-        _md(f"**Side conflict** ({row.study_key}): {row.message}\n\n{UNCHECKED}",
+        _md(f"**Side conflict** ({markdown_text(row.study_key)}): {markdown_text(row.message)}"
+            f"\n\n{UNCHECKED}",
             "workbench-hide", "workbench-side-conflict", study_key=row.study_key)
         for row in conflicts.itertuples(index=False)
     ]  # fmt: skip
@@ -155,14 +157,15 @@ def _opinion_cells(case: ReviewCase) -> list[Any]:
     if questions:
         cells.append(_md("## Your questions", "workbench-opinion", section="questions"))
     for i, question in enumerate(questions):
-        cells.append(_md(f"### {i + 1}. {question}\n\n{ANSWER_PLACEHOLDER}", "workbench-opinion",
+        cells.append(_md(f"### {i + 1}. {markdown_text(question)}\n\n{ANSWER_PLACEHOLDER}",
+                         "workbench-opinion",
                          "workbench-answer", section=f"q{i + 1}", question=i))  # fmt: skip
     for section, heading, text in OPINION_SECTIONS:
         body = text
         if section == "missing":
-            body = "\n".join(f"- {g.message}" for g in case.gaps.itertuples(index=False)) or (
-                "Nothing essential is missing."
-            )
+            body = "\n".join(
+                f"- {markdown_text(g.message)}" for g in case.gaps.itertuples(index=False)
+            ) or ("Nothing essential is missing.")
         cells.append(_md(f"## {heading}\n\n{body}", "workbench-opinion", section=section))
     return cells
 
