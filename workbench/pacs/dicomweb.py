@@ -44,6 +44,7 @@ import pydicom
 import requests
 from dicomweb_client.api import DICOMwebClient
 
+from workbench.dicom import uids
 from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
@@ -335,7 +336,7 @@ def _store(folder: Path, data: bytes) -> str:
 
 
 _UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
-_NATIVE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"})
+_NATIVE = uids.NATIVE_SYNTAXES - {uids.DEFLATED_LE}
 
 
 def _fast_check(data: bytes) -> dict[str, Any] | None:
