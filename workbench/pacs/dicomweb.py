@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -50,6 +48,7 @@ from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
 from workbench.record.protocol import CaseRecord
+from workbench.workspace import write_bytes_atomic
 
 __all__ = [
     "COMPLETE_MARKER",
@@ -314,7 +313,7 @@ def fetch_to_folder(
             "the server's log if they never arrive."
         )
     marker = {"server": server.base, "studies": sorted(set(studies)), "instances": len(expected)}
-    _atomic_write(complete_marker(folder), json.dumps(marker, indent=2).encode())
+    write_bytes_atomic(complete_marker(folder), json.dumps(marker, indent=2).encode())
     return folder
 
 
@@ -331,7 +330,7 @@ def _store(folder: Path, data: bytes) -> str:
     uids = [str(values.get(k) or "") for k in _UID_KEYS]
     if not all(_UID.match(u) for u in uids):
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
-    _atomic_write(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
+    write_bytes_atomic(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
     return uids[2]
 
 
@@ -379,18 +378,6 @@ def _check_complete(data: bytes) -> pydicom.Dataset:
         except Exception as exc:
             raise _Truncated(f"an instance cannot be read ({exc})") from exc
     return ds
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # --- push ---------------------------------------------------------------------------
