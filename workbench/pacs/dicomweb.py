@@ -26,6 +26,7 @@ malformed JSON, a multipart answer cut short.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -47,8 +48,9 @@ from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
+from workbench.ingest.registry import register_remote
 from workbench.record.protocol import CaseRecord
-from workbench.workspace import write_bytes_atomic
+from workbench.workspace import home, write_bytes_atomic
 
 __all__ = [
     "COMPLETE_MARKER",
@@ -482,3 +484,23 @@ def _stow(server: _Server, batch: list[tuple[str, str, bytes]]) -> list[dict[str
         else:
             rows.append(_push_row(path, sop, "failed", "not acknowledged by the server"))
     return rows
+
+
+def fetch_case_source(
+    url: str,
+    workspace: str | Path | None,
+    *,
+    study: str | None = None,
+    patient: str | None = None,
+    auth: tuple[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
+    base, _ = split_url(url)  # credentials never reach case.source
+    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
+    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
+                             auth=auth)  # fmt: skip
+    return Path(folder), space
+
+
+register_remote("dicomweb+", fetch_case_source)
