@@ -26,11 +26,10 @@ malformed JSON, a multipart answer cut short.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import time
 import uuid
 import warnings
@@ -46,11 +45,14 @@ import pydicom
 import requests
 from dicomweb_client.api import DICOMwebClient
 
+from workbench.dicom import uids
 from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
+from workbench.ingest.registry import register_remote
 from workbench.record.protocol import CaseRecord
+from workbench.workspace import home, workspace_faults, workspace_lock, write_bytes_atomic
 
 __all__ = [
     "COMPLETE_MARKER",
@@ -451,7 +453,7 @@ def fetch_to_folder(
             "the server's log if they never arrive."
         )
     marker = {"server": server.base, "studies": sorted(set(studies)), "instances": len(expected)}
-    _atomic_write(complete_marker(folder), json.dumps(marker, indent=2).encode())
+    write_bytes_atomic(complete_marker(folder), json.dumps(marker, indent=2).encode())
     return folder
 
 
@@ -474,12 +476,12 @@ def _store(folder: Path, data: bytes, expected: dict[str, tuple[str, str]]) -> t
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
     if expected.get(uids[2]) != (uids[0], uids[1]):
         return uids[2], False  # unlisted, or listed under another study or series
-    _atomic_write(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
+    write_bytes_atomic(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
     return uids[2], True
 
 
 _UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
-_NATIVE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"})
+_NATIVE = uids.NATIVE_SYNTAXES - {uids.DEFLATED_LE}
 
 
 def _fast_check(data: bytes) -> dict[str, Any] | None:
@@ -522,18 +524,6 @@ def _check_complete(data: bytes) -> pydicom.Dataset:
         except Exception as exc:
             raise _Truncated(f"an instance cannot be read ({exc})") from exc
     return ds
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # --- push ---------------------------------------------------------------------------
@@ -636,3 +626,26 @@ def _stow(server: _Server, batch: list[tuple[str, str, bytes]]) -> list[dict[str
         else:
             rows.append(_push_row(path, sop, "failed", "not acknowledged by the server"))
     return rows
+
+
+def fetch_case_source(
+    url: str,
+    workspace: str | Path | None,
+    *,
+    study: str | None = None,
+    patient: str | None = None,
+    auth: tuple[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
+    base, _ = split_url(url)  # credentials never reach case.source
+    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
+    with workspace_faults(space):
+        space.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(space), workspace_faults(space):  # one fetcher per workspace
+        folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
+                                 auth=auth)  # fmt: skip
+    return Path(folder), space
+
+
+register_remote("dicomweb+", fetch_case_source)
