@@ -78,8 +78,8 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     case_id = m.case_id or case.source.name
     cells = [
         _md(f"# Case review: {markdown_text(case_id)}\n\nRun all cells (Run ▸ Run All Cells). "
-            "Cells tagged `workbench-hide` are for you only; the patient's page is made from the opinion "
-            "cells below by `workbench export`.", "workbench-hide"),
+            "Cells tagged `workbench-hide` are for you only; the patient's page is made from "
+            "the opinion cells below by `workbench export`.", "workbench-hide"),
         _code("%matplotlib inline\nimport workbench\n\n"
               f"case = workbench.open_case({str(case.source.resolve())!r}, "
               f"workspace={str(case.workspace)!r})\ncase", "workbench-hide", "workbench-setup"),
