@@ -182,13 +182,38 @@ def looks_like_dicom(head: bytes) -> bool:
     if head[:2] in (b"\x00\x02", b"\x00\x08") and head[4:6] in _ALL_VRS:
         return True  # explicit VR big endian without meta
     if group not in (0x0002, 0x0008) or elem > 0x0020:
-        return False
+        return stray_bytes(head) > 0
     vr = head[4:6]
     if vr in _ALL_VRS:
         return True
     # implicit VR little endian: a sane 4-byte length for the first element
     (length,) = _U32.unpack_from(head, 4)
     return 0 < length < 256
+
+
+#: How many stray bytes before a data set without preamble or meta are looked past.
+_MAX_STRAY = 4
+
+
+def stray_bytes(head: bytes, pos: int = 0) -> int:
+    """How many stray bytes precede a data set that has neither preamble nor file meta.
+
+    Old systems (and pydicom's ``no_meta.dcm``) write a bare data set; some leave a byte
+    or two before it. A data set is taken to start at ``pos + k`` (k ≤ 4) when two
+    explicit-VR group 0008 elements follow each other there; 0 when none is found.
+    """
+    for k in range(1, _MAX_STRAY + 1):
+        at = pos + k
+        if len(head) < at + 16 or head[at : at + 2] != b"\x08\x00":
+            continue
+        vr = head[at + 4 : at + 6]
+        if vr not in _ALL_VRS or vr in _LONG_VRS:
+            continue
+        (length,) = _U16.unpack_from(head, at + 6)
+        nxt = at + 8 + length
+        if head[nxt : nxt + 2] == b"\x08\x00" and head[nxt + 4 : nxt + 6] in _ALL_VRS:
+            return k
+    return 0
 
 
 def read_header(file: Path, head: bytes, size: int) -> Header:
@@ -257,6 +282,16 @@ def _walk(buf: bytes, size: int) -> Header:
     else:
         if buf[pos : pos + 2] in (b"\x00\x02", b"\x00\x08"):
             raise _NeedFallback  # big endian
+        skip = 0 if buf[pos : pos + 2] in (b"\x02\x00", b"\x08\x00") else stray_bytes(buf, pos)
+        if skip:
+            pos += skip
+            header.issues.append(
+                (
+                    "no_file_meta",
+                    f"the file has no preamble and no file meta, and {skip} stray byte(s) "
+                    "before its data set; read from there",
+                )
+            )
         header.transfer_syntax = _IMPLICIT_LE if buf[pos + 4 : pos + 6] not in _ALL_VRS else ""
         header.transfer_syntax = header.transfer_syntax or _EXPLICIT_LE
     if header.transfer_syntax in _FALLBACK_SYNTAXES:
@@ -647,6 +682,8 @@ def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) ->
         with CappedFile(file) as fh, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(fh, stop_before_pixels=True, force=True)
+            stopped_at = fh.tell()  # pydicom rewinds to the (7FE0,0010) tag when it stops
+            pixel_element = fh.read(12)
     except HeaderError:
         raise
     except RecursionError as exc:
@@ -662,6 +699,7 @@ def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) ->
     meta = getattr(ds, "file_meta", None)
     header.transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
     header.media_sop_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
+    _locate_pixels(header, stopped_at, pixel_element, ds)
     header.has_preamble = bool(getattr(ds, "preamble", None))
     if fast_error is not None and fast_error.kind != "truncated_header":
         header.issues.append((fast_error.kind, fast_error.detail))
@@ -680,6 +718,33 @@ def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) ->
         text = " ".join(str(exc).split())[:200]
         raise HeaderError("unreadable_dicom", f"{type(exc).__name__}: {text}") from exc
     return header
+
+
+def _locate_pixels(header: Header, at: int, element: bytes, ds: pydicom.Dataset) -> None:
+    """Offset and declared length of (7FE0,0010) *Pixel Data* where pydicom stopped.
+
+    Only for little-endian files that were not deflated (offsets in the file are then
+    offsets in the stream); the values let ``verify=True`` check native pixel lengths.
+    """
+    if len(element) < 8 or element[:4] != b"\xe0\x7f\x10\x00":
+        return
+    if header.transfer_syntax in _FALLBACK_SYNTAXES:
+        return
+    implicit = (
+        bool(getattr(ds, "is_implicit_VR", False))
+        if not header.transfer_syntax
+        else (header.transfer_syntax == _IMPLICIT_LE)
+    )
+    if implicit:
+        (length,) = _U32.unpack_from(element, 4)
+        offset = at + 8
+    elif len(element) >= 12 and element[4:6] in _LONG_VRS:
+        (length,) = _U32.unpack_from(element, 8)
+        offset = at + 12
+    else:
+        return
+    header.pixel_offset = offset
+    header.pixel_length = None if length == _UNDEFINED else length
 
 
 #: Longest plausible text value per VR; pydicom's tolerant parse of a damaged header can
