@@ -6,6 +6,7 @@ indexed, and the damaged one must have a problem row naming it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import shutil
 import struct
@@ -20,7 +21,7 @@ from damage import relabel_syntax, replace_once, tiny_dicom
 from PIL import Image
 
 from workbench.case import open_case
-from workbench.dicom.header import CappedFile, read_header
+from workbench.dicom.header import CappedFile, HeaderError, read_header
 from workbench.ingest import inventory
 from workbench.ingest.inventory import scan, scan_file
 from workbench.ingest.sources import SourceFile
@@ -96,10 +97,8 @@ def test_a_huge_length_field_allocates_only_what_the_file_holds(tmp_path):
     path.write_bytes(data)
     tracemalloc.start()
     try:
-        try:
+        with contextlib.suppress(HeaderError):  # refused is fine; 4 GiB allocated is not
             read_header(path, data[:65536], len(data))
-        except Exception:
-            pass  # a HeaderError is fine; a 4 GiB allocation is not
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
