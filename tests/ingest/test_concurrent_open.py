@@ -108,9 +108,11 @@ def test_a_lock_held_too_long_is_a_workspace_error(tmp_path):
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(WorkspaceError, match=r"still in use .* another folder"):
-            with workspace_lock(ws, timeout=0.3):
-                pass
+        with (
+            pytest.raises(WorkspaceError, match=r"still in use .* another folder"),
+            workspace_lock(ws, timeout=0.3),
+        ):
+            pass
     finally:
         holder.kill()
         holder.wait()
