@@ -20,7 +20,7 @@ from workbench.record.manifest import MAX_MANIFEST_BYTES, load_manifest
 def test_deep_nesting_is_refused_without_recursion_error(tmp_path, text):
     path = tmp_path / "case.yaml"
     path.write_text(text, encoding="utf-8")
-    manifest, problems = load_manifest(path)
+    _, problems = load_manifest(path)
     assert [p.kind for p in problems] == ["manifest_syntax"]
     assert "case.yaml line" in problems[0].message and "deep" in problems[0].message
 
@@ -37,7 +37,7 @@ def test_oversized_file_is_refused_before_parsing(tmp_path, monkeypatch):
         raise AssertionError("an oversized case.yaml must not be parsed")
 
     monkeypatch.setattr(manifest_module, "_check", never)
-    manifest, problems = load_manifest(path, display_path="upload/case.yaml")
+    _, problems = load_manifest(path, display_path="upload/case.yaml")
     assert [p.kind for p in problems] == ["manifest_too_large"]
     message = problems[0].message
     assert "upload/case.yaml" in message and f"{MAX_MANIFEST_BYTES // 1024} KiB" in message
@@ -46,5 +46,5 @@ def test_oversized_file_is_refused_before_parsing(tmp_path, monkeypatch):
 def test_a_normal_manifest_still_reads(tmp_path):
     path = tmp_path / "case.yaml"
     path.write_text("case_id: K-1\nquestions:\n  - Is surgery needed?\n", encoding="utf-8")
-    manifest, problems = load_manifest(path)
+    _, problems = load_manifest(path)
     assert problems == [] and manifest.case_id == "K-1"
