@@ -46,5 +46,5 @@ def test_oversized_file_is_refused_before_parsing(tmp_path, monkeypatch):
 def test_a_normal_manifest_still_reads(tmp_path):
     path = tmp_path / "case.yaml"
     path.write_text("case_id: K-1\nquestions:\n  - Is surgery needed?\n", encoding="utf-8")
-    _, problems = load_manifest(path)
+    manifest, problems = load_manifest(path)
     assert problems == [] and manifest.case_id == "K-1"
