@@ -258,6 +258,8 @@ def walk_bytes(data: bytes) -> Header | None:
         return _walk(data, len(data))
     except _NeedFallback:
         return None
+    except (LookupError, ValueError, TypeError, struct.error, OverflowError, MemoryError):
+        return None  # bytes the walker did not foresee: pydicom is the judge
 
 
 def _walk_whole(buf: bytes, size: int) -> Header:
