@@ -29,6 +29,7 @@ __all__ = [
     "neutralise_cell",
     "redact_secrets",
     "shown_name",
+    "terminal_text",
     "unsafe_name",
 ]
 
@@ -88,6 +89,14 @@ def unsafe_name(name: str) -> str:
         return ""
     codes = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'control')}".lower() for ch in found)
     return f"invisible control or direction characters ({codes})"
+
+
+def terminal_text(text: str) -> str:
+    """*text* for a terminal: line breaks kept, every other control, direction or invisible
+    character escaped (``\\u202e``), so no file name can reorder or recolour the output."""
+    if not any(_is_hidden(ch) and ch != "\n" for ch in text):
+        return text
+    return "".join(f"\\u{ord(ch):04x}" if _is_hidden(ch) and ch != "\n" else ch for ch in text)
 
 
 def shown_name(name: str) -> str:

@@ -153,3 +153,19 @@ def test_temporary_files_of_an_interrupted_run_are_removed(tmp_path):
     assert not any(p.exists() for p in stale)
     assert not (ws / "archives" / "abc.partial-4242").exists()
     assert remove_stale_temps(ws) == 0
+
+
+def test_a_full_disk_writing_the_notebook_is_exit_2_not_a_traceback(tmp_path, monkeypatch, capsys):
+    import nbformat
+
+    root = _folder(tmp_path)
+    out = tmp_path / "out" / "review.ipynb"
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out))
+
+    monkeypatch.setattr(nbformat, "write", full)
+    code = main(["notebook", str(root), "-o", str(out), "--workspace", str(tmp_path / "ws")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "is full" in err and str(out.parent) in err and "Traceback" not in err
