@@ -48,7 +48,6 @@ from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
-from workbench.ingest.registry import register_remote
 from workbench.record.protocol import CaseRecord
 from workbench.workspace import home, write_bytes_atomic
 
@@ -501,6 +500,3 @@ def fetch_case_source(
     folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
                              auth=auth)  # fmt: skip
     return Path(folder), space
-
-
-register_remote("dicomweb+", fetch_case_source)
