@@ -431,7 +431,7 @@ def test_native_and_lossy_dicom_pixels() -> None:
 
 
 def rezip(
-    data: bytes, *, level: int = 9, order: list[int] | None = None, **change: object
+    data: bytes, *, level: int = 1, order: list[int] | None = None, **change: object
 ) -> bytes:
     """The zip rebuilt with another deflate level, member order or ZipInfo fields."""
     buffer = io.BytesIO()
