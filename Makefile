@@ -36,10 +36,18 @@ test-latest:
 demo: $(STAMP)
 	$(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
 
+# `make lab` opens the demo's notebook (running the demo first when it is missing);
+# `make lab NOTEBOOK=path/review.ipynb` opens that notebook instead.
+DEMO_NOTEBOOK = $(WORKSPACE)/$(SAMPLE)/review.ipynb
+NOTEBOOK ?= $(DEMO_NOTEBOOK)
+
 lab: $(STAMP)
-	test -f $(WORKSPACE)/$(SAMPLE)/review.ipynb || \
-		$(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
-	$(BIN)/jupyter lab $(WORKSPACE)/$(SAMPLE)/review.ipynb
+ifeq ($(NOTEBOOK),$(DEMO_NOTEBOOK))
+	test -f $(NOTEBOOK) || $(BIN)/python -m workbench.demo $(SAMPLE) --workspace $(WORKSPACE)
+endif
+	@test -f '$(NOTEBOOK)' || { echo "make lab: no notebook at '$(NOTEBOOK)'; write one with" \
+		"\`$(BIN)/workbench notebook SOURCE -o '$(NOTEBOOK)'\`" >&2; exit 2; }
+	$(BIN)/jupyter lab '$(NOTEBOOK)'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
