@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 import workbench
-from workbench import demo, samples
+from workbench import demo, hints, samples
 from workbench.cli import main
 from workbench.errors import ExportError
 
@@ -169,3 +169,16 @@ def test_demo_reports_what_it_made_and_skipped(
     assert Path(argv[5]).resolve() == (tmp_path / "ws").resolve()
     lab = after.splitlines()[0].split(":  ")[1]
     assert_opens_in_jupyterlab(lab, folder / "review.ipynb")
+
+
+def test_missing_sample_names_the_command_that_makes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(samples.SAMPLE_ROOT / "generate.py", tmp_path / "generate.py")
+    monkeypatch.setattr(samples, "SAMPLE_ROOT", tmp_path)
+    with pytest.raises(workbench.CaseNotFoundError) as missing:
+        samples.path("lumbar_spine_zh")
+    [command] = backticked(str(missing.value))
+    argv = shlex.split(command)
+    assert argv == [shlex.split(hints.python())[0], str(tmp_path / "generate.py")], command
+    assert executable(argv[0]), command  # this environment's Python (test_samples runs it)

@@ -17,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["env_command", "jupyter_lab", "python_module", "shell_path", "workbench"]
+__all__ = ["env_command", "jupyter_lab", "python", "python_module", "shell_path", "workbench"]
 
 
 def shell_path(path: str | Path, *, command: bool = False) -> str:
@@ -67,9 +67,14 @@ def workbench(*args: str | Path) -> str:
     return " ".join([env_command("workbench", "workbench"), *_words(args)])
 
 
+def python(*args: str | Path) -> str:
+    """``python args`` with this environment's Python."""
+    return " ".join([_python(), *_words(args)])
+
+
 def python_module(module: str, *args: str | Path) -> str:
     """``python -m module args`` with this environment's Python."""
-    return " ".join([_python(), "-m", module, *_words(args)])
+    return python("-m", module, *args)
 
 
 def _words(args: tuple[str | Path, ...]) -> list[str]:
