@@ -22,11 +22,14 @@ $(STAMP): $(LOCK) pyproject.toml
 	touch $(STAMP)
 
 # Regenerate the lock after changing a dependency range in pyproject.toml (uv is in the lock).
+# uv keeps the locked versions that still satisfy the ranges; `make lock UPGRADE=1` moves
+# every package to the newest release the ranges allow.
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra fhir $(LOCK_FLAGS) -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra fhir $(LOCK_FLAGS) \
+		$(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 # The suite against the newest releases the ranges allow, in a separate venv (not in CI):
-# an upgrade is deliberate - run this, then `make lock`, then `make test`.
+# an upgrade is deliberate - run this, then `make lock UPGRADE=1`, then `make test`.
 test-latest:
 	rm -rf .venv-latest
 	$(PYTHON) -m venv .venv-latest
