@@ -123,7 +123,9 @@ def unit_code(unit: str) -> CodedConcept:
     try:
         return _UNITS[unit]
     except KeyError:
-        raise ValueError(f"No UCUM code for the unit {unit!r}; known: {', '.join(_UNITS)}.") from None
+        raise ValueError(
+            f"No UCUM code for the unit {unit!r}; known: {', '.join(_UNITS)}."
+        ) from None
 
 
 def unit_of_code(code: CodedConcept) -> str:

@@ -19,6 +19,7 @@ import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
+from pydicom.valuerep import DA, TM
 
 from workbench.imaging.measure import Measurement
 from workbench.report.codes import PAIRED
@@ -165,9 +166,8 @@ def presentation_state(
         voi_lut_transformations=voi,
         series_description="Second-opinion key images",
     )
-    side = _laterality(ds, evidence.rows.get(view.sop_uid), view.side)
-    if side is not None:
-        gsps.Laterality = side
+    # Type 2C: the side for paired body parts, empty where unknown or not paired
+    gsps.Laterality = _laterality(ds, evidence.rows.get(view.sop_uid), view.side) or ""
     if review.dicom_date:
         gsps.PresentationCreationDate = review.dicom_date
         gsps.PresentationCreationTime = "000000"
@@ -203,8 +203,16 @@ def key_object_selection(
         description=description,
     )
     key = "|".join(f"{v.sop_uid}:{v.frame}:{v.caption}" for v in views)
+    # highdicom refuses references into more than one other study; it is handed copies
+    # labelled with the document's study, and the evidence list is then written right
+    as_current = []
+    for ds in datasets:
+        copy = Dataset()
+        copy.update(ds)
+        copy.StudyInstanceUID = current.StudyInstanceUID
+        as_current.append(copy)
     kos = hd.ko.KeyObjectSelectionDocument(
-        evidence=datasets,
+        evidence=as_current,
         content=content,
         series_instance_uid=stable_uid(review.key, "kos-series", current.StudyInstanceUID),
         series_number=KOS_SERIES_NUMBER,
@@ -213,7 +221,34 @@ def key_object_selection(
         manufacturer=MANUFACTURER,
         series_description="Second-opinion key images",
     )
+    # the KOS IOD lists every referenced image here, whatever its study (highdicom keeps
+    # only those of the document's own study)
+    kos.CurrentRequestedProcedureEvidenceSequence = _evidence_sequence(datasets)
     if review.dicom_date:
-        kos.ContentDate = review.dicom_date
-        kos.ContentTime = "000000"
+        kos.ContentDate = DA(review.dicom_date)
+        kos.ContentTime = TM("000000")
     return kos
+
+
+def _evidence_sequence(datasets: Sequence[Dataset]) -> list[Dataset]:
+    """Hierarchical SOP Instance Reference Macro items: study → series → instances."""
+    studies: dict[str, dict[str, list[Dataset]]] = {}
+    for ds in datasets:
+        studies.setdefault(ds.StudyInstanceUID, {}).setdefault(ds.SeriesInstanceUID, []).append(ds)
+    items = []
+    for study_uid, series in studies.items():
+        study = Dataset()
+        study.StudyInstanceUID = study_uid
+        study.ReferencedSeriesSequence = []
+        for series_uid, members in series.items():
+            item = Dataset()
+            item.SeriesInstanceUID = series_uid
+            item.ReferencedSOPSequence = []
+            for ds in members:
+                ref = Dataset()
+                ref.ReferencedSOPClassUID = ds.SOPClassUID
+                ref.ReferencedSOPInstanceUID = ds.SOPInstanceUID
+                item.ReferencedSOPSequence.append(ref)
+            study.ReferencedSeriesSequence.append(item)
+        items.append(study)
+    return items

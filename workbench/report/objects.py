@@ -24,12 +24,10 @@ from workbench.report.key_objects import KeyView, key_object_selection, presenta
 from workbench.report.review import Review
 from workbench.report.sr import measurement_report, reportable
 from workbench.view.key_images import read_key_images
-from workbench.workspace import atomic_write
+from workbench.workspace import OUTPUTS, atomic_write
 
 __all__ = ["OUTPUTS", "ReviewObjects", "key_views", "write_review_objects"]
 
-#: The folder in the case workspace for what leaves the workbench.
-OUTPUTS = "outputs"
 SR_NAME = "measurement_report.dcm"
 KOS_NAME = "key_images.dcm"
 GSPS_PATTERN = "presentation_state_{:02d}.dcm"

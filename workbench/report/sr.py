@@ -201,7 +201,8 @@ def read_measurement_report(source: str | Path | Dataset) -> pd.DataFrame:
     if not isinstance(sr, hd.sr.Comprehensive3DSR | hd.sr.ComprehensiveSR | hd.sr.EnhancedSR):
         sr = hd.sr.Comprehensive3DSR.from_dataset(sr)
     rows = []
-    for group in sr.content.get_image_measurement_groups():
+    content: Any = sr.content
+    for group in content.get_image_measurement_groups():
         identifier = str(group.tracking_identifier or "")
         kind = wcodes.kind_of_tracking_identifier(identifier)
         found = group.get_measurements()
