@@ -152,7 +152,9 @@ def scale_bar(
     w, h = viewport.size
     margin = fs * 0.8
     if not is_calibrated(pixel_spacing, spacing_source):
-        return [Text((w - margin, h - margin), "not calibrated", "rb", fs * 0.85)] if technical else []
+        return (
+            [Text((w - margin, h - margin), "not calibrated", "rb", fs * 0.85)] if technical else []
+        )
     assert pixel_spacing is not None
     mm_per_px = float(pixel_spacing[1]) / viewport.scale  # the viewport applies the aspect
     length_mm = nice_scale_length(mm_per_px, w)
