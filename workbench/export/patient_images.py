@@ -44,8 +44,10 @@ def _records(cells: Sequence[Any]) -> list[tuple[dict[str, Any] | None, Any]]:
                 latest[f"figure-{c}-{o}"] = (None, output)
                 continue
             panes = meta.get("panes") or [meta]
-            key = "+".join(f"{p.get('sop_uid') or p.get('series_key')}:{p.get('frame', p.get('index'))}"
-                           for p in panes)  # fmt: skip
+            key = "+".join(
+                f"{p.get('sop_uid') or p.get('series_key')}:{p.get('frame', p.get('index'))}"
+                for p in panes
+            )
             latest.pop(key, None)
             latest[key] = (dict(meta), output)
     return list(latest.values())
