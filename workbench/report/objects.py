@@ -1,9 +1,7 @@
 """Write the review's DICOM objects to ``<workspace>/outputs/`` (SR, KOS, one GSPS each).
 
->>> # doctest: +SKIP
->>> written = write_review_objects(case, Review("K-1", "Dr Reviewer", "2024-09-10"))
->>> [p.name for p in written.paths]
-['measurement_report.dcm', 'key_images.dcm', 'presentation_state_01.dcm']
+``write_review_objects(case, Review("K-1", "Dr Reviewer", "2024-09-10"))`` writes
+``measurement_report.dcm``, ``key_images.dcm`` and ``presentation_state_NN.dcm``.
 """
 
 from __future__ import annotations
