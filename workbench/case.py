@@ -18,7 +18,8 @@ import pandas as pd
 from workbench.errors import NothingUsableError, SeriesNotFoundError
 from workbench.imaging.volume import Volume, load_series
 from workbench.ingest import pipeline as ingest
-from workbench.ingest.registry import remote_reader_for
+from workbench.ingest.registry import register_remote, remote_reader_for
+from workbench.pacs.dicomweb import fetch_case_source
 from workbench.problems import Problem, problems_frame
 from workbench.readiness.checks import find_gaps
 from workbench.readiness.summary import Summary, build_summary
@@ -35,6 +36,9 @@ from workbench.workspace import (
     workspace_lock,
     write_table,
 )
+
+#: The façade wires the remote readers it offers (a new transport registers here).
+register_remote("dicomweb+", fetch_case_source)
 
 TABLES = ("files", "instances", "series", "studies", "documents", "timeline", "problems")
 

@@ -27,6 +27,9 @@ import pandas as pd
 from workbench.errors import WorkspaceError
 from workbench.safe_text import CONTROL_RE, FORMULA_RE, neutralise_cell
 
+#: Folder of a workspace for what leaves the workbench (opinion page, SR, KOS, GSPS).
+OUTPUTS = "outputs"
+
 
 def home() -> Path:
     """The workbench's home folder (``$WORKBENCH_HOME`` or ``~/.workbench``)."""

@@ -39,7 +39,7 @@ def test_a_registered_remote_reader_opens_its_prefix(tmp_path, monkeypatch):
     assert len(case.studies) and case.workspace == tmp_path / "ws"
 
 
-def test_dicomweb_is_registered_by_the_pacs_layer():
+def test_dicomweb_is_registered_by_the_facade():
     assert registry.remote_reader_for("dicomweb+http://127.0.0.1:1/dicom-web") is not None
     assert registry.remote_reader_for(Path("dicomweb+http")) is None
 

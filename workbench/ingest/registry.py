@@ -2,8 +2,9 @@
 
 Local readers decide from the path (a DICOMDIR file, a folder, a zip); remote readers
 claim a URL prefix (``dicomweb+http://``) and bring the study into the workspace as a
-folder first. A layer above registers its remote reader (:mod:`workbench.pacs.dicomweb`
-registers ``dicomweb+``), so :func:`workbench.open_case` never names a transport.
+folder first. The layer above registers the remote readers it offers (the case façade
+registers :func:`workbench.pacs.dicomweb.fetch_case_source` for ``dicomweb+``), so
+:func:`workbench.open_case` never branches on a transport.
 
 >>> [reader.kind.value for reader in LOCAL_READERS]
 ['dicomdir', 'folder', 'zip']
