@@ -82,8 +82,9 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     cells = [
         _md(f"# Case review: {markdown_text(case_id)}\n\nRun all cells (Run ▸ Run All Cells). "
             "Cells tagged `workbench-hide` are for you only; the patient's page is made from the "
-            f"opinion cells below: save, then run `workbench.export_opinion({path.name!r})` in a cell "
-            f"(or `workbench export {shlex.quote(path.name)}` in this folder).", "workbench-hide"),
+            f"opinion cells below: save, then run `workbench.export_opinion({path.name!r})` in a "
+            f"cell (or `workbench export {shlex.quote(path.name)}` in this folder).",
+            "workbench-hide"),
         _code("%matplotlib inline\nimport workbench\n\n"
               "# paths relative to this notebook: move the folder and it still opens\n"
               f"case = workbench.open_case({source!r}, workspace={workspace!r})\ncase",
