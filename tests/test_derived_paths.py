@@ -58,3 +58,31 @@ def test_zip_members_a_a_and_a_hash_2_are_three_files(tmp_path):
     for row in members.itertuples(index=False):
         assert _sha(case.local_path(row.path)) == row.sha256
     assert len(case.instances) == 3
+
+
+def test_deidentified_copies_of_two_originals_with_one_uid_are_both_kept(tmp_path):
+    """Same SOP Instance UID, different pixels (a UID collision): two outputs, not one."""
+    import pydicom
+
+    from workbench.deid.pipeline import deidentify
+
+    root = tmp_path / "case"
+    first = tiny_dicom(root / "a" / "IM1.dcm", study_uid="1.2.3", series_uid="1.2.3.4")
+    ds = pydicom.dcmread(first)
+    ds.PixelData = bytes(reversed(ds.PixelData))  # other pixels, same UIDs
+    (root / "b").mkdir()
+    ds.save_as(root / "b" / "IM1.dcm")
+    case = open_case(root, workspace=tmp_path / "ws")
+    assert "uid_collision" in set(case.problems["kind"])
+    log = deidentify(case, tmp_path / "out", shift_dates=-30, secret="s" * 32)
+    rows = log[log["source_path"].isin(["a/IM1.dcm", "b/IM1.dcm"])]
+    assert len(rows) == 2 and "duplicate" not in set(rows["status"])
+    outputs = []
+    for row in rows.itertuples(index=False):
+        if row.status == "held_back":  # secondary captures: a header-cleaned copy for review
+            rel = row.reason.split("deid-review/", 1)[1]
+            outputs.append(tmp_path / "ws" / "deid-review" / rel)
+        else:
+            outputs.append(tmp_path / "out" / row.dest_path)
+    assert len(set(outputs)) == 2 and all(p.is_file() for p in outputs)
+    assert _sha(outputs[0]) != _sha(outputs[1])

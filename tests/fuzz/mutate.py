@@ -221,6 +221,8 @@ def mutants(count: int, seed: int = 0, start: int = 0) -> Iterator[Mutant]:
         data = seeds[name]
         mutation = kinds[n % len(kinds)]  # 9 kinds, 25 seeds: every pairing within 225
         for _ in range(rng.choice((1, 1, 1, 2))):  # sometimes two mutations stacked
+            if len(data) < 16:
+                break  # too little left to mutate again
             data = MUTATIONS[mutation](rng, data) or data[:1]
         yield Mutant(n, name, mutation, data)
 
