@@ -698,16 +698,17 @@ def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) ->
         text = " ".join(str(exc).split())[:200]
         raise HeaderError(kind, f"{type(exc).__name__}: {text}") from exc
     header = Header(reader="pydicom")
-    meta = getattr(ds, "file_meta", None)
-    header.transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
-    header.media_sop_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
-    _locate_pixels(header, stopped_at, pixel_element, ds)
-    header.has_preamble = bool(getattr(ds, "preamble", None))
     if fast_error is not None and fast_error.kind != "truncated_header":
         header.issues.append((fast_error.kind, fast_error.detail))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            # values, file meta included, are decoded lazily: each access may raise
+            meta = getattr(ds, "file_meta", None)
+            header.transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+            header.media_sop_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
+            _locate_pixels(header, stopped_at, pixel_element, ds)
+            header.has_preamble = bool(getattr(ds, "preamble", None))
             _copy_values(ds, header)
             header.has_pixels = _has_pixels_after_header(ds)
             if "SharedFunctionalGroupsSequence" in ds:
@@ -716,9 +717,9 @@ def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) ->
         raise
     except RecursionError as exc:
         raise HeaderError("too_deep", "sequences nested too deep for pydicom") from exc
-    except BaseException as exc:  # values are decoded lazily, anything goes
+    except BaseException as exc:  # anything goes
         text = " ".join(str(exc).split())[:200]
-        raise HeaderError("unreadable_dicom", f"{type(exc).__name__}: {text}") from exc
+        raise HeaderError(kind, f"{type(exc).__name__}: {text}") from exc
     return header
 
 
