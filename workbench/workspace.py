@@ -118,27 +118,20 @@ def workspace_lock(workspace: Path, *, timeout: float | None = None) -> Iterator
     owner_file = workspace / (LOCK_NAME + ".owner")
     lock = FileLock(lock_file)
     wait = LOCK_TIMEOUT_S if timeout is None else timeout
-    with workspace_faults(workspace):
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            try:
-                owner = owner_file.read_text(encoding="utf-8").strip()
-            except OSError:
-                owner = "another process"
-            print(
-                f"workbench: workspace '{workspace}' is in use by {owner}; waiting for it to "
-                "finish, then reading its result.",
-                file=sys.stderr,
-                flush=True,
-            )
-            try:
-                lock.acquire(timeout=wait)
-            except Timeout:
-                raise WorkspaceError(
-                    f"The workspace '{workspace}' is still in use by {owner} after {wait:.0f} s; "
-                    "wait for it to finish, or pass --workspace with another folder."
-                ) from None
+    read_only = False
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        _wait_for(lock, workspace, owner_file, wait)
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise workspace_error(workspace, exc) from exc
+        # a workspace this user may only read (a shared, finished case): reading needs no
+        # lock, and any write fails with its own WorkspaceError
+        read_only = True
+    if read_only:
+        yield
+        return
     try:
         with workspace_faults(workspace):
             owner_file.write_text(
@@ -150,6 +143,30 @@ def workspace_lock(workspace: Path, *, timeout: float | None = None) -> Iterator
         yield
     finally:
         lock.release()
+
+
+def _wait_for(lock: Any, workspace: Path, owner_file: Path, wait: float) -> None:
+    """Say who holds the lock, then wait for it at most *wait* seconds."""
+    from filelock import Timeout
+
+    try:
+        owner = owner_file.read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        owner = "another process"
+    print(
+        f"workbench: workspace '{workspace}' is in use by {owner}; waiting for it to "
+        "finish, then reading its result.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        with workspace_faults(workspace):
+            lock.acquire(timeout=wait)
+    except Timeout:
+        raise WorkspaceError(
+            f"The workspace '{workspace}' is still in use by {owner} after {wait:.0f} s; "
+            "wait for it to finish, or pass --workspace with another folder."
+        ) from None
 
 
 def remove_stale_temps(workspace: Path) -> int:

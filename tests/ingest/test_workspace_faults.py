@@ -169,3 +169,18 @@ def test_a_full_disk_writing_the_notebook_is_exit_2_not_a_traceback(tmp_path, mo
     assert code == 2
     err = capsys.readouterr().err
     assert "is full" in err and str(out.parent) in err and "Traceback" not in err
+
+
+def test_a_finished_workspace_this_user_may_only_read_still_opens(tmp_path, monkeypatch):
+    from filelock import FileLock
+
+    root = _folder(tmp_path)
+    ws = tmp_path / "ws"
+    open_case(root, workspace=ws)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(ws / ".workbench.lock"))
+
+    monkeypatch.setattr(FileLock, "acquire", refuse)
+    case = open_case(root, workspace=ws)  # the tables are current: nothing to write
+    assert len(case.instances) == 3
