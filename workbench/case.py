@@ -216,12 +216,34 @@ def _fetch_dicomweb(
     auth: tuple[str, str] | None,
 ) -> tuple[Path, Path]:
     """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
-    base, _ = split_url(url)  # credentials never reach case.source
-    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
-    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
-    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
-                             auth=auth)  # fmt: skip
+    space = Path(workspace) if workspace else dicomweb_workspace(url, study=study, patient=patient)
+    folder = fetch_to_folder(url, dicomweb_cache(url, space, study=study, patient=patient),
+                             study=study, patient=patient, auth=auth)  # fmt: skip
     return Path(folder), space
+
+
+def _dicomweb_key(url: str, study: str | None, patient: str | None) -> str:
+    base, _ = split_url(url)  # credentials never reach case.source
+    return hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+
+
+def dicomweb_workspace(
+    url: str, *, study: str | None = None, patient: str | None = None, root: Path | None = None
+) -> Path:
+    """The default workspace of a DICOMweb study (or patient): ``<home>/workspaces/dicomweb-<key>``.
+
+    *root* is the workbench home to look in (default :func:`workbench.workspace.home`);
+    the key hashes the server's address (without credentials) and the UID or ID, so
+    every reader of one study on one server finds the same name.
+    """
+    return (root or home()) / "workspaces" / f"dicomweb-{_dicomweb_key(url, study, patient)}"
+
+
+def dicomweb_cache(
+    url: str, workspace: Path, *, study: str | None = None, patient: str | None = None
+) -> Path:
+    """The folder of *workspace* that holds the retrieved instances of a DICOMweb source."""
+    return workspace / "dicomweb" / _dicomweb_key(url, study, patient)
 
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:

@@ -26,6 +26,7 @@ from workbench.errors import ExportError
 from workbench.export.audit import audit_page, forbidden_values
 from workbench.export.clean import figures_of, sanitize_markdown
 from workbench.notebook.build import ANSWER_PLACEHOLDER, UNCHECKED
+from workbench.observer import current_observer
 from workbench.workspace import atomic_write
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -144,7 +145,7 @@ def _opinion_resources(meta: dict[str, Any], lang: str, patient_name: str | None
         "page_title": PAGE_TITLE[lang],
         "labels": labels,
         "case_id": str(meta.get("case_id") or "—"),
-        "reviewer": str(meta.get("reviewer") or "—"),
+        "reviewer": str(meta.get("reviewer") or current_observer() or "—"),
         "review_date": str(meta.get("review_date") or date.today().isoformat()),
         "patient_name": patient_name,
         "disclaimer": [line for x in langs for line in DISCLAIMER[x]],

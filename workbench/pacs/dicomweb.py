@@ -33,7 +33,7 @@ import re
 import tempfile
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,11 +43,13 @@ import pandas as pd
 import pydicom
 import requests
 from dicomweb_client.api import DICOMwebClient
+from pydicom.datadict import tag_for_keyword
 
 from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
+from workbench.pacs.qido import build_query, expand, keep
 from workbench.record.protocol import CaseRecord
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "PUSH_COLUMNS",
     "complete_marker",
     "fetch_to_folder",
+    "list_studies",
     "push",
     "split_url",
 ]
@@ -151,6 +154,33 @@ class _Server:
                 f"{server_} sent a malformed answer while {what} ({type(exc).__name__}: {exc}); "
                 "check that the URL points to a DICOMweb service."
             ) from exc
+
+    def search(
+        self,
+        path: str,
+        filters: Mapping[str, object] | None = None,
+        fields: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """QIDO-RS at *path* (``/studies``, ``/studies/<uid>/instances`` ...), as DICOM JSON.
+
+        The query string is built by :func:`workbench.pacs.qido.build_query` and sent
+        exactly as built (requests would percent-encode ``^`` and the server would read
+        ``%5E`` literally); a list value (``A\\B``) is searched once per value.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        for one in expand(filters or {}):
+            query = build_query(one, fields or [])
+            request = requests.Request(
+                "GET", self.base + path, headers={"Accept": "application/dicom+json"}
+            )
+            prepared = self.session.prepare_request(request)
+            prepared.url = self.base + path + (f"?{query.text}" if query.text else "")
+            answer = self.session.send(prepared, timeout=_TIMEOUT)
+            answer.raise_for_status()
+            items = _items(json.loads(answer.content) if answer.content.strip() else [])
+            for item in keep(items, query.widened):
+                found.setdefault(json.dumps(item, sort_keys=True), item)
+        return list(found.values())
 
     def get_multipart(self, path: str) -> Iterator[bytes]:
         answer = self.session.get(
@@ -273,8 +303,8 @@ def fetch_to_folder(
     complete_marker(folder).unlink(missing_ok=True)
     query = {"StudyInstanceUID": study} if study else {"PatientID": patient}
     with server.talking("searching studies (QIDO-RS)"):
-        found = server.client.search_for_studies(search_filters=query, fields=["StudyInstanceUID"])
-        studies = [_value(s, "0020000D") for s in _items(found)]
+        found = server.search("/studies", query, ["StudyInstanceUID"])
+        studies = [_value(s, "0020000D") for s in found]
     if not studies:
         which = f"study {study}" if study else f"patient ID {patient}"
         raise PacsError(
@@ -283,10 +313,8 @@ def fetch_to_folder(
     expected: dict[str, tuple[str, str]] = {}
     for study_uid in sorted(set(studies)):
         with server.talking(f"listing the instances of study {study_uid} (QIDO-RS)"):
-            listed = server.client.search_for_instances(
-                study_instance_uid=study_uid, fields=["SeriesInstanceUID"]
-            )
-            for item in _items(listed):
+            listed = server.search(f"/studies/{study_uid}/instances", {}, ["SeriesInstanceUID"])
+            for item in listed:
                 expected[_value(item, "00080018")] = (study_uid, _value(item, "0020000E"))
     cached = _cached(folder)
     series: dict[tuple[str, str], list[str]] = {}
@@ -392,6 +420,51 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+# --- list ---------------------------------------------------------------------------
+
+#: The study attributes :func:`list_studies` returns, as text.
+STUDY_FIELDS = (
+    "StudyInstanceUID", "PatientID", "StudyDate", "StudyDescription", "ModalitiesInStudy",
+    "NumberOfStudyRelatedInstances",
+)  # fmt: skip
+
+
+def list_studies(
+    url: str, filters: dict[str, str] | None = None, *, auth: tuple[str, str] | None = None
+) -> list[dict[str, str]]:
+    """The studies a DICOMweb server holds (QIDO-RS), optionally matching *filters*.
+
+    Filter values use DICOM matching (``PatientID="H10-*"``); they reach the server as
+    it reads them, whatever characters they hold (:mod:`workbench.pacs.qido`).
+
+    Returns
+    -------
+    list of dict
+        One per study: :data:`STUDY_FIELDS` as text (multiple values joined with ``\\``),
+        sorted by study date, then UID.
+
+    Raises
+    ------
+    PacsError
+        The server cannot be reached, refuses the credentials or answers garbage.
+    """
+    server = _Server(url, auth)
+    with server.talking("listing studies (QIDO-RS)"):
+        found = server.search("/studies", filters or {}, list(STUDY_FIELDS))
+        studies = [{k: _text(item, k) for k in STUDY_FIELDS} for item in found]
+        for study in studies:
+            _value({"0020000D": {"Value": [study["StudyInstanceUID"]]}}, "0020000D")
+    return sorted(studies, key=lambda s: (s["StudyDate"], s["StudyInstanceUID"]))
+
+
+def _text(item: dict[str, Any], keyword: str) -> str:
+    tag = f"{tag_for_keyword(keyword):08X}"
+    values = item.get(tag, {}).get("Value", [])
+    return "\\".join(
+        str(v.get("Alphabetic", "")) if isinstance(v, dict) else str(v) for v in values
+    )
+
+
 # --- push ---------------------------------------------------------------------------
 
 
@@ -427,14 +500,14 @@ def push(case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None) -> 
     for study_uid in sorted(instances["StudyInstanceUID"].dropna().astype(str).unique()):
         with server.talking(f"asking which instances of study {study_uid} exist (QIDO-RS)"):
             try:
-                found = server.client.search_for_instances(
-                    search_filters={"StudyInstanceUID": study_uid}, fields=["SOPInstanceUID"]
+                found = server.search(
+                    "/instances", {"StudyInstanceUID": study_uid}, ["SOPInstanceUID"]
                 )
             except requests.exceptions.HTTPError as exc:
                 if exc.response is None or exc.response.status_code != 404:
                     raise
                 found = []
-            present |= {_value(item, "00080018") for item in _items(found)}
+            present |= {_value(item, "00080018") for item in found}
     rows: list[dict[str, str]] = []
     batch: list[tuple[str, str, bytes]] = []
     size = 0
