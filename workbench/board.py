@@ -194,12 +194,13 @@ def _study_row(url: str, study: dict[str, str], homes: list[Path]) -> dict[str, 
             row["state"] = CaseState.IN_ARCHIVE.value
             return row
     try:
-        space = opened or spaces[0]
-        case = open_case(dicomweb_cache(url, space, study=uid), workspace=space)
+        # the retrieved copy is read where it is (perhaps a reviewer's), indexed in our own home
+        cache = dicomweb_cache(url, opened or spaces[0], study=uid)
+        case = open_case(cache, workspace=spaces[0] if opened in (None, spaces[0]) else
+                         spaces[0].with_name(spaces[0].name + "-board"))  # fmt: skip
     except WorkbenchError as exc:
         row.update(state=CaseState.WAITING.value, missing=str(exc))
         return row
-    row["workspace"] = str(space)
     return _with_state(row, case, spaces)
 
 

@@ -17,7 +17,9 @@ instances the server already holds: a failed push is resumed without duplicates.
 
 URLs may be given as ``dicomweb+http://host:port/dicom-web`` (the form
 ``open_case`` recognises), ``http://...`` or ``https://...``; credentials as
-``auth=(user, password)`` or in the URL (``dicomweb+http://user:pw@host/...``).
+``auth=(user, password)``, in the URL (``dicomweb+http://user:pw@host/...``), or
+else in ``WORKBENCH_PACS_USER`` and ``WORKBENCH_PACS_PASSWORD`` (how JupyterHub gives
+every reviewer's server the PACS account, see ``examples/jupyterhub_config.py``).
 
 Every failure becomes a :class:`~workbench.errors.PacsError` naming the server
 and what to check: unreachable, credentials refused, not a DICOMweb service,
@@ -102,13 +104,19 @@ def split_url(url: str) -> tuple[str, tuple[str, str] | None]:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", "")), auth
 
 
+def _env_auth() -> tuple[str, str] | None:
+    """``(WORKBENCH_PACS_USER, WORKBENCH_PACS_PASSWORD)`` when the user is set (JupyterHub)."""
+    user = os.environ.get("WORKBENCH_PACS_USER", "")
+    return (user, os.environ.get("WORKBENCH_PACS_PASSWORD", "")) if user else None
+
+
 class _Server:
     """A session on one DICOMweb service, translating every failure to PacsError."""
 
     def __init__(self, url: str, auth: tuple[str, str] | None) -> None:
         self.base, in_url = split_url(url)
         self.session = requests.Session()
-        self.session.auth = auth or in_url
+        self.session.auth = auth or in_url or _env_auth()
         self.session.headers["User-Agent"] = "workbench"
         self.client = DICOMwebClient(url=self.base, session=self.session, timeout=_TIMEOUT)
         self.client.set_http_retry_params(retry=False)  # failures are reported, not hidden
