@@ -192,6 +192,7 @@ class Hub:
             f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{free_port()}'",
             f"c.ConfigurableHTTPProxy.command = [{proxy_command()!r}]",
             "c.JupyterHub.cleanup_servers = True",
+            "c.Spawner.interrupt_timeout = c.Spawner.term_timeout = c.Spawner.kill_timeout = 2",
             f"c.Spawner.cmd = [{str(self.python)!r}, '-m', 'jupyterhub.singleuser']",
         ]
         if not AS_ROOT:  # no other Linux accounts: every server runs as this user

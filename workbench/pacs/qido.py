@@ -11,11 +11,11 @@ in a URL at all.
 :func:`build_query` therefore sends every value character by character:
 
 - characters that are safe raw in a query string and mean the same to every
-  server (letters, digits, ``- . _ ~ * ? ^ , : / @ ! $ ' ( )``) go as they are:
-  wildcards stay wildcards, ``^`` separates name components;
-- any other character (space, ``& = # + % \\``, control characters, non-ASCII
-  letters such as 张) is replaced by a wildcard (``?`` for one ASCII character,
-  ``*`` for a run of non-ASCII), so the server finds a superset;
+  server (letters, digits, ``- . _ ~ * ? , : / @ ! $ ' ( )``) go as they are:
+  wildcards stay wildcards;
+- any other ASCII character (space, the name separator ``^``, ``& = # + % \\``,
+  control characters) is replaced by ``?``, and a value with non-ASCII letters
+  (张, é) is sent as ``*``, so the server finds a superset;
 - the widened keys are returned, and :func:`keep` drops the extra answers by
   matching the original value, with DICOM wildcard semantics, on the client.
 
@@ -43,8 +43,10 @@ from pydicom.datadict import tag_for_keyword
 __all__ = ["Query", "build_query", "expand", "keep", "matches"]
 
 #: Sent raw: unreserved (RFC 3986) characters, DICOM wildcards, and sub-delimiters that
-#: carry no meaning in a query value (``&``, ``=``, ``+`` do; ``#`` ends the URL).
-SAFE = frozenset(string.ascii_letters + string.digits + "-._~*?^,:/@!$'()")
+#: carry no meaning in a query value (``&``, ``=``, ``+``, ``;`` do; ``#`` ends the URL).
+#: ``^`` is not among them: RFC 3986 does not allow it raw, so HTTP libraries (urllib3)
+#: percent-encode it, and Orthanc would read ``%5E``.
+SAFE = frozenset(string.ascii_letters + string.digits + "-._~*?,:/@!$'()")
 _PART = r"(?:[A-Za-z][A-Za-z0-9]*|[0-9A-Fa-f]{8})"
 _KEY = re.compile(rf"^{_PART}(?:\.{_PART})*$")  # a keyword or tag, or a sequence path
 
@@ -83,18 +85,16 @@ def _is_tag(key: str) -> bool:
 def encode_value(value: str) -> str:
     """*value* with every character that cannot travel raw replaced by a wildcard.
 
-    >>> encode_value("张三 ^Wei")
-    '*?^Wei'
+    A value with any non-ASCII letter is sent as ``*`` (matches everything): Orthanc
+    1.10 matches wildcards against an ASCII-folded copy of the stored value, in which
+    ``膝关节 正位`` leaves nothing for ``?`` to match, so a narrower pattern could miss.
+
+    >>> encode_value("knee AP & lateral"), encode_value("Wang^Wei"), encode_value("王^伟")
+    ('knee?AP???lateral', 'Wang?Wei', '*')
     """
-    out: list[str] = []
-    for char in value:
-        if char in SAFE:
-            out.append(char)
-        elif char.isascii():
-            out.append("?")
-        elif not out or out[-1] != "*":
-            out.append("*")
-    return "".join(out)
+    if not value.isascii():
+        return "*"
+    return "".join(char if char in SAFE else "?" for char in value)
 
 
 def build_query(filters: Mapping[str, object], fields: Iterable[str] = ()) -> Query:
