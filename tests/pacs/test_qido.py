@@ -122,9 +122,8 @@ def _found(server: OrthancServer, **filters: str) -> list[str]:
 
 def test_orthanc_reads_percent_encoding_literally(server: OrthancServer) -> None:
     """The trap itself: a client library's encoded wildcard finds nothing on Orthanc 1.10."""
-    answer = requests.get(
-        f"{server.dicomweb_url}/studies", params={"PatientID": "H10-*"}, auth=server.auth, timeout=10
-    )
+    url, query = f"{server.dicomweb_url}/studies", {"PatientID": "H10-*"}
+    answer = requests.get(url, params=query, auth=server.auth, timeout=10)
     assert "H10-%2A" in answer.url and answer.json() == []
     assert _found(server, PatientID="H10-*") == ["knee AP & lateral", "knee AP + lateral"]
 

@@ -94,8 +94,8 @@ class Postgres:
             os.chown(self.root, uid, -1)
             os.chown(pwfile, uid, -1)
         data = self.root / "data"
-        self._run(str(self.bin / "initdb"), "-D", str(data), "-U", self.user,
-                  "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync")  # fmt: skip
+        self._run(str(self.bin / "initdb"), "-D", str(data), "-U", self.user, "-E", "UTF8",
+                  "--auth=scram-sha-256", f"--pwfile={pwfile}", "--no-sync")  # fmt: skip
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
         self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.root / "pg.log"),
                   "-w", "-t", "30", "-o", options, "start")  # fmt: skip

@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +32,16 @@ import requests
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from cluster import (
-    AS_ROOT, ROOT, Hub, Postgres, Reviewer, postgres_bin, proxy_command, reviewer_python,
+    AS_ROOT,
+    ROOT,
+    Hub,
+    Postgres,
+    Reviewer,
+    postgres_bin,
+    proxy_command,
+    reviewer_python,
     run_in_kernel,
-)  # fmt: skip
+)
 from orthanc_server import PLUGINS, OrthancServer, orthanc_binary
 
 from workbench.board import case_board
@@ -49,6 +56,7 @@ pytestmark = pytest.mark.slow
 
 
 def _need_binaries() -> None:
+    # fmt: off
     missing = [
         what
         for what, ok in [
@@ -62,9 +70,10 @@ def _need_binaries() -> None:
              proxy_command() is not None),
             ("the runuser and useradd commands", not AS_ROOT or bool(
                 shutil.which("runuser") and shutil.which("useradd"))),
-        ]  # fmt: skip
+        ]
         if not ok
     ]
+    # fmt: on
     if missing:
         message = "missing: " + "; ".join(missing)
         if os.environ.get("CI"):
@@ -101,17 +110,26 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     base.chmod(0o755)
     timings: dict[str, float] = {}
     start = time.monotonic()
+
+    def timed(name: str, stop: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            began = time.monotonic()
+            stop()
+            timings[f"stop {name}"] = round(time.monotonic() - began, 1)
+
+        return run
+
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, base, ignore_errors=True)
         pg = Postgres(base / "pg")
-        stack.callback(pg.stop)
+        stack.callback(timed("postgres", pg.stop))
         pg.start()
         timings["postgres"] = time.monotonic() - start
         config = json.loads(EXAMPLE.read_text())
         config["PostgreSQL"].update(pg.orthanc_settings())
         orthancs = [OrthancServer(tmp / f"orthanc-{i}", base_config=config) for i in (1, 2)]
         for server in orthancs:
-            stack.callback(server.stop)
+            stack.callback(timed(f"orthanc {server.port}", server.stop))
             server.start()  # the second starts only because the example says "Lock": false
         timings["orthancs"] = time.monotonic() - start
 
@@ -133,7 +151,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         tag = secrets.token_hex(3)
         reviewers = [Reviewer(f"wbt{tag}{who}", base) for who in ("ana", "ben")]
         for reviewer in reviewers:
-            stack.callback(reviewer.remove)
+            stack.callback(timed(f"user {reviewer.name}", reviewer.remove))
             reviewer.create()
         pacs = orthancs[1]
         python = reviewer_python(base)
@@ -143,7 +161,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
             "WORKBENCH_PACS_PASSWORD": pacs.password,
             "WORKBENCH_CASES": str(cases),
         }, python)  # fmt: skip
-        stack.callback(hub.stop)
+        stack.callback(timed("hub", hub.stop))
         hub.start()
         timings["hub"] = time.monotonic() - start
         for reviewer in reviewers:
@@ -154,6 +172,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         timings["servers"] = time.monotonic() - start
         yield Team(orthancs, hub, reviewers, studies, pseudonym, cases,
                    tmp / "coordinator", timings)  # fmt: skip
+    print(f"\nteam cycle (s): {timings}")
     for reviewer in reviewers:
         with pytest.raises(KeyError):
             __import__("pwd").getpwnam(reviewer.name)  # the throwaway accounts are gone
@@ -234,4 +253,3 @@ def test_the_case_board_shows_who_is_reading(team: Team) -> None:
     assert set(unopened["state"]) == {"in_archive"} and len(unopened) == len(team.studies) - 1
     folder = board[board["case"] == "case-0001"].iloc[0]
     assert folder["state"] in ("ready_for_review", "waiting_for_records")
-    print(f"\nteam cycle timings (s from start): {team.timings}")
