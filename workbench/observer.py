@@ -42,7 +42,7 @@ def observer_slug(observer: str) -> str:
     """
     ascii_ = unicodedata.normalize("NFKD", observer).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:40]
-    if slug == observer:
+    if slug and slug == observer:
         return slug
     digest = hashlib.sha256(observer.encode()).hexdigest()[:8]  # keeps "Ben_2" apart from "ben-2"
     return f"{slug}-{digest}" if slug else f"reviewer-{digest}"

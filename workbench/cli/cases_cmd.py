@@ -54,9 +54,8 @@ def board_table(board: pd.DataFrame, lang: str = "en", width: int = 48) -> str:
     """The board as a plain-text table, states in words, long cells shortened."""
     if board.empty:
         return "No cases."
-    shown = board[TABLE].copy()
+    shown = board[TABLE].astype("string").fillna("")
     shown["state"] = [state_label(s, lang) for s in shown["state"]]
     shown["exported"] = shown["exported"].str.replace("+00:00", "Z", regex=False)
-    shown = shown.fillna("").astype(str)
     shown = shown.map(lambda v: v if len(v) <= width else v[: width - 1] + "…")
     return shown.to_string(index=False)
