@@ -43,13 +43,19 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.case import Case, dicomweb_cache, dicomweb_workspace, open_case
+from workbench.case import Case, open_case
 from workbench.errors import CaseNotFoundError, WorkbenchError
 from workbench.i18n import label
 from workbench.imaging.measure import MeasurementStore
 from workbench.model import Severity
 from workbench.observer import REVIEWERS_DIR
-from workbench.pacs.dicomweb import complete_marker, list_studies, split_url
+from workbench.pacs.dicomweb import (
+    complete_marker,
+    dicomweb_cache,
+    dicomweb_workspace,
+    list_studies,
+    split_url,
+)
 from workbench.workspace import default_workspace, home
 
 __all__ = ["BOARD_COLUMNS", "CaseState", "case_board", "state_label"]

@@ -28,11 +28,11 @@ malformed JSON, a multipart answer cut short.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import re
-import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator, Mapping
@@ -47,12 +47,14 @@ import requests
 from dicomweb_client.api import DICOMwebClient
 from pydicom.datadict import tag_for_keyword
 
+from workbench.dicom import uids
 from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
 from workbench.pacs.qido import build_query, expand, keep
 from workbench.record.protocol import CaseRecord
+from workbench.workspace import home, write_bytes_atomic
 
 __all__ = [
     "COMPLETE_MARKER",
@@ -349,7 +351,7 @@ def fetch_to_folder(
             "the server's log if they never arrive."
         )
     marker = {"server": server.base, "studies": sorted(set(studies)), "instances": len(expected)}
-    _atomic_write(complete_marker(folder), json.dumps(marker, indent=2).encode())
+    write_bytes_atomic(complete_marker(folder), json.dumps(marker, indent=2).encode())
     return folder
 
 
@@ -366,12 +368,12 @@ def _store(folder: Path, data: bytes) -> str:
     uids = [str(values.get(k) or "") for k in _UID_KEYS]
     if not all(_UID.match(u) for u in uids):
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
-    _atomic_write(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
+    write_bytes_atomic(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
     return uids[2]
 
 
 _UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
-_NATIVE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"})
+_NATIVE = uids.NATIVE_SYNTAXES - {uids.DEFLATED_LE}
 
 
 def _fast_check(data: bytes) -> dict[str, Any] | None:
@@ -414,18 +416,6 @@ def _check_complete(data: bytes) -> pydicom.Dataset:
         except Exception as exc:
             raise _Truncated(f"an instance cannot be read ({exc})") from exc
     return ds
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # --- list ---------------------------------------------------------------------------
@@ -575,3 +565,42 @@ def _stow(server: _Server, batch: list[tuple[str, str, bytes]]) -> list[dict[str
         else:
             rows.append(_push_row(path, sop, "failed", "not acknowledged by the server"))
     return rows
+
+
+def fetch_case_source(
+    url: str,
+    workspace: str | Path | None,
+    *,
+    study: str | None = None,
+    patient: str | None = None,
+    auth: tuple[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
+    space = Path(workspace) if workspace else dicomweb_workspace(url, study=study, patient=patient)
+    folder = fetch_to_folder(url, dicomweb_cache(url, space, study=study, patient=patient),
+                             study=study, patient=patient, auth=auth)  # fmt: skip
+    return Path(folder), space
+
+
+def _dicomweb_key(url: str, study: str | None, patient: str | None) -> str:
+    base, _ = split_url(url)  # credentials never reach case.source
+    return hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+
+
+def dicomweb_workspace(
+    url: str, *, study: str | None = None, patient: str | None = None, root: Path | None = None
+) -> Path:
+    """The default workspace of a DICOMweb study (or patient): ``<home>/workspaces/dicomweb-<key>``.
+
+    *root* is the workbench home to look in (default :func:`workbench.workspace.home`);
+    the key hashes the server's address (without credentials) and the UID or ID, so
+    every reader of one study on one server finds the same name.
+    """
+    return (root or home()) / "workspaces" / f"dicomweb-{_dicomweb_key(url, study, patient)}"
+
+
+def dicomweb_cache(
+    url: str, workspace: Path, *, study: str | None = None, patient: str | None = None
+) -> Path:
+    """The folder of *workspace* that holds the retrieved instances of a DICOMweb source."""
+    return workspace / "dicomweb" / _dicomweb_key(url, study, patient)
