@@ -214,7 +214,8 @@ class Hub:
         lines.append(f"c.Authenticator.allowed_users = {names!r}")
         return "\n".join(lines) + "\n"
 
-    def start(self, timeout: float = 30) -> Hub:
+    def start(self) -> Hub:
+        """Start the hub (and its proxy) in the background; :meth:`wait` for it."""
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / "hub_config.py"
         path.write_text(self.config())
@@ -234,6 +235,10 @@ class Hub:
             stdout=log, stderr=subprocess.STDOUT, cwd=self.root, env=env,
             start_new_session=True,
         )  # fmt: skip
+        return self
+
+    def wait(self, timeout: float = 60) -> Hub:
+        """Wait until the hub's API answers through the proxy."""
         wait_for("JupyterHub", lambda: self._alive() and requests.get(
             f"{self.url}/hub/api/", timeout=1).ok, timeout, self.log_tail)  # fmt: skip
         return self

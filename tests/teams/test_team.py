@@ -133,8 +133,23 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
             server.start()  # the second starts only because the example says "Lock": false
         timings["orthancs"] = time.monotonic() - start
 
+        tag = secrets.token_hex(3)
+        reviewers = [Reviewer(f"wbt{tag}{who}", base) for who in ("ana", "ben")]
+        for reviewer in reviewers:
+            stack.callback(timed(f"user {reviewer.name}", reviewer.remove))
+            reviewer.create()
+        pacs, cases = orthancs[1], tmp / "cases"
+        python = reviewer_python(base)
+        hub = Hub(tmp / "hub", reviewers, {
+            "WORKBENCH_PACS_URL": "dicomweb+" + pacs.dicomweb_url,
+            "WORKBENCH_PACS_USER": pacs.user,
+            "WORKBENCH_PACS_PASSWORD": pacs.password,
+            "WORKBENCH_CASES": str(cases),
+        }, python)  # fmt: skip
+        stack.callback(timed("hub", hub.stop))
+        hub.start()  # it starts while the coordinator pushes
+
         # the coordinator: de-identify the upload, push it through the first Orthanc
-        cases = tmp / "cases"
         deid = deidentify(
             open_case(SAMPLE, workspace=tmp / "ws-upload"), cases / "case-0001",
             shift_dates=-30, secret="teams-test-secret",
@@ -148,21 +163,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         studies = {str(uid): int(n) for uid, n in per_study.items()}
         timings["pushed"] = time.monotonic() - start
 
-        tag = secrets.token_hex(3)
-        reviewers = [Reviewer(f"wbt{tag}{who}", base) for who in ("ana", "ben")]
-        for reviewer in reviewers:
-            stack.callback(timed(f"user {reviewer.name}", reviewer.remove))
-            reviewer.create()
-        pacs = orthancs[1]
-        python = reviewer_python(base)
-        hub = Hub(tmp / "hub", reviewers, {
-            "WORKBENCH_PACS_URL": "dicomweb+" + pacs.dicomweb_url,
-            "WORKBENCH_PACS_USER": pacs.user,
-            "WORKBENCH_PACS_PASSWORD": pacs.password,
-            "WORKBENCH_CASES": str(cases),
-        }, python)  # fmt: skip
-        stack.callback(timed("hub", hub.stop))
-        hub.start()
+        hub.wait()
         timings["hub"] = time.monotonic() - start
         for reviewer in reviewers:
             hub.login(reviewer)
