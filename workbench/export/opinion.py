@@ -255,9 +255,17 @@ def render_page(nb: Any, opinion: dict[str, Any]) -> str:
     return str(body)
 
 
+#: Names :func:`chromium` looks for on ``PATH``, and what to say when none is there.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+CHROMIUM_MISSING = (
+    f"Chromium is not installed (no {', '.join(CHROMIUM_NAMES)} on PATH); "
+    "run `apt-get install chromium` (Debian, as root)"
+)
+
+
 def chromium() -> str | None:
     """Path of a Chromium binary, or None."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+    for name in CHROMIUM_NAMES:
         found = shutil.which(name)
         if found:
             return found
@@ -275,7 +283,7 @@ def print_pdf(html: Path, pdf: Path) -> Path:
     """Print *html* to *pdf* with headless Chromium (A4, from the page's print CSS)."""
     binary = chromium()
     if binary is None:
-        raise ExportError("--pdf needs Chromium: install the Debian package 'chromium'.")
+        raise ExportError(f"No PDF of '{html}': {CHROMIUM_MISSING}, then export again.")
     with tempfile.TemporaryDirectory() as profile:
         cmd = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
                f"--print-to-pdf={pdf}", html.resolve().as_uri()]  # fmt: skip

@@ -19,6 +19,7 @@ Cell tags are the contract with the export (:mod:`workbench.export.opinion`):
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,7 +99,8 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     cells = [
         _md(f"# Case review: {case_id}\n\nRun all cells (Run ▸ Run All Cells). Cells tagged "
             "`workbench-hide` are for you only; the patient's page is made from the opinion "
-            "cells below by `workbench export`.", "workbench-hide"),
+            f"cells below: save, then run `workbench.export_opinion({path.name!r})` in a cell "
+            f"(or `workbench export {shlex.quote(path.name)}` in this folder).", "workbench-hide"),
         _code("%matplotlib inline\nimport workbench\n\n"
               f"case = workbench.open_case({str(case.source.resolve())!r}, "
               f"workspace={str(case.workspace)!r})\ncase", "workbench-hide", "workbench-setup"),
