@@ -9,6 +9,11 @@ the database runs as that user and the reviewers' servers run as that user too
 separation of reviewers (tokens, OAuth, one server each) is the same; the separation
 of their files by Unix permissions is not tested there.
 
+As root with a checkout or an environment other users cannot read (under ``/root``,
+mode 0700), the reviewers cannot be separate accounts either: the servers then run as
+root (``--allow-root``) as in the developer's mode. ``WORKBENCH_TEST_ONE_USER=1``
+chooses that mode on purpose.
+
 Folders the throwaway users must enter live under a separate ``0755`` temporary
 folder: pytest's own temporary root is private to the user running the tests (0700).
 """
@@ -35,6 +40,28 @@ from orthanc_server import free_port
 ROOT = Path(__file__).parents[2]
 CHP = Path(__file__).parent / "node_modules" / ".bin" / "configurable-http-proxy"
 AS_ROOT = os.geteuid() == 0
+
+
+def _reachable(path: Path) -> bool:
+    """Whether any user may enter every folder down to *path* (o+x) and read it."""
+    path = path.resolve()
+    folders = [path, *path.parents] if path.is_dir() else list(path.parents)
+    return all(f.stat().st_mode & 0o001 for f in folders) and bool(path.stat().st_mode & 0o004)
+
+
+def _site_packages() -> Path:
+    return next(p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir())
+
+
+#: Reviewers as throwaway Linux accounts: as root, when they can read the checkout and the
+#: environment's packages (a checkout under /root, mode 0700, they cannot: then every server
+#: runs as root, as for a developer without root; the test says so).
+SEPARATE_USERS = (
+    AS_ROOT
+    and not os.environ.get("WORKBENCH_TEST_ONE_USER")  # to try the other mode as root
+    and _reachable(ROOT / "workbench")
+    and _reachable(_site_packages())
+)
 
 
 def postgres_bin() -> Path | None:
@@ -128,7 +155,7 @@ class Reviewer:
         self.created = False
 
     def create(self) -> None:
-        if not AS_ROOT:
+        if not SEPARATE_USERS:
             self.home.mkdir(parents=True)
             return
         self.home.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +181,7 @@ def reviewer_python(base: Path) -> Path:
     package-less venv of the system's Python of the same version is made in *base*, and a
     ``.pth`` file adds this environment's site-packages (editable installs included).
     """
-    if not AS_ROOT:
+    if not SEPARATE_USERS:
         return Path(sys.executable)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     system = Path(f"/usr/bin/python{version}")
@@ -163,7 +190,7 @@ def reviewer_python(base: Path) -> Path:
     venv = base / "reviewer-venv"
     subprocess.run([str(system), "-m", "venv", "--without-pip", str(venv)], check=True,
                    capture_output=True, timeout=60)  # fmt: skip
-    ours = next(p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir())
+    ours = _site_packages()
     theirs = venv / "lib" / f"python{version}" / "site-packages"
     (theirs / "workbench-env.pth").write_text(f"import site; site.addsitedir({str(ours)!r})\n")
     return venv / "bin" / "python"
@@ -195,7 +222,7 @@ class Hub:
             "c.Spawner.interrupt_timeout = c.Spawner.term_timeout = c.Spawner.kill_timeout = 2",
             f"c.Spawner.cmd = [{str(self.python)!r}, '-m', 'jupyterhub.singleuser']",
         ]
-        if not AS_ROOT:  # no other Linux accounts: every server runs as this user
+        if not SEPARATE_USERS:  # no other Linux accounts: every server runs as this user
             passwords = {r.name: r.password for r in self.reviewers}
             lines += [
                 "from jupyterhub.auth import Authenticator",
@@ -211,6 +238,8 @@ class Hub:
                 "c.SimpleLocalProcessSpawner.home_dir_template = "
                 f"{str(self.reviewers[0].home.parent / '{username}')!r}",
             ]
+            if AS_ROOT:
+                lines.append("c.Spawner.args = ['--allow-root']")
         lines.append(f"c.Authenticator.allowed_users = {names!r}")
         return "\n".join(lines) + "\n"
 

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from cluster import (
     AS_ROOT,
     ROOT,
+    SEPARATE_USERS,
     Hub,
     Postgres,
     Reviewer,
@@ -227,7 +228,7 @@ print(json.dumps({{
         ]
     ana, ben = (seen[r.name] for r in team.reviewers)
     assert ana["notebook"] != ben["notebook"] and ana["store"] != ben["store"]
-    if AS_ROOT:  # each server runs as its reviewer's own Linux account
+    if SEPARATE_USERS:  # each server runs as its reviewer's own Linux account
         assert ana["uid"] != ben["uid"] and 0 not in (ana["uid"], ben["uid"])
 
 
