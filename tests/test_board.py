@@ -179,3 +179,14 @@ def test_cases_command_prints_a_table_and_csv(cases: tuple[Path, Path], capsys) 
     assert set(rows[0]) == set(BOARD_COLUMNS)
     assert main(["cases", str(root), "--sort", "nonsense"]) == 2
     assert main(["cases", str(root / "missing")]) == 2
+
+
+def test_the_opinion_page_names_the_reviewer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.export.opinion import _opinion_resources
+
+    monkeypatch.setenv("JUPYTERHUB_USER", "ana")
+    assert _opinion_resources({"reviewer": "ben"}, "en", None)["reviewer"] == "ben"
+    assert _opinion_resources({"reviewer": ""}, "en", None)["reviewer"] == "ana"
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    monkeypatch.delenv("WORKBENCH_OBSERVER", raising=False)
+    assert _opinion_resources({}, "en", None)["reviewer"] == "—"
