@@ -101,12 +101,13 @@ def test_a_notebook_records_its_reviewer_and_is_never_taken_over(
 
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Five cases in four states, in one folder, and the workbench home they are read from."""
+    """Six cases in four states, in one folder, and the workbench home they are read from."""
     root = tmp_path_factory.mktemp("cases")
     home = tmp_path_factory.mktemp("home")
     for name in ("knee_oa_right", "lumbar_spine_zh"):
         shutil.copytree(samples.path(name), root / name)
     shutil.copytree(samples.path("knee_oa_right"), root / "knee_exported")
+    shutil.copytree(samples.path("lumbar_spine_zh"), root / "spine_exported")
     shutil.copy(samples.path("messy_upload"), root / "messy.zip")  # a side conflict: blocker
     (root / "empty").mkdir()  # nothing usable: its row says so
     (root / ".hidden").mkdir()
@@ -121,6 +122,11 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         done = open_case(root / "knee_exported", workspace=_space(home, root / "knee_exported"))
         notebook = build_review_notebook(done, reviewer_notebook_path(done.workspace))
         (notebook.with_name("opinion.html")).write_text("<html></html>")
+        os.environ["JUPYTERHUB_USER"] = "chen"  # exported elsewhere: the copy in outputs/
+        spine = open_case(root / "spine_exported", workspace=_space(home, root / "spine_exported"))
+        build_review_notebook(spine, reviewer_notebook_path(spine.workspace))
+        (spine.workspace / "outputs").mkdir()
+        (spine.workspace / "outputs" / "opinion.html").write_text("<html></html>")
     finally:
         if old is None:
             os.environ.pop("JUPYTERHUB_USER", None)
@@ -144,17 +150,19 @@ def test_every_case_has_its_state(cases: tuple[Path, Path]) -> None:
         "knee_oa_right": "ready_for_review",
         "lumbar_spine_zh": "in_review",
         "knee_exported": "opinion_exported",
+        "spine_exported": "opinion_exported",
     }
     rows = board.set_index("case")
     assert "side" in rows.loc["messy.zip", "missing"]
     assert "No files found" in rows.loc["empty", "missing"]
     assert rows.loc["lumbar_spine_zh", "reviewers"] == "ana"
     assert rows.loc["knee_exported", "exported_by"] == "ben"
+    assert rows.loc["spine_exported", "exported_by"] == "chen"
     assert rows.loc["knee_exported", "exported"].endswith("+00:00")
     assert rows.loc["knee_oa_right", "n_images"] > 0
     # sorted by state (the board's order), then case
     assert list(board["case"]) == [
-        "empty", "messy.zip", "knee_oa_right", "lumbar_spine_zh", "knee_exported"
+        "empty", "messy.zip", "knee_oa_right", "lumbar_spine_zh", "knee_exported", "spine_exported"
     ]  # fmt: skip
 
 

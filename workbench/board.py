@@ -11,7 +11,8 @@ with its state:
 ``in_review``
     A reviewer has a case notebook or measurements; ``reviewers`` says who.
 ``opinion_exported``
-    An opinion page was exported; ``exported`` says when, ``exported_by`` by whom.
+    An opinion page was exported (``opinion.html`` beside a case notebook, or in the
+    workspace's ``outputs/``); ``exported`` says when, ``exported_by`` by whom.
 ``in_archive``
     A study in the PACS that nobody here has opened yet (its records are unknown).
 
@@ -56,7 +57,7 @@ from workbench.pacs.dicomweb import (
     list_studies,
     split_url,
 )
-from workbench.workspace import default_workspace, home
+from workbench.workspace import OUTPUTS, default_workspace, home
 
 __all__ = ["BOARD_COLUMNS", "CaseState", "case_board", "state_label"]
 
@@ -245,6 +246,7 @@ def _activity(spaces: Iterable[Path]) -> _Activity:
         if not space.is_dir():
             continue
         folders = [space, *sorted(p for p in (space / REVIEWERS_DIR).glob("*") if p.is_dir())]
+        latest: tuple[float, str] = (0.0, "")  # the newest case notebook and its reviewer
         for folder in folders:
             for notebook in sorted(folder.glob("*.ipynb")):
                 reviewer = _reviewer(notebook)
@@ -252,7 +254,9 @@ def _activity(spaces: Iterable[Path]) -> _Activity:
                     continue  # not a case notebook
                 who = reviewer or "(unnamed)"
                 found.reviewers.add(who)
-                found.updated = max(found.updated, notebook.stat().st_mtime)
+                when = notebook.stat().st_mtime
+                found.updated = max(found.updated, when)
+                latest = max(latest, (when, who))
                 page = notebook.with_name(_OPINION)
                 if page.is_file():
                     found.exports.append((page.stat().st_mtime, who))
@@ -264,6 +268,9 @@ def _activity(spaces: Iterable[Path]) -> _Activity:
                 except WorkbenchError:
                     continue  # a damaged store is reported when its reviewer opens it
                 found.reviewers |= {str(o) or "(unnamed)" for o in observers if o is not None}
+        page = space / OUTPUTS / _OPINION  # the copy `workbench export` leaves for the hospital
+        if page.is_file():
+            found.exports.append((page.stat().st_mtime, latest[1]))
     return found
 
 
