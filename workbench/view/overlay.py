@@ -45,6 +45,7 @@ SHORT_SOURCE = {
         "ImagerPixelSpacing ÷ magnification"
     ),
     "ImagerPixelSpacing": "ImagerPixelSpacing (detector)",
+    "UltrasoundRegion": "ultrasound region",
 }
 #: spacing sources that mean "no usable calibration"
 UNCALIBRATED = frozenset({"", "none", "unknown", None})
@@ -150,7 +151,7 @@ def scale_bar(
     w, h = viewport.size
     margin = fs * 0.8
     if not is_calibrated(pixel_spacing, spacing_source):
-        return [Text((w - margin, h - margin), "not calibrated", "rb", fs * 0.85)]
+        return [Text((w - margin, h - margin - fs * 1.8), "not calibrated", "rb", fs * 0.85)]
     assert pixel_spacing is not None
     mm_per_px = float(pixel_spacing[1]) / viewport.scale  # the viewport applies the aspect
     length_mm = nice_scale_length(mm_per_px, w)
@@ -160,10 +161,12 @@ def scale_bar(
     x0 = x1 - bar_px
     tick = fs * 0.4
     short = SHORT_SOURCE.get(str(spacing_source), str(spacing_source))
+    # the source goes above the bar's length, off the bottom row where the orientation
+    # letter sits (a long source under the bar ran into the "F" of a narrow frame)
     return [
         Polyline(((x0, y - tick), (x0, y), (x1, y), (x1, y - tick)), SCALE_COLOUR, 2.0),
         Text((x1, y - tick - 2), f"{length_mm:g} mm", "rb", fs),
-        Text((x1, h - margin), f"calibrated: {short}", "rb", fs * 0.75),
+        Text((x1, y - tick - 4 - fs * 1.2), f"calibrated: {short}", "rb", fs * 0.75),
     ]
 
 
@@ -251,6 +254,7 @@ def layout(
     spacing_source: str | None = None,
     corner_lines: Sequence[str] = (),
     shapes: Iterable[Shape] = (),
+    badge: bool = True,
 ) -> list[Item]:
     """Everything drawn over one view, in display pixels, in drawing order.
 
@@ -273,6 +277,9 @@ def layout(
         Lines shown top right (series, date, image number, window).
     shapes : iterable of Shape
         Measurements in source pixels.
+    badge : bool
+        Draw the side badge in the top-left corner (False where burned-in text lives
+        there, as on ultrasound; the viewers show the badge above the image).
     """
     fs = font_size(viewport)
     w, _ = viewport.size
@@ -283,6 +290,8 @@ def layout(
     items.extend(scale_bar(viewport, pixel_spacing, spacing_source, size=fs))
     for k, line in enumerate(corner_lines):
         items.append(Text((w - m, m + k * fs * 1.25), line, "ra", fs * 0.85))
+    if not badge:
+        return items
     items.append(
         Text(
             (m, m),

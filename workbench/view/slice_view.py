@@ -164,17 +164,24 @@ def view_layout(
     side: str | None,
     measurements: Iterable[Measurement | Shape] = (),
     title: Sequence[str] = (),
+    calibration: tuple[tuple[float, float], str] | None = None,
 ) -> list[Item]:
-    """The overlay items of one view (side badge, letters, scale bar, text, measurements)."""
+    """The overlay items of one view (side badge, letters, scale bar, text, measurements).
+
+    *calibration* ``(spacing, source)`` overrides the header's (a user calibration). The
+    side badge is drawn on the image only when the side is known and the image is not
+    ultrasound (whose burned-in text sits in that corner).
+    """
     shapes = [m if isinstance(m, Shape) else measurement_shape(m) for m in measurements]
     return layout(
         viewport,
         side=side,
         labels=view_labels(image.labels, state),
-        pixel_spacing=image.pixel_spacing,
-        spacing_source=image.spacing_source,
+        pixel_spacing=calibration[0] if calibration else image.pixel_spacing,
+        spacing_source=calibration[1] if calibration else image.spacing_source,
         corner_lines=corner_lines(volume, state, title),
         shapes=shapes,
+        badge=side is not None and volume.modality != "US",
     )
 
 
