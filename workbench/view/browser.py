@@ -22,7 +22,7 @@ kernel or a widget library:
 >>> meta["dtype"], meta["scale"], meta["offset"], codes.tolist()
 ('int16', 1.0, 0.0, [[-1000, 0], [40, 3000]])
 >>> codes, meta = encode_slice(np.array([[0.0, 0.5], [1.0, 2.0]], dtype=np.float32))
->>> meta["dtype"], codes.max(), round(meta["scale"] * codes.max() + meta["offset"], 3)
+>>> meta["dtype"], int(codes.max()), round(float(meta["scale"] * codes.max() + meta["offset"]), 3)
 ('uint16', 65535, 2.0)
 """
 

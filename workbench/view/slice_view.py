@@ -169,8 +169,8 @@ def view_layout(
     """The overlay items of one view (side badge, letters, scale bar, text, measurements).
 
     *calibration* ``(spacing, source)`` overrides the header's (a user calibration). The
-    side badge is drawn on the image only when the side is known and the image is not
-    ultrasound (whose burned-in text sits in that corner).
+    side badge is drawn on the image except on ultrasound, whose burned-in text sits in
+    that corner (the viewers show the badge above the image).
     """
     shapes = [m if isinstance(m, Shape) else measurement_shape(m) for m in measurements]
     return layout(
@@ -181,7 +181,7 @@ def view_layout(
         spacing_source=calibration[1] if calibration else image.spacing_source,
         corner_lines=corner_lines(volume, state, title),
         shapes=shapes,
-        badge=side is not None and volume.modality != "US",
+        badge=volume.modality != "US",
     )
 
 
