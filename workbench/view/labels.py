@@ -164,7 +164,10 @@ def label_html(facts: Mapping[str, Any]) -> str:
 def measurement_table_html(rows: Sequence[Mapping[str, Any]]) -> str:
     """The measurements of a viewer as an HTML table (kind, value, calibration, slice, note)."""
     if not rows:
-        return "<i>No measurements yet: use viewer.measure_length(...), measure_angle(...).</i>"
+        return (
+            "<i>No measurements on this image yet: pick a tool in the image's toolbar "
+            "(length, angle, Cobb, ROI ...) and click on the image.</i>"
+        )
     cols = ("kind", "value", "calibration", "index", "label")
     head = "".join(f"<th>{c}</th>" for c in cols)
     body = "".join(
