@@ -542,6 +542,9 @@ def test_reading_room_point_click_drag(lab: JupyterLab, tmp_path: Path) -> None:
             page.wait_for_timeout(500)
             page.goto("about:blank")
             lab.end_sessions()  # a new kernel: the measurements come from the workspace
+            # the saved output's widget has no model until its cell runs again (ipywidgets
+            # logs "widget model not found"; the output's PNG is what nbconvert shows)
+            reopened = len(problems)
             root = _open_and_run(page, lab, "reading.ipynb")
             page.wait_for_function(ROWS, arg=[root.element_handle(), 3])
         finally:
@@ -550,4 +553,6 @@ def test_reading_room_point_click_drag(lab: JupyterLab, tmp_path: Path) -> None:
     ours = [u for u in missing if "/lsp/status" not in u]
     load_errors = [p for p in problems if p.startswith("Failed to load resource")]
     assert len(load_errors) <= len(missing) and not ours, (problems, missing)
-    assert not [p for p in problems if not p.startswith("Failed to load resource")], problems
+    stale = [p for p in problems[reopened:] if "widget model not found" in p]
+    others = [p for p in problems if not p.startswith("Failed to load resource")]
+    assert [p for p in others if p not in stale] == [], problems
