@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.imaging.measure import XRAY_MODALITIES
 from workbench.view.overlay import side_badge_colour, side_badge_text
 
 #: (0008,0060) ... the tags shown in the header panel, in order (no patient identifiers)
@@ -136,10 +137,16 @@ def study_facts(studies: pd.DataFrame, study_key: str) -> dict[str, Any]:
 
 
 def study_label(facts: Mapping[str, Any]) -> str:
-    """One line naming a study: ``2023-06-12 · DX knee · RIGHT · weight-bearing``."""
+    """One line naming a study: ``2023-06-12 · DX knee · RIGHT · weight-bearing``.
+
+    Weight-bearing is named for radiographs (and studies of unknown modality) only: an
+    echocardiogram or an MRI is never "weight-bearing unknown".
+    """
     what = " ".join(str(facts[k]) for k in ("modality", "body_part") if facts.get(k))
     parts = [facts.get("date") or "date unknown", what, side_badge_text(facts.get("side"))]
-    parts.append(weight_bearing_text(facts.get("weight_bearing")))
+    modality = str(facts.get("modality") or "").upper()
+    if not modality or modality in XRAY_MODALITIES:
+        parts.append(weight_bearing_text(facts.get("weight_bearing")))
     return " · ".join(p for p in parts if p)
 
 
