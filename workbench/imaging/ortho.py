@@ -147,7 +147,7 @@ def slip_percent(post: Sequence[float], ant: Sequence[float], slipped: Sequence[
 
 def meyerding_grade(percent: float) -> str:
     """Meyerding grade: I < 25 %, II < 50 %, III < 75 %, IV ≤ 100 %, V (spondyloptosis)."""
-    p = abs(float(percent))
+    p = round(abs(float(percent)), 6)  # 25.0 computed in mm may come out as 24.9999999
     for limit, grade in ((25, "I"), (50, "II"), (75, "III"), (100, "IV")):
         if p < limit or (limit == 100 and p <= limit):
             return grade
