@@ -36,7 +36,8 @@ def test_joint_space_in_mm_with_compartment_and_flag(ct):
     assert m.kind == "joint_space" and m.unit == "mm"
     assert m.value == pytest.approx(6 * SPACING)
     assert m.calibration_source == "PixelSpacing" and m.label == "medial joint space"
-    assert sum(m.details["closest"], []) == pytest.approx([50.0, 60.0, 56.0, 60.0])
+    (r1, c1), (r2, c2) = m.details["closest"]
+    assert (r1, c1, r2, c2) == pytest.approx((50.0, 60.0, 56.0, 60.0))
     assert m.details["n1"] == 3
     supine = {"Modality": "DX", "body_part": "knee", "weight_bearing": False}
     flagged = ortho.joint_space(ct, 0, femur, tibia, compartment="lateral", series=supine)
