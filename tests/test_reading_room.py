@@ -268,3 +268,17 @@ def test_measurement_records_stay_backward_compatible(tmp_path):
     assert (m.label, m.viewer, m.details) == ("", "", {})
     record = m.to_json()
     assert set(old) <= set(record) and {"label", "viewer", "details"} <= set(record)
+
+
+def test_moving_a_handle_recomputes_the_measurement(tmp_path):
+    case = _ultrasound_case(tmp_path)
+    viewer = SeriesViewer(case, name="us")
+    m = viewer.measure_length((100, 100), (100, 200))
+    viewer.rename_measurement(m.id, "tendon")
+    viewer._on_action({"type": "move", "id": m.id, "points": [[100, 100], [100, 300]]})
+    (moved,) = viewer.store
+    assert moved.id == m.id and moved.label == "tendon" and moved.viewer == "us"
+    assert moved.value == pytest.approx(200 * 0.308)
+    viewer._on_action({"type": "move", "id": m.id, "points": [[100, 100], [100, 900]]})
+    assert "outside the image" in viewer.canvas.status
+    assert next(iter(viewer.store)).value == pytest.approx(200 * 0.308)

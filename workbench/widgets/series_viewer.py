@@ -694,41 +694,47 @@ class SeriesViewer(widgets.VBox):
         """One finished action from the browser; errors go back as a status line."""
         kind = msg.get("type")
         try:
-            if kind == "hello":
-                if self.view is not None and self.volume is not None:
-                    self._latest.submit(self.view)
-            elif kind == "need":
-                self.canvas.forget(str(msg.get("key")))
-                if self.view is not None:
-                    self._latest.submit(self.view)
-            elif kind == "index" and self.view is not None:
-                self.show_index(int(msg["index"]))
-            elif kind == "view" and self.view is not None:
-                self.apply(lambda s: view_from_browser(s, msg.get("view") or {}))
-            elif kind == "preset":
-                self.apply_preset(str(msg.get("name")))
-            elif kind == "reset":
-                self.apply(lambda s: reset(s, self._require_volume()))
-            elif kind == "measure":
-                m = self.measure(str(msg.get("tool")), msg.get("points") or [], **_extras(msg))
-                text = f"stored: {m.kind} {measurement_value_text(m)}"
-                self.canvas.reply({"type": "stored", "id": m.id, "t0": msg.get("t0"), "text": text})
-            elif kind == "move":
-                self.move_measurement(str(msg.get("id")), msg.get("points") or [])
-            elif kind == "delete":
-                self.delete_measurement(str(msg.get("id")))
-            elif kind == "rename":
-                self.rename_measurement(str(msg.get("id")), str(msg.get("label") or ""))
-            elif kind == "key_image":
-                shot = self.snapshot(str(msg.get("caption") or ""), measurement_ids=msg.get("ids"))
-                self.last_key_image = shot
-                self.canvas.reply({"type": "stored", "text": "key image saved"})
+            # the reply goes out first, the redraw it causes after it (one coalesced render)
+            with self._latest.hold():
+                self._answer(kind, msg)
         except (WorkbenchError, ValueError, KeyError, TypeError, IndexError) as exc:
             self.canvas.status = str(exc)
             self.canvas.reply({"type": "error", "text": str(exc)})
             return
         if kind not in ("hello", "need"):
             self.canvas.status = ""
+
+    def _answer(self, kind: Any, msg: dict[str, Any]) -> None:
+        """Carry out one browser action (errors are reported by the caller)."""
+        if kind == "hello":
+            if self.view is not None and self.volume is not None:
+                self._latest.submit(self.view)
+        elif kind == "need":
+            self.canvas.forget(str(msg.get("key")))
+            if self.view is not None:
+                self._latest.submit(self.view)
+        elif kind == "index" and self.view is not None:
+            self.show_index(int(msg["index"]))
+        elif kind == "view" and self.view is not None:
+            self.apply(lambda s: view_from_browser(s, msg.get("view") or {}))
+        elif kind == "preset":
+            self.apply_preset(str(msg.get("name")))
+        elif kind == "reset":
+            self.apply(lambda s: reset(s, self._require_volume()))
+        elif kind == "measure":
+            m = self.measure(str(msg.get("tool")), msg.get("points") or [], **_extras(msg))
+            text = f"stored: {m.kind} {measurement_value_text(m)}"
+            self.canvas.reply({"type": "stored", "id": m.id, "t0": msg.get("t0"), "text": text})
+        elif kind == "move":
+            self.move_measurement(str(msg.get("id")), msg.get("points") or [])
+        elif kind == "delete":
+            self.delete_measurement(str(msg.get("id")))
+        elif kind == "rename":
+            self.rename_measurement(str(msg.get("id")), str(msg.get("label") or ""))
+        elif kind == "key_image":
+            shot = self.snapshot(str(msg.get("caption") or ""), measurement_ids=msg.get("ids"))
+            self.last_key_image = shot
+            self.canvas.reply({"type": "stored", "text": "key image saved"})
 
     # --- drawing (static output) ------------------------------------------------------
     def _frame_measurements(self, state: ViewState) -> list[measure.Measurement]:
