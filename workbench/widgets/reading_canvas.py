@@ -43,10 +43,10 @@ class ReadingCanvas(anywidget.AnyWidget):
 
     view = traitlets.Dict().tag(sync=True)
     window = traitlets.Dict().tag(sync=True)
-    measurements = traitlets.List().tag(sync=True)
+    measurements: traitlets.List[Any] = traitlets.List().tag(sync=True)
     overlay = traitlets.Dict().tag(sync=True)
-    presets = traitlets.List().tag(sync=True)
-    tools = traitlets.List().tag(sync=True)
+    presets: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    tools: traitlets.List[Any] = traitlets.List().tag(sync=True)
     tool = traitlets.Unicode("pan").tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     size = traitlets.Int(640).tag(sync=True)
@@ -91,11 +91,11 @@ class ReadingCanvas(anywidget.AnyWidget):
             if show:
                 self.send({"type": "show", "key": key})
             return
-        buffers = [memoryview(np.ascontiguousarray(codes)).cast("B")]
+        buffers = [np.ascontiguousarray(codes).tobytes()]
         if voi_table is not None:
-            buffers.append(memoryview(np.ascontiguousarray(voi_table, dtype=np.uint8)).cast("B"))
+            buffers.append(np.ascontiguousarray(voi_table, dtype=np.uint8).tobytes())
         self.send({"type": "slice", "key": key, "meta": meta, "show": show}, buffers=buffers)
-        self.sent_bytes += sum(b.nbytes for b in buffers)
+        self.sent_bytes += sum(len(b) for b in buffers)
         self._sent[key] = None
         self._sent.move_to_end(key)
         while len(self._sent) > _SENT_KEPT:

@@ -37,6 +37,7 @@ import traitlets
 
 from workbench.errors import MeasurementError, PixelDataError, WorkbenchError
 from workbench.imaging import measure, mpr, ortho
+from workbench.imaging.measure import Measurement
 from workbench.imaging.volume import load_series
 from workbench.imaging.windowing import PRESETS, orientation_labels
 from workbench.render.figures import figure_png, key_image_figure
@@ -737,7 +738,7 @@ class SeriesViewer(widgets.VBox):
             self.canvas.reply({"type": "stored", "text": "key image saved"})
 
     # --- drawing (static output) ------------------------------------------------------
-    def _frame_measurements(self, state: ViewState) -> list[measure.Measurement]:
+    def _frame_measurements(self, state: ViewState) -> list[Measurement]:
         if state.plane != "acquired" or self.volume is None:
             return []
         sop, frame = self.volume.sop_uids[state.index]
@@ -804,7 +805,7 @@ class SeriesViewer(widgets.VBox):
 
     def measure(
         self, tool: str, points: Sequence[Sequence[float]], **extra: Any
-    ) -> measure.Measurement:
+    ) -> Measurement:
         """Make and store a measurement with *tool* (a name of :data:`TOOLS`) on this image.
 
         Points are (row, col) full-resolution pixels; points outside the image are
@@ -819,7 +820,7 @@ class SeriesViewer(widgets.VBox):
 
     def _make(
         self, tool: str, volume: Volume, index: int, points: Sequence[Sequence[float]], **extra: Any
-    ) -> measure.Measurement:
+    ) -> Measurement:
         spec = _TOOL_POINTS.get(tool)
         if spec is None:
             raise MeasurementError(f"Unknown tool {tool!r}; use one of {', '.join(_TOOL_POINTS)}.")
@@ -841,7 +842,7 @@ class SeriesViewer(widgets.VBox):
         if tool == "arrow":
             return measure.arrow(volume, index, p[0], p[1], str(extra.get("text") or ""))
         if tool == "calibration":
-            known = extra.get("known_mm")
+            known: Any = extra.get("known_mm")  # checked by calibrate (the browser sends text)
             return measure.calibrate(volume, index, p[0], p[1], known).as_measurement(
                 volume.series_key
             )
@@ -860,7 +861,7 @@ class SeriesViewer(widgets.VBox):
         assert tool == "leg_length"
         return ortho.leg_length(volume, index, p[0], p[1], p[2], p[3], calibration=cal)
 
-    def _find(self, measurement_id: str) -> measure.Measurement:
+    def _find(self, measurement_id: str) -> Measurement:
         for m in self.store:
             if m.id == measurement_id:
                 return m
@@ -868,7 +869,7 @@ class SeriesViewer(widgets.VBox):
 
     def move_measurement(
         self, measurement_id: str, points: Sequence[Sequence[float]]
-    ) -> measure.Measurement:
+    ) -> Measurement:
         """Recompute a measurement of this image with moved *points* (same id and label)."""
         old = self._find(measurement_id)
         volume, index = self._acquired()
@@ -891,7 +892,7 @@ class SeriesViewer(widgets.VBox):
         if self.view is not None:
             self._latest.submit(self.view)
 
-    def rename_measurement(self, measurement_id: str, label: str) -> measure.Measurement:
+    def rename_measurement(self, measurement_id: str, label: str) -> Measurement:
         """Give a stored measurement the reviewer's *label*."""
         new = replace(self._find(measurement_id), label=str(label).strip())
         self.store.update(new)
@@ -899,23 +900,23 @@ class SeriesViewer(widgets.VBox):
             self._latest.submit(self.view)
         return new
 
-    def measure_length(self, p1: Sequence[float], p2: Sequence[float]) -> measure.Measurement:
+    def measure_length(self, p1: Sequence[float], p2: Sequence[float]) -> Measurement:
         """Length from *p1* to *p2* ((row, col) pixels of the full frame), stored and drawn."""
         return self.measure("length", [p1, p2])
 
     def measure_angle(
         self, a: Sequence[float], vertex: Sequence[float], b: Sequence[float]
-    ) -> measure.Measurement:
+    ) -> Measurement:
         """Angle a-vertex-b in degrees ((row, col) pixels), stored and drawn."""
         return self.measure("angle", [a, vertex, b])
 
     def measure_cobb(
         self, line1: Sequence[Sequence[float]], line2: Sequence[Sequence[float]]
-    ) -> measure.Measurement:
+    ) -> Measurement:
         """Cobb angle between two endplate lines, each ((row, col), (row, col))."""
         return self.measure("cobb", [*line1, *line2])
 
-    def measure_roi(self, center: Sequence[float], radius: float) -> measure.Measurement:
+    def measure_roi(self, center: Sequence[float], radius: float) -> Measurement:
         """Mean ± SD in a circle (*center* (row, col), *radius* pixels), stored and drawn."""
         volume, index = self._acquired()
         measure.check_points(volume, index, [center])
@@ -973,7 +974,7 @@ class SeriesViewer(widgets.VBox):
         return save_key_image(self.case.workspace, png, record)
 
     def snapshot_record(
-        self, state: ViewState, found: Sequence[measure.Measurement], label: str
+        self, state: ViewState, found: Sequence[Measurement], label: str
     ) -> dict[str, Any]:
         """What a key image of *state* records: study, series, slice, window, values."""
         volume = self._require_volume()
@@ -1001,7 +1002,7 @@ def _value_range(volume: Volume, state: ViewState) -> tuple[float, float]:
     return float(np.min(values)), float(np.max(values))
 
 
-def _measurement_row(m: measure.Measurement, index: int) -> dict[str, Any]:
+def _measurement_row(m: Measurement, index: int) -> dict[str, Any]:
     from workbench.view.slice_view import measurement_value_text
 
     return {
@@ -1013,7 +1014,7 @@ def _measurement_row(m: measure.Measurement, index: int) -> dict[str, Any]:
     }
 
 
-def _measurement_record(m: measure.Measurement) -> dict[str, Any]:
+def _measurement_record(m: Measurement) -> dict[str, Any]:
     return {
         "id": m.id,
         "kind": m.kind,
@@ -1039,7 +1040,7 @@ def _view_dict(state: ViewState) -> dict[str, Any]:
     return view_dict(state)
 
 
-def _browser_record(m: measure.Measurement) -> dict[str, Any]:
+def _browser_record(m: Measurement) -> dict[str, Any]:
     """A measurement as the browser draws and lists it."""
     text = measurement_value_text(m) if m.kind != "arrow" else ""
     if m.kind == "calibration":
