@@ -40,6 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "widgets"))
 sys.path.insert(0, str(HERE))
 
 import nbformat  # noqa: E402
@@ -101,16 +102,24 @@ def notebook(path: Path, source: Path, workspace: Path, ct: str, dx: str, ct_ser
     setup = f"import workbench\ncase = workbench.open_case({str(source)!r}, workspace={str(workspace)!r})"
     cells = [
         new_code_cell(setup),
-        new_code_cell(f"ct = workbench.SeriesViewer(case, study_key={ct!r}, name='ct', size=640)\nct"),
-        new_code_cell(f"dx = workbench.SeriesViewer(case, study_key={dx!r}, name='dx', size=640)\ndx"),
+        new_code_cell(
+            f"ct = workbench.SeriesViewer(case, study_key={ct!r}, name='ct', size=640)\nct"
+        ),
+        new_code_cell(
+            f"dx = workbench.SeriesViewer(case, study_key={dx!r}, name='dx', size=640)\ndx"
+        ),
         new_code_cell(OLD_PATH.format(series=ct_series)),
     ]
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
-def centre(page, root) -> tuple[float, float]:  # noqa: ANN001
+def centre(page, root) -> tuple[float, float]:
     """Scroll the canvas on screen; client (x, y) of the image centre."""
     root.locator("canvas.wb-canvas").scroll_into_view_if_needed()
     handle = root.element_handle()
@@ -119,7 +128,7 @@ def centre(page, root) -> tuple[float, float]:  # noqa: ANN001
     return x, y
 
 
-def drag_window(page, root, repeats: int) -> list[float]:  # noqa: ANN001
+def drag_window(page, root, repeats: int) -> list[float]:
     handle = root.element_handle()
     x, y = centre(page, root)
     page.evaluate("r => { r.wbViewer.stats.paints.length = 0; }", handle)
@@ -226,8 +235,8 @@ def main() -> None:
             results["old_kernel_window_change"] = stats(page.evaluate("window.__old.times.slice()"))
             browser.close()
         results["console_errors"] = [e for e in errors if "/lsp/" not in e][:5]
-        results["machine"] = {"python": platform.python_version(), "cpus": _cpus(),
-                              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        results["machine"] = {"python": platform.python_version(), "cpus": _cpus(), "date": stamp}
         out = HERE / "results" / "reading_room.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(results, indent=1) + "\n")

@@ -165,12 +165,14 @@ def view_layout(
     measurements: Iterable[Measurement | Shape] = (),
     title: Sequence[str] = (),
     calibration: tuple[tuple[float, float], str] | None = None,
+    technical: bool = True,
 ) -> list[Item]:
     """The overlay items of one view (side badge, letters, scale bar, text, measurements).
 
     *calibration* ``(spacing, source)`` overrides the header's (a user calibration). The
     side badge is drawn on the image except on ultrasound, whose burned-in text sits in
-    that corner (the viewers show the badge above the image).
+    that corner (the viewers show the badge above the image). ``technical=False`` leaves
+    out the reviewer's text (window, calibration source).
     """
     shapes = [m if isinstance(m, Shape) else measurement_shape(m) for m in measurements]
     return layout(
@@ -182,6 +184,7 @@ def view_layout(
         corner_lines=corner_lines(volume, state, title),
         shapes=shapes,
         badge=volume.modality != "US",
+        technical=technical,
     )
 
 

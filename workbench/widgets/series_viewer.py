@@ -803,9 +803,7 @@ class SeriesViewer(widgets.VBox):
             )
         return volume, self.view.index
 
-    def measure(
-        self, tool: str, points: Sequence[Sequence[float]], **extra: Any
-    ) -> Measurement:
+    def measure(self, tool: str, points: Sequence[Sequence[float]], **extra: Any) -> Measurement:
         """Make and store a measurement with *tool* (a name of :data:`TOOLS`) on this image.
 
         Points are (row, col) full-resolution pixels; points outside the image are
