@@ -99,7 +99,8 @@ def stats(values: list[float]) -> dict[str, float]:
 
 
 def notebook(path: Path, source: Path, workspace: Path, ct: str, dx: str, ct_series: str) -> None:
-    setup = f"import workbench\ncase = workbench.open_case({str(source)!r}, workspace={str(workspace)!r})"
+    opened = f"workspace={str(workspace)!r}"
+    setup = f"import workbench\ncase = workbench.open_case({str(source)!r}, {opened})"
     cells = [
         new_code_cell(setup),
         new_code_cell(
