@@ -12,6 +12,7 @@ keeps working for callers who do not know this package::
     ├── ManifestError (ValueError)              case.yaml does not match the schema
     ├── SeriesNotFoundError (KeyError)          unknown series or study key
     ├── PixelDataError (ValueError)             pixels cannot be decoded
+    ├── MeasurementError (ValueError)           a measurement point outside the image, a bad length
     ├── ExportError (RuntimeError)              opinion export refused or failed
     ├── DeidentificationError (ValueError)      de-identification refused or failed
     └── PacsError (ConnectionError)             DICOMweb server unreachable, refusing or garbled
@@ -29,6 +30,7 @@ __all__ = [
     "DeidentificationError",
     "ExportError",
     "ManifestError",
+    "MeasurementError",
     "NothingUsableError",
     "PacsError",
     "PixelDataError",
@@ -69,6 +71,10 @@ class WorkspaceError(WorkbenchError, OSError):
 
 class ManifestError(WorkbenchError, ValueError):
     """case.yaml does not match the schema."""
+
+
+class MeasurementError(WorkbenchError, ValueError):
+    """A measurement cannot be made as asked (point outside the image, bad calibration)."""
 
 
 class SeriesNotFoundError(WorkbenchError, KeyError):

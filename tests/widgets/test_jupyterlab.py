@@ -203,6 +203,15 @@ class JupyterLab:
             time.sleep(0.2)
         raise TimeoutError(f"jupyter lab did not answer in {timeout} s:\n{self.log_tail()}")
 
+    def end_sessions(self) -> None:
+        """Shut down every kernel session (as closing the notebook and its kernel does)."""
+        with urllib.request.urlopen(self.url("api/sessions"), timeout=5) as answer:
+            sessions = json.loads(answer.read())
+        for session in sessions:
+            request = urllib.request.Request(self.url(f"api/sessions/{session['id']}"),
+                                             method="DELETE")  # fmt: skip
+            urllib.request.urlopen(request, timeout=10).close()
+
     def stop(self) -> None:
         """Shut down the server and its kernels; kill whatever is left of them."""
         pids = _descendants(self.process.pid) if self.process.poll() is None else {}
@@ -225,12 +234,13 @@ class JupyterLab:
         self.log.close()
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[JupyterLab]:
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """One JupyterLab for the module (each test opens its own notebook in it)."""
     _need("Chromium (Debian package 'chromium')", chromium() is None)
     _need("JupyterLab", importlib.util.find_spec("jupyterlab") is None)
     _need("Playwright (Python package)", importlib.util.find_spec("playwright") is None)
-    server = JupyterLab(tmp_path)
+    server = JupyterLab(tmp_path_factory.mktemp("lab"))
     try:
         yield server
     finally:
@@ -238,18 +248,19 @@ def lab(tmp_path: Path) -> Iterator[JupyterLab]:
 
 
 def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     import workbench
     from workbench.case import open_case
-    from workbench.notebook.build import build_review_notebook
+    from workbench.notebook.build import build_review_notebook, viewer_names
 
     # the notebook is written while the server starts
     case = open_case(workbench.samples.path("knee_oa_right"), workspace=tmp_path / "ws")
     build_review_notebook(case, lab.notebooks / "review.ipynb")
     mr = case.studies.loc[case.studies["modality"] == "MR", "study_key"]
     assert len(mr) == 1
-    viewer_source = f"SeriesViewer(case, study_key={mr.iloc[0]!r})"
+    name = viewer_names(case)[mr.iloc[0]]
+    viewer_source = f"{name} = workbench.SeriesViewer(case, study_key={mr.iloc[0]!r}"
     lab.wait_ready()
 
     with sync_playwright() as p:
@@ -273,53 +284,275 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
 
             cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=viewer_source)
             assert cell.count() == 1
-            slider = cell.locator("img.widget-image + .widget-hbox .widget-hslider")
-            image = cell.locator("img.widget-image:has(+ .widget-hbox .widget-hslider)")
-            readout = slider.locator(".widget-readout")
-            image.wait_for(state="visible")
-            image.scroll_into_view_if_needed()
+            root = cell.locator(".wb-viewer")
+            root.wait_for(state="visible")
+            root.scroll_into_view_if_needed()
+            handle = root.element_handle()
+            page.wait_for_function("r => r.wbViewer && r.wbViewer.painted > 0", arg=handle)
             series = cell.locator("select").nth(1).evaluate("s => s.options[s.selectedIndex].text")
             assert "SAG PD FS" in series.replace("\xa0", " ")
-            page.wait_for_function(
-                "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-            )
-            start = int(readout.inner_text())
-            before = _shown(image, tmp_path / "viewer_before.png")
+            readout = cell.locator(".widget-hslider .widget-readout").first  # Slice
+            start = page.evaluate("r => r.wbViewer.view.index", handle)
+            assert int(readout.inner_text()) == start + 1  # the slider counts as the overlay
+            canvas = root.locator("canvas.wb-canvas")
+            before = canvas.screenshot(path=str(tmp_path / "viewer_before.png"))
 
-            def settled(want: int, previous: Shown, name: str) -> Shown:
-                """Wait until the slider reads *want* and the new image stopped changing."""
-                page.wait_for_function(
-                    "([el, want]) => el.textContent.trim() === want",
-                    arg=[readout.element_handle(), str(want)],
-                )
-                page.wait_for_function(
-                    IMAGE_SETTLED, arg=[image.element_handle(), previous.src], polling=100
-                )
-                return _shown(image, tmp_path / f"{name}.png")
-
-            handle = slider.locator(".noUi-handle")
-            handle.focus()
-            for _ in range(3):
-                handle.press("ArrowRight")
-            after = settled(start + 3, before, "viewer_after")
-
-            cell.get_by_title("next slice").click()  # the ▶ button: kernel moves the slider
-            last = settled(start + 4, after, "viewer_next")
-
-            image.hover()  # one wheel notch over the image: one slice further (ipyevents)
+            canvas.hover()  # one wheel notch over the image: one slice further
             page.mouse.wheel(0, 120)
-            wheeled = settled(start + 5, last, "viewer_wheel")
+            expect(readout).to_have_text(str(start + 2))
+            page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 1}", arg=handle)
+            page.wait_for_timeout(100)
+            wheeled = canvas.screenshot(path=str(tmp_path / "viewer_wheel.png"))
+            expect(root.locator(".wb-corner")).to_contain_text(f"{start + 2}/")
+
+            cell.get_by_title("next slice").click()  # the ▶ button: the kernel moves the view
+            expect(readout).to_have_text(str(start + 3))
+            page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 2}", arg=handle)
+            page.wait_for_timeout(100)
+            last = canvas.screenshot(path=str(tmp_path / "viewer_next.png"))
         finally:
             browser.close()
 
-    for shown in (before, after, last):
-        assert shown.src.startswith("blob:")
-        assert shown.jpeg.startswith(b"\xff\xd8")  # the viewer's live image is JPEG
-        assert shown.pixels.shape == (640, 640)  # DEFAULT_SIZE, square MR matrix
-        assert shown.pixels.std() > 20  # an image, not a blank frame
-    assert after.src != before.src
-    assert after.jpeg != before.jpeg
-    assert np.abs(after.pixels.astype(int) - before.pixels).mean() > 2  # another slice
-    assert after.screenshot != before.screenshot
-    assert last.jpeg != after.jpeg and last.screenshot != after.screenshot
-    assert wheeled.jpeg != last.jpeg and wheeled.screenshot != last.screenshot
+    assert before != wheeled != last
+    for shot in (before, wheeled, last):
+        pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("L"))
+        assert pixels.std() > 20  # an image, not a blank frame
+
+
+# --- the reading room: point, click and drag on the image ------------------------------
+
+#: Client (x, y) of full-resolution pixel (row, col) on the viewer's canvas.
+TO_CLIENT = """([root, rc]) => {
+  const v = root.wbViewer, a = v.slice.meta.aspect || 1;
+  const p = v.matrix().transformPoint(new DOMPoint(rc[1] + 0.5, (rc[0] + 0.5) * a));
+  const rect = v.canvas.getBoundingClientRect();
+  return [rect.left + p.x * rect.width / parseFloat(v.canvas.style.width),
+          rect.top + p.y * rect.height / parseFloat(v.canvas.style.height)];
+}"""
+#: The native-resolution windowed image (grey, one byte per pixel) and the window used.
+WINDOWED = """root => {
+  const v = root.wbViewer, c = v.image;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const grey = [];
+  for (let i = 0; i < d.length; i += 4) grey.push(d[i]);
+  return {w: c.width, h: c.height, grey, center: v.view.center, width: v.view.width,
+          zoom: v.view.zoom, pan: v.view.pan, index: v.view.index};
+}"""
+ROWS = "([r, n]) => r.querySelectorAll('.wb-list tr[data-id]').length === n"
+READING_CELL = "v = workbench.SeriesViewer(case, name='v', size=512)\nv"
+
+
+def _reading_case(root: Path) -> Path:
+    """Five copies of pydicom's CT_small (0.661 mm pixels), one series."""
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    folder = root / "ct"
+    folder.mkdir(parents=True)
+    for k in range(5):
+        ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+        ds.SOPInstanceUID = f"{ds.SeriesInstanceUID}.{k + 1}"
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.ImagePositionPatient = [-80.0, -80.0, 3.0 * k]
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.InstanceNumber = k + 1
+        ds.PixelData = (ds.pixel_array + 30 * k).astype(ds.pixel_array.dtype).tobytes()
+        ds.save_as(folder / f"IM{k}.dcm")
+    return folder
+
+
+def _reading_notebook(path: Path, source: Path, workspace: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    setup = (f"import workbench\ncase = workbench.open_case({str(source)!r}, "
+             f"workspace={str(workspace)!r})")  # fmt: skip
+    nb = new_notebook(cells=[new_code_cell(setup), new_code_cell(READING_CELL)])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+def _stored(workspace: Path) -> list[dict]:
+    try:
+        data = json.loads((workspace / "measurements.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return [m for frames in data["measurements"].values() for ms in frames.values() for m in ms]
+
+
+def _wait_stored(workspace: Path, count: int, timeout: float = 10.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _stored(workspace)
+        if len(found) == count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} stored measurements, found {_stored(workspace)}")
+
+
+def _open_and_run(page, lab: JupyterLab, name: str):
+    # a workspace of its own, reset: no tab of another test's notebook comes back
+    page.goto(lab.url(f"lab/workspaces/{Path(name).stem}/tree/{name}") + "&reset")
+    idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\\| Idle$"))
+    idle.wait_for(timeout=60_000)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function(RUN_OVER, arg=STDERR, timeout=60_000, polling=250)
+    idle.wait_for()
+    errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\\w+Error:"))
+    assert errors.count() == 0, errors.first.inner_text()
+    root = page.locator(".wb-viewer")
+    root.wait_for(state="visible")
+    page.wait_for_function("r => r.wbViewer && r.wbViewer.slice && r.wbViewer.painted > 0",
+                           arg=root.element_handle())  # fmt: skip
+    return root
+
+
+def test_reading_room_point_click_drag(lab: JupyterLab, tmp_path: Path) -> None:
+    """Measure, window, pan, zoom, delete and reopen on the browser canvas, as a reviewer."""
+    import pydicom
+    from playwright.sync_api import expect, sync_playwright
+    from pydicom.pixels import apply_modality_lut
+
+    from workbench.imaging.windowing import window_to_uint8
+
+    source = _reading_case(tmp_path)
+    workspace = tmp_path / "ws"
+    _reading_notebook(lab.notebooks / "reading.ipynb", source, workspace)
+    spacing = 0.661468  # CT_small's (0028,0030) Pixel Spacing
+    lab.wait_ready()
+    problems: list[str] = []
+    missing: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1300})
+            page.set_default_timeout(30_000)
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+            root = _open_and_run(page, lab, "reading.ipynb")
+            root.scroll_into_view_if_needed()
+            handle = root.element_handle()
+
+            def click(rc: tuple[float, float], **kw: object) -> None:
+                x, y = page.evaluate(TO_CLIENT, [handle, list(rc)])
+                page.mouse.click(x, y, **kw)
+
+            def tool(name: str) -> None:
+                root.locator(f"button[data-tool='{name}']").click()
+
+            # length: two clicks, 60 px apart along a row and 80 down a column
+            tool("length")
+            click((20, 30))
+            click((100, 90))
+            (length,) = _wait_stored(workspace, 1)
+            expected = np.hypot(80 * spacing, 60 * spacing)
+            assert length["unit"] == "mm" and length["calibration_source"] == "PixelSpacing"
+            assert abs(length["value"] - expected) <= spacing / 2
+            assert length["viewer"] == "v"
+            # a point off the image is not taken; Esc cancels the one placed
+            click((20, 30))
+            x, y = page.evaluate(TO_CLIENT, [handle, [60, 200]])
+            page.mouse.click(x, y)
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(200)
+            assert len(_stored(workspace)) == 1
+            # angle: 90° at the vertex
+            tool("angle")
+            for rc in ((30, 64), (64, 64), (64, 110)):
+                click(rc)
+            angle = _wait_stored(workspace, 2)[-1]
+            assert angle["kind"] == "angle" and abs(angle["value"] - 90.0) < 1.0
+            # calibration on a known 50 mm line, then a length uses it
+            root.locator("input[data-field='known_mm']").fill("50")
+            tool("calibration")
+            click((110, 14))
+            click((110, 114))
+            _wait_stored(workspace, 3)
+            expect(root.locator(".wb-calibration")).to_contain_text("user calibration")
+            tool("length")
+            click((10, 14))
+            click((10, 64))
+            calibrated = _wait_stored(workspace, 4)[-1]
+            assert calibrated["calibration_source"] == "user calibration"
+            assert abs(calibrated["value"] - 25.0) <= 0.5 * 50 / 100
+            page.wait_for_function(ROWS, arg=[handle, 4])
+
+            # window drag (right button): the canvas is pydicom's windowing of this slice
+            tool("pan")
+            before = page.evaluate(WINDOWED, handle)
+            x, y = page.evaluate(TO_CLIENT, [handle, [64, 64]])
+            page.mouse.move(x, y)
+            page.mouse.down(button="right")
+            page.mouse.move(x + 60, y - 40, steps=6)
+            page.mouse.up(button="right")
+            page.wait_for_timeout(200)
+            after = page.evaluate(WINDOWED, handle)
+            assert (after["center"], after["width"]) != (before["center"], before["width"])
+            ds = pydicom.dcmread(source / f"IM{after['index']}.dcm")
+            hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float32)
+            want = window_to_uint8(hu, after["center"], after["width"])
+            got = np.array(after["grey"], dtype=np.uint8).reshape(after["h"], after["w"])
+            assert np.abs(got.astype(int) - want).max() <= 1
+            assert np.abs(got.astype(int) - np.array(before["grey"]).reshape(got.shape)).max() > 0
+
+            # ctrl-wheel zooms at the pointer, drag pans: the image on screen moves
+            shot0 = root.locator("canvas.wb-canvas").screenshot()
+            page.mouse.move(x, y)
+            page.keyboard.down("Control")
+            page.mouse.wheel(0, -400)
+            page.keyboard.up("Control")
+            page.wait_for_timeout(300)
+            zoomed = page.evaluate(WINDOWED, handle)
+            assert zoomed["zoom"] > 1.2
+            shot1 = root.locator("canvas.wb-canvas").screenshot()
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x + 80, y + 50, steps=5)
+            page.mouse.up()
+            page.wait_for_timeout(200)
+            panned = page.evaluate(WINDOWED, handle)
+            assert panned["pan"] != zoomed["pan"]
+            shot2 = root.locator("canvas.wb-canvas").screenshot()
+            assert shot0 != shot1 != shot2
+            page.dblclick("canvas.wb-canvas")
+            page.wait_for_function("r => r.wbViewer.view.zoom === 1", arg=handle)
+
+            # the wheel scrolls to the next slice (prefetched: shown without the kernel)
+            start = page.evaluate("r => r.wbViewer.view.index", handle)
+            page.mouse.move(x, y)
+            page.mouse.wheel(0, 120)
+            page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 1}", arg=handle)
+            page.mouse.wheel(0, -120)
+            page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start}", arg=handle)
+            page.wait_for_timeout(300)
+
+            # delete from the list
+            root.locator(".wb-list tr[data-id] .wb-delete").first.click()
+            remaining = _wait_stored(workspace, 3)
+            assert length["id"] not in {m["id"] for m in remaining}
+
+            # close and reopen: the measurements come back in the list
+            page.keyboard.press("Control+s")
+            page.wait_for_timeout(500)
+            page.goto("about:blank")
+            lab.end_sessions()  # a new kernel: the measurements come from the workspace
+            # the saved output's widget has no model until its cell runs again (ipywidgets
+            # logs "widget model not found"; the output's PNG is what nbconvert shows)
+            reopened = len(problems)
+            root = _open_and_run(page, lab, "reading.ipynb")
+            page.wait_for_function(ROWS, arg=[root.element_handle(), 3])
+        finally:
+            browser.close()
+    # the server runs without jupyter_lsp, so JupyterLab's /lsp/status answers 404
+    ours = [u for u in missing if "/lsp/status" not in u]
+    load_errors = [p for p in problems if p.startswith("Failed to load resource")]
+    assert len(load_errors) <= len(missing) and not ours, (problems, missing)
+    stale = [p for p in problems[reopened:] if "widget model not found" in p]
+    others = [p for p in problems if not p.startswith("Failed to load resource")]
+    assert [p for p in others if p not in stale] == [], problems

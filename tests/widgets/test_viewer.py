@@ -88,8 +88,11 @@ def test_series_viewer_opens_with_badge_and_image(knee):
     viewer = SeriesViewer(knee, size=400)
     assert viewer.study.value == knee.studies.sort_values("date")["study_key"].iloc[-1]
     assert "RIGHT" in viewer.badge.value
-    image = Image.open(io.BytesIO(viewer.image.value))
-    assert image.format == "JPEG" and max(image.size) == 400
+    image = Image.open(io.BytesIO(viewer.current_png()))
+    assert image.format == "PNG" and max(image.size) == 400
+    meta = viewer._slice_meta
+    assert (meta["rows"], meta["cols"]) == viewer.volume.shape[1:3]
+    assert max(meta["width"], meta["height"]) <= 1024  # a radiograph goes at display size
     corner = _pixels(viewer.current_png())[:25, :40].reshape(-1, 3)
     red = np.array(Image.new("RGB", (1, 1), SIDE_COLOURS["right"]).getpixel((0, 0)))
     assert (np.abs(corner - red).sum(axis=1) < 30).mean() > 0.3
@@ -101,13 +104,13 @@ def test_select_study_series_and_scroll(knee):
     mr = knee.studies.loc[knee.studies["modality"] == "MR", "study_key"].iloc[0]
     viewer.study.value = mr
     assert viewer.volume is not None and viewer.volume.modality == "MR"
-    assert viewer.slider.max == viewer.volume.n_frames - 1
-    before = viewer.image.value
-    viewer.slider.value = 2
-    assert viewer.view.index == 2 and viewer.image.value != before
-    assert Image.open(io.BytesIO(viewer.image.value)).size[1] == 320
+    assert viewer.slider.max == viewer.volume.n_frames  # 1-based, as the overlay counts
+    before = viewer.current_png()
+    viewer.slider.value = 3
+    assert viewer.view.index == 2 and viewer.current_png() != before
+    assert Image.open(io.BytesIO(viewer.current_png())).size[1] == 320
     viewer.next_button.click()
-    assert viewer.view.index == 3 and viewer.slider.value == 3
+    assert viewer.view.index == 3 and viewer.slider.value == 4
     other = next(k for _, k in viewer.series.options if k != viewer.series.value)
     viewer.series.value = other
     assert viewer.view.series_key == other
@@ -119,15 +122,15 @@ def test_window_presets_flip_rotate_invert_zoom(knee):
     viewer = SeriesViewer(knee, size=256, image_format="png")
     mr = knee.studies.loc[knee.studies["modality"] == "MR", "study_key"].iloc[0]
     viewer.study.value = mr
-    base = _pixels(viewer.image.value)
+    base = _pixels(viewer.current_png())
     viewer.width.value = viewer.view.width / 4  # narrower window: more contrast
-    narrow = _pixels(viewer.image.value)
+    narrow = _pixels(viewer.current_png())
     assert narrow[60:-60, 60:-60].std() > base[60:-60, 60:-60].std()
     viewer.preset_buttons[0].click()  # "auto" resets to the header / automatic window
     assert viewer.view.width == pytest.approx(viewer.reference_window[1])
-    assert np.abs(_pixels(viewer.image.value) - base).mean() < 1
+    assert np.abs(_pixels(viewer.current_png()) - base).mean() < 1
     viewer.tool_buttons["flip_h"].click()
-    flipped = _pixels(viewer.image.value)
+    flipped = _pixels(viewer.current_png())
     inner = slice(40, -40)  # the overlays are not mirrored; compare the anatomy
     assert viewer.view.flip_h
     assert np.abs(flipped[inner, inner] - base[:, ::-1][inner, inner]).mean() < 3
@@ -140,7 +143,7 @@ def test_window_presets_flip_rotate_invert_zoom(knee):
     viewer.tool_buttons["zoom_in"].click()
     viewer.tool_buttons["pan_left"].click()
     assert viewer.view.zoom == pytest.approx(1.25) and viewer.view.pan[1] < 0
-    assert _pixels(viewer.image.value).shape == base.shape
+    assert _pixels(viewer.current_png()).shape == base.shape
 
 
 def test_ct_presets_and_header_panel(tmp_path):
@@ -158,11 +161,11 @@ def test_ct_presets_and_header_panel(tmp_path):
 
 def test_measurements_are_stored_drawn_and_listed(knee):
     viewer = SeriesViewer(knee, size=300, image_format="png")
-    before = _pixels(viewer.image.value)
+    before = _pixels(viewer.current_png())
     m = viewer.measure_length((200, 200), (800, 200))
     assert m.unit == "mm" and m.calibration_source.startswith("ImagerPixelSpacing")
     assert "mm" in viewer.measurements.value and m.calibration_source in viewer.measurements.value
-    assert np.abs(_pixels(viewer.image.value) - before).sum() > 0
+    assert np.abs(_pixels(viewer.current_png()) - before).sum() > 0
     a = viewer.measure_angle((100, 100), (500, 400), (100, 700))
     assert a.unit == "deg"
     c = viewer.measure_cobb(((100, 100), (120, 700)), ((800, 100), (700, 700)))
@@ -217,16 +220,16 @@ def test_compare_sync_by_position_in_one_frame_of_reference(tmp_path):
     case = _two_ct_case(tmp_path, same_frame=True)
     a, b = case.studies.sort_values("date")["study_key"]
     viewer = CompareViewer(case, a, b, size=200)
-    viewer.a.slider.value = 3  # z = 15 mm -> B's slice at 14 or 16 mm
+    viewer.a.show_index(3)  # z = 15 mm -> B's slice at 14 or 16 mm
     assert viewer.b.volume.slice_position(viewer.b.view.index) in (14.0, 16.0)
-    viewer.a.slider.value = 0  # z = 0 mm -> B's nearest is its first slice (12 mm)
+    viewer.a.show_index(0)  # z = 0 mm -> B's nearest is its first slice (12 mm)
     assert viewer.b.view.index == 0
-    viewer.b.slider.value = 9  # z = 30 mm -> A's last slice (20 mm)
+    viewer.b.show_index(9)  # z = 30 mm -> A's last slice (20 mm)
     assert viewer.a.view.index == 4
     viewer.a.set_window(100.0, 300.0)  # CT: windows link in Hounsfield units
     assert (viewer.b.view.center, viewer.b.view.width) == (100.0, 300.0)
     viewer.link.value = False
-    viewer.a.slider.value = 2
+    viewer.a.show_index(2)
     assert viewer.b.view.index == 9
 
 
@@ -234,35 +237,49 @@ def test_compare_sync_by_relative_index_across_frames_of_reference(tmp_path):
     case = _two_ct_case(tmp_path, same_frame=False)
     a, b = case.studies.sort_values("date")["study_key"]
     viewer = CompareViewer(case, a, b, size=200)
-    viewer.a.slider.value = 4
+    viewer.a.show_index(4)
     assert viewer.b.view.index == 9
-    viewer.a.slider.value = 2
+    viewer.a.show_index(2)
     assert viewer.b.view.index == round(2 * 9 / 4)
 
 
 def test_play_drives_the_slider(tmp_path):
     case = _two_ct_case(tmp_path, same_frame=True)
     viewer = SeriesViewer(case)
-    assert viewer.play.max == viewer.volume.n_frames - 1
-    viewer.play.value = 1
-    assert viewer.view.index == 1 and viewer.slider.value == 1
+    assert viewer.play.max == viewer.volume.n_frames
+    viewer.play.value = 2
+    assert viewer.view.index == 1 and viewer.slider.value == 2
 
 
-def test_mouse_wheel_scrolls_slices(tmp_path):
-    """The wheel handler is what the browser calls (ipyevents); drive it as the frontend does."""
-    import workbench
-    from workbench.widgets.series_viewer import wheel_steps
-
+def test_browser_actions_scroll_window_and_measure(tmp_path):
+    """The browser's messages, driven as viewer.js sends them: index, view, measure, delete."""
     case = workbench.open_case(workbench.samples.path("knee_oa_right"), workspace=tmp_path / "ws")
     mr = case.studies[case.studies["modality"] == "MR"]["study_key"].iloc[0]
-    viewer = workbench.SeriesViewer(case, study_key=mr)
-    start = viewer.slider.value
-    viewer._on_wheel({"type": "wheel", "deltaY": 120, "deltaMode": 0})
-    assert viewer.slider.value == start + 1
-    viewer._on_wheel({"type": "wheel", "deltaY": -360, "deltaMode": 0})
-    assert viewer.slider.value == start - 2
-    assert viewer.wheel.watched_events == ["wheel"] and viewer.wheel.source is viewer.image
-    assert wheel_steps({"deltaY": 3, "deltaMode": 1}) == 1
+    viewer = workbench.SeriesViewer(case, study_key=mr, name="mr")
+    sent = []
+    viewer.canvas.send = lambda content, buffers=None: sent.append((content, buffers))
+    start = viewer.view.index
+    viewer._on_action({"type": "index", "index": start + 1})
+    assert viewer.view.index == start + 1 and viewer.slider.value == start + 2
+    # the neighbour was prefetched: the kernel only says "show" it, no pixels again
+    assert sent[0][0] == {"type": "show", "key": f"{viewer.volume.series_key}|acquired|{start + 1}"}
+    viewer._on_action({"type": "index", "index": 0})  # not prefetched: pixels go
+    assert any(c["type"] == "slice" and c["show"] for c, _ in sent)
+    viewer._on_action({"type": "view", "view": {"center": 123.0, "width": 77.0, "zoom": 2,
+                                                "pan": [0.1, -0.2]}})  # fmt: skip
+    assert (viewer.view.center, viewer.view.width, viewer.view.zoom) == (123.0, 77.0, 2.0)
+    assert viewer.canvas.window["center"] == 123.0 and viewer.view.pan == (0.1, -0.2)
+    viewer._on_action({"type": "measure", "tool": "length", "points": [[10, 10], [10, 110]]})
+    stored = [c for c, _ in sent if c["type"] == "stored"]
+    assert stored and stored[-1]["id"] in {m["id"] for m in viewer.canvas.measurements}
+    m = viewer.store.for_frame(*viewer.volume.sop_uids[viewer.view.index])[-1]
+    assert m.viewer == "mr" and m.unit == "mm"
+    viewer._on_action({"type": "measure", "tool": "length", "points": [[10, 10], [10, 9999]]})
+    assert "outside the image" in viewer.canvas.status
+    viewer._on_action({"type": "rename", "id": m.id, "label": "patellar tendon"})
+    assert viewer.canvas.measurements[-1]["label"] == "patellar tendon"
+    viewer._on_action({"type": "delete", "id": m.id})
+    assert viewer.canvas.measurements == []
 
 
 def test_voi_lut_sequence_is_the_default_display(tmp_path):
@@ -289,9 +306,9 @@ def test_voi_lut_sequence_is_the_default_display(tmp_path):
     ds = pydicom.dcmread(root / "vlut.dcm")
     reference = apply_voi_lut(ds.pixel_array.astype(float), ds)
     assert np.corrcoef(shown.ravel(), reference.ravel())[0, 1] > 0.999
-    through_lut = viewer.image.value
+    through_lut = viewer.current_png()
     viewer.apply(lambda s: replace(s, voi_lut=False))  # same window, without the LUT
-    assert viewer.image.value != through_lut
+    assert viewer.current_png() != through_lut
     viewer.apply(lambda s: replace(s, voi_lut=True))
     viewer.center.value = viewer.center.value + 10  # the reviewer takes over the window
     assert viewer.view.voi_lut is False

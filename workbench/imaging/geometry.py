@@ -56,7 +56,8 @@ class Geometry:
     spacing_source : str
         ``"PixelSpacing"``, ``"ImagerPixelSpacing"`` (at the detector: includes the
         geometric magnification), ``"ImagerPixelSpacing /
-        EstimatedRadiographicMagnificationFactor"`` or ``"none"``.
+        EstimatedRadiographicMagnificationFactor"``, ``"UltrasoundRegion"`` (from the
+        header's ultrasound regions, see :func:`ultrasound_spacing`) or ``"none"``.
     orientation : tuple of float or None
         (0020,0037) *Image Orientation (Patient)*: row then column direction cosines.
     positions : numpy.ndarray or None
@@ -170,6 +171,42 @@ def pixel_spacing(
             "ImagerPixelSpacing / EstimatedRadiographicMagnificationFactor"
         )
     return (ips[0], ips[1]), "ImagerPixelSpacing"
+
+
+#: (0018,6024) *Physical Units X Direction* code of centimetres.
+_US_CM = 3
+#: (0018,6012) *Region Spatial Format* codes of 2-D tissue or colour-flow regions.
+_US_2D = (1, 2)
+
+
+def ultrasound_spacing(regions: Any) -> tuple[float, float] | None:
+    """(row, col) mm per pixel from (0018,6011) *Sequence of Ultrasound Regions*, or None.
+
+    Uses the first region whose (0018,6012) *Region Spatial Format* is 2-D tissue or
+    colour flow and whose (0018,6024)/(0018,6026) *Physical Units X/Y Direction* are
+    centimetres (code 3): (0018,602E) *Physical Delta Y* and (0018,602C) *Physical
+    Delta X*, times 10. Regions in other units (seconds, cm/s) do not calibrate length.
+
+    >>> from pydicom.dataset import Dataset
+    >>> item = Dataset()
+    >>> item.RegionSpatialFormat, item.PhysicalUnitsXDirection = 1, 3
+    >>> item.PhysicalUnitsYDirection = 3
+    >>> item.PhysicalDeltaX, item.PhysicalDeltaY = 0.0308, 0.0308
+    >>> ultrasound_spacing([item])
+    (0.308, 0.308)
+    """
+    for item in regions or ():
+        try:
+            fmt = int(item.get("RegionSpatialFormat", 0) or 0)
+            ux = int(item.get("PhysicalUnitsXDirection", 0) or 0)
+            uy = int(item.get("PhysicalUnitsYDirection", 0) or 0)
+            dx = abs(float(item.get("PhysicalDeltaX") or 0.0))
+            dy = abs(float(item.get("PhysicalDeltaY") or 0.0))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if fmt in _US_2D and ux == uy == _US_CM and dx > 0 and dy > 0:
+            return (round(dy * 10.0, 9), round(dx * 10.0, 9))
+    return None
 
 
 def stack_order(

@@ -12,7 +12,42 @@ Every measurement records where its millimetres come from:
 - ``none``: no calibration; the value is in pixels (unit ``px``), never in mm
   (flagged ``uncalibrated``).
 
-Points are (row, column) in full-resolution pixel coordinates of the frame.
+- ``UltrasoundRegion``: (0018,602C) *Physical Delta X* / (0018,602E) *Physical Delta Y*
+  of the (0018,6011) *Sequence of Ultrasound Regions* item with a 2-D spatial format
+  (0018,6012) whose units (0018,6024/6026) are cm, converted to mm.
+
+Points are (row, column) in full-resolution pixel coordinates of the frame; a point
+outside the frame (beyond half a pixel from its edge) is refused with
+:class:`~workbench.errors.MeasurementError` (:func:`check_points`).
+
+The record (``measurements.json``, one object per measurement; readers such as the
+DICOM SR/KOS export rely on these names, so fields are only ever added):
+
+============  ==========================================================================
+field         meaning
+============  ==========================================================================
+id            12 hex digits, stable
+kind          ``length``, ``angle``, ``cobb``, ``roi`` (circle), ``roi_ellipse``,
+              ``roi_rectangle``, ``calibration``, ``arrow`` (annotation: value 0, unit
+              ``""``, its text in ``label``), and the orthopedic kit of
+              :mod:`workbench.imaging.ortho`: ``joint_space``, ``hka``, ``line_angle``,
+              ``meyerding``, ``center_edge``, ``leg_length``
+points        list of [row, col] (full-resolution pixels; see each kind for the order)
+sop_uid       (0008,0018) *SOP Instance UID* of the image
+frame         1-based frame number in that file
+value, unit   the number and ``mm``, ``px``, ``deg``, ``%``, ``HU``, ``a.u.`` or ``""``
+calibration_source  as listed above
+note, flags   what the reader should know; ``uncalibrated``, ``detector_plane``,
+              ``non_weight_bearing_joint_space``
+sd, area      ROI standard deviation and area (mm², px² uncalibrated)
+spacing       [row, col] mm per pixel used, or null
+series_key    the series of the image
+created       ISO 8601 UTC
+label         the reviewer's name for it (renamed in the viewer; the arrow's text)
+viewer        name of the viewer it was made in (one image of one viewer)
+details       kind-specific values (e.g. ``compartment``, ``closest`` points of a joint
+              space, ``grade`` of a slip, ``deviation`` and ``direction`` of an HKA angle)
+============  ==========================================================================
 
 >>> from pydicom.data import get_testdata_file
 >>> from workbench.imaging.volume import load_files
@@ -37,7 +72,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workbench.errors import PixelDataError, WorkspaceError
+from workbench.errors import MeasurementError, PixelDataError, WorkspaceError
 from workbench.observer import REVIEWERS_DIR, current_observer, reviewer_folder
 from workbench.workspace import atomic_write
 
@@ -49,11 +84,14 @@ __all__ = [
     "Measurement",
     "MeasurementStore",
     "angle",
+    "arrow",
     "calibrate",
+    "check_points",
     "cobb",
     "joint_space_flags",
     "length",
     "roi",
+    "roi_box",
 ]
 
 Point = tuple[float, float]
@@ -144,6 +182,12 @@ class Measurement:
     observer : str
         Who measured: the reviewer's hub user name (``JUPYTERHUB_USER``) or
         ``WORKBENCH_OBSERVER``; empty when unknown (see :mod:`workbench.observer`).
+    label : str
+        The reviewer's name for it (an arrow's text).
+    viewer : str
+        The viewer it was made in.
+    details : dict
+        Kind-specific values (JSON-ready).
     """
 
     kind: str
@@ -164,6 +208,9 @@ class Measurement:
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
     observer: str = ""
+    label: str = ""
+    viewer: str = ""
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -182,6 +229,8 @@ class Measurement:
         spacing = known.get("spacing")
         known["spacing"] = (float(spacing[0]), float(spacing[1])) if spacing else None
         known["frame"] = int(known.get("frame", 1))
+        known["details"] = dict(known.get("details") or {})
+        known["label"] = str(known.get("label") or "")
         return cls(**known)
 
 
@@ -206,6 +255,9 @@ def _calibration(
             "overstated (typically 10-20 %)"
         )
         return geometry.pixel_spacing, source, note, ("detector_plane",)
+    if source == "UltrasoundRegion":
+        note = "ultrasound region calibration (Physical Delta X/Y of the region)"
+        return geometry.pixel_spacing, source, note, ()
     if source.startswith("ImagerPixelSpacing /"):
         note = "detector spacing corrected by the estimated radiographic magnification factor"
         return geometry.pixel_spacing, source, note, ()
@@ -224,14 +276,21 @@ def calibrate(
     ValueError
         *known_mm* is not positive or the points coincide.
     """
-    if not known_mm > 0:
-        raise ValueError(f"A calibration length must be positive, got {known_mm!r} mm.")
+    try:
+        known = float(known_mm)
+    except (TypeError, ValueError):
+        known = math.nan
+    if not known > 0 or not math.isfinite(known):
+        raise MeasurementError(
+            f"A calibration length must be a positive number of mm, got {known_mm!r}; "
+            "type the known length (e.g. 25 for a 25 mm marker ball) first."
+        )
     sop_uid, frame = volume.sop_uids[index]
     dr, dc = float(p2[0]) - float(p1[0]), float(p2[1]) - float(p1[1])
     aspect = volume.geometry.pixel_spacing or (1.0, 1.0)
     span = math.hypot(dr * aspect[0], dc * aspect[1])
     if span <= 0:
-        raise ValueError("The calibration line has no length; pick two different points.")
+        raise MeasurementError("The calibration line has no length; pick two different points.")
     scale = float(known_mm) / span
     return Calibration(
         mm_per_px=(aspect[0] * scale, aspect[1] * scale),
@@ -265,6 +324,37 @@ def joint_space_flags(series: Mapping[str, Any] | pd.Series | None) -> tuple[str
 
 
 # --- measurements -----------------------------------------------------------------------
+
+
+def check_points(volume: Volume, index: int, points: Sequence[Sequence[float]]) -> None:
+    """Refuse points outside frame *index* of *volume* (half a pixel of margin).
+
+    Raises
+    ------
+    MeasurementError
+        A point is not a finite (row, col) pair inside the frame; the message names it
+        and the frame's size.
+
+    >>> from pydicom.data import get_testdata_file
+    >>> from workbench.imaging.volume import load_files
+    >>> volume = load_files([get_testdata_file("CT_small.dcm")])
+    >>> check_points(volume, 0, [(10, 10), (200, 10)])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.MeasurementError: Point (200, 10) is outside the image (128 rows × 128 ...
+    """
+    rows, cols = int(volume.shape[1]), int(volume.shape[2])
+    for p in points:
+        try:
+            r, c = float(p[0]), float(p[1])
+        except (TypeError, ValueError, IndexError):
+            raise MeasurementError(f"Point {p!r} is not a (row, col) pair of numbers.") from None
+        ok = math.isfinite(r) and math.isfinite(c)
+        if not ok or not (-0.5 <= r <= rows - 0.5 and -0.5 <= c <= cols - 0.5):
+            raise MeasurementError(
+                f"Point ({p[0]:g}, {p[1]:g}) is outside the image ({rows} rows × {cols} columns; "
+                f"rows 0-{rows - 1}, columns 0-{cols - 1}): place every point on the image."
+            )
 
 
 def _point(p: Sequence[float]) -> Point:
@@ -443,6 +533,88 @@ def roi(
         sd=float(inside.std(ddof=1)) if inside.size > 1 else 0.0,
         area=float(inside.size * pixel_area),
         spacing=spacing,
+        series_key=volume.series_key,
+    )
+
+
+def roi_box(
+    volume: Volume,
+    index: int,
+    p1: Sequence[float],
+    p2: Sequence[float],
+    *,
+    shape: str = "ellipse",
+    calibration: Calibration | None = None,
+) -> Measurement:
+    """Mean and SD inside the ellipse (or rectangle) whose bounding box has corners *p1*, *p2*.
+
+    Pixels whose centres lie inside count; values after the modality LUT (HU on CT).
+
+    Raises
+    ------
+    PixelDataError
+        Colour images.
+    MeasurementError
+        The shape holds no pixel centre, or *shape* is unknown.
+    """
+    if shape not in ("ellipse", "rectangle"):
+        raise MeasurementError(f"Unknown ROI shape {shape!r}; use 'ellipse' or 'rectangle'.")
+    if volume.is_color:
+        raise PixelDataError(
+            f"Series {volume.series_key} is colour; ROI statistics need grey values."
+        )
+    sop_uid, frame = volume.sop_uids[index]
+    spacing, source, note, flags = _calibration(volume, calibration)
+    values = volume.frame(index)
+    rows, cols = values.shape
+    top, bottom = sorted((float(p1[0]), float(p2[0])))
+    left, right = sorted((float(p1[1]), float(p2[1])))
+    r0, r1 = max(0, math.ceil(top)), min(rows, math.floor(bottom) + 1)
+    c0, c1 = max(0, math.ceil(left)), min(cols, math.floor(right) + 1)
+    rr, cc = np.ogrid[r0:r1, c0:c1]
+    if shape == "rectangle":
+        mask = np.ones((max(r1 - r0, 0), max(c1 - c0, 0)), dtype=bool)
+    else:
+        cr, ccen = (top + bottom) / 2, (left + right) / 2
+        ar, ac = max((bottom - top) / 2, 1e-9), max((right - left) / 2, 1e-9)
+        mask = ((rr - cr) / ar) ** 2 + ((cc - ccen) / ac) ** 2 <= 1.0
+    inside = values[r0:r1, c0:c1][mask].astype(np.float64) if mask.size else np.array([])
+    if inside.size == 0:
+        raise MeasurementError(
+            f"The ROI from {tuple(p1)} to {tuple(p2)} holds no pixel; drag a larger box."
+        )
+    pixel_area = spacing[0] * spacing[1] if spacing is not None else 1.0
+    return Measurement(
+        kind=f"roi_{shape}",
+        points=(_point(p1), _point(p2)),
+        sop_uid=sop_uid,
+        frame=frame,
+        value=float(inside.mean()),
+        unit="HU" if volume.modality == "CT" else "a.u.",
+        calibration_source=source,
+        note=f"{inside.size} pixels" + (f"; {note}" if note else ""),
+        flags=tuple(f for f in flags if f != "detector_plane"),
+        sd=float(inside.std(ddof=1)) if inside.size > 1 else 0.0,
+        area=float(inside.size * pixel_area),
+        spacing=spacing,
+        series_key=volume.series_key,
+    )
+
+
+def arrow(
+    volume: Volume, index: int, tail: Sequence[float], tip: Sequence[float], text: str
+) -> Measurement:
+    """An arrow from *tail* to *tip* with *text* (kept in ``label``; value 0, no unit)."""
+    sop_uid, frame = volume.sop_uids[index]
+    return Measurement(
+        kind="arrow",
+        points=(_point(tail), _point(tip)),
+        sop_uid=sop_uid,
+        frame=frame,
+        value=0.0,
+        unit="",
+        calibration_source="none",
+        label=str(text or ""),
         series_key=volume.series_key,
     )
 

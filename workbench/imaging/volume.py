@@ -25,6 +25,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ from workbench.imaging.frames import (
     record_from_file,
     series_frames,
 )
-from workbench.imaging.geometry import Geometry
+from workbench.imaging.geometry import Geometry, ultrasound_spacing
 
 if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
@@ -481,7 +482,7 @@ def _volume(
     cache_bytes: int,
 ) -> Volume:
     found = series_frames(series_key, records, locals_)
-    return Volume(
+    volume = Volume(
         series_key=series_key,
         modality=modality or found.modality,
         photometric=found.photometric,
@@ -490,3 +491,19 @@ def _volume(
         shape=found.shape,
         cache_bytes=cache_bytes,
     )
+    if volume.geometry.pixel_spacing is None and volume.n_frames:
+        _ultrasound_calibration(volume)
+    return volume
+
+
+def _ultrasound_calibration(volume: Volume) -> None:
+    """Take the spacing from the header's ultrasound regions when nothing else calibrates."""
+    try:
+        regions = volume.dataset(0).get("SequenceOfUltrasoundRegions")
+    except PixelDataError:
+        return
+    spacing = ultrasound_spacing(regions)
+    if spacing is not None:
+        volume.geometry = replace(
+            volume.geometry, pixel_spacing=spacing, spacing_source="UltrasoundRegion"
+        )

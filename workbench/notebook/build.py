@@ -19,7 +19,9 @@ Cell tags are the contract with the export (:mod:`workbench.export.opinion`):
 from __future__ import annotations
 
 import json
+import keyword
 import os
+import re
 import shlex
 from datetime import date
 from pathlib import Path
@@ -123,11 +125,15 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     ]  # fmt: skip
     cells += _side_conflict_cells(case)
     cells += _viewer_cells(case)
+    example = next(iter(viewer_names(case).values()), "viewer")
+    if any(c.source.startswith("compare_1 =") for c in cells):
+        example = "compare_1"
     cells += [
-        _md("## Key images\n\nIn a viewer cell, choose the frame and window, then "
-            "`viewer.snapshot(caption=\"...\")` in a cell tagged `workbench-figure`.",
+        _md("## Key images\n\nUse ★ key image in a viewer's toolbar (with a caption and the "
+            "ticked measurements): it is saved where the export finds it. From code: "
+            f"`{example}.snapshot(caption=\"...\")` in a cell tagged `workbench-figure`.",
             "workbench-hide"),
-        _code("# key images: e.g. viewer.snapshot(caption='Standing AP, medial joint space')",
+        _code(f"# key images: e.g. {example}.snapshot(caption='Standing AP, medial joint space')",
               "workbench-figure"),
     ]  # fmt: skip
     cells += _opinion_cells(case)
@@ -170,18 +176,50 @@ def _side_conflict_cells(case: ReviewCase) -> list[Any]:
     ]  # fmt: skip
 
 
+def viewer_names(case: ReviewCase) -> dict[str, str]:
+    """A distinct Python name for the viewer of each DICOM study: ``dx_knee_20240903``.
+
+    Every viewer cell assigns its own name (one shared ``viewer`` made a measurement
+    typed under one viewer land on another), and the name is stored with each
+    measurement made in that viewer.
+    """
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for st in case.studies.itertuples(index=False):
+        if st.source != "dicom":
+            continue
+        parts = [getattr(st, "modality", None), getattr(st, "body_part", None)]
+        date = getattr(st, "date", None)
+        stamp = "" if date is None or date != date else str(date)[:10].replace("-", "")
+        words = [str(p) for p in parts if isinstance(p, str) and p] + ([stamp] if stamp else [])
+        base = re.sub(r"\W+", "_", "_".join(words).lower()).strip("_") or "study"
+        if not base[0].isalpha():
+            base = f"study_{base}"
+        name, k = base, 2
+        while name in taken or keyword.iskeyword(name):
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        names[str(st.study_key)] = name
+    return names
+
+
 def _viewer_cells(case: ReviewCase) -> list[Any]:
     from workbench.view.comparison import pick_comparison_pairs
 
-    cells = [_md("## Images", "workbench-hide")]
+    cells = [_md("## Images\n\nEach viewer has its own name. Pick a tool in the image's toolbar "
+                 "and click on the image to measure; ★ key image saves the view with the "
+                 "ticked measurements for the patient's page.", "workbench-hide")]  # fmt: skip
+    names = viewer_names(case)
     paired: set[str] = set()
-    for a, b in pick_comparison_pairs(case):
+    for k, (a, b) in enumerate(pick_comparison_pairs(case), start=1):
         paired |= {a, b}
-        cells.append(_code(f"workbench.CompareViewer(case, {a!r}, {b!r})", "workbench-hide"))
+        cells.append(_code(f"compare_{k} = workbench.CompareViewer(case, {a!r}, {b!r})\n"
+                           f"compare_{k}", "workbench-hide"))  # fmt: skip
     for st in case.studies.itertuples(index=False):
         if st.source == "dicom" and st.study_key not in paired:
-            cells.append(_code(f"viewer = workbench.SeriesViewer(case, study_key={st.study_key!r})"
-                               "\nviewer", "workbench-hide"))  # fmt: skip
+            name = names[str(st.study_key)]
+            cells.append(_code(f"{name} = workbench.SeriesViewer(case, study_key={st.study_key!r}, "
+                               f"name={name!r})\n{name}", "workbench-hide"))  # fmt: skip
     return cells
 
 

@@ -205,6 +205,7 @@ def compose(
     measurements: Iterable[Measurement | Shape] = (),
     title: Sequence[str] = (),
     overlays: bool = True,
+    calibration: tuple[tuple[float, float], str] | None = None,
 ) -> tuple[Image.Image, Viewport]:
     """The live viewer's frame: windowed, fitted to *max_size*, overlays drawn (Pillow).
 
@@ -223,6 +224,8 @@ def compose(
         First lines of the top-right text.
     overlays : bool
         Draw the overlays (False: the bare windowed view).
+    calibration : ((row, col) mm, source), optional
+        A user calibration shown instead of the header's.
     """
     image = slice_image(volume, state)
     viewport = viewport_for(state, image, max_size)
@@ -236,7 +239,14 @@ def compose(
     if not overlays:
         return base, viewport
     items = view_layout(
-        volume, state, image, viewport, side=side, measurements=measurements, title=title
+        volume,
+        state,
+        image,
+        viewport,
+        side=side,
+        measurements=measurements,
+        title=title,
+        calibration=calibration,
     )
     return draw_items(base, items), viewport
 

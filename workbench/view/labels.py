@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.imaging.measure import XRAY_MODALITIES
 from workbench.view.overlay import side_badge_colour, side_badge_text
 
 #: (0008,0060) ... the tags shown in the header panel, in order (no patient identifiers)
@@ -136,10 +137,16 @@ def study_facts(studies: pd.DataFrame, study_key: str) -> dict[str, Any]:
 
 
 def study_label(facts: Mapping[str, Any]) -> str:
-    """One line naming a study: ``2023-06-12 · DX knee · RIGHT · weight-bearing``."""
+    """One line naming a study: ``2023-06-12 · DX knee · RIGHT · weight-bearing``.
+
+    Weight-bearing is named for radiographs (and studies of unknown modality) only: an
+    echocardiogram or an MRI is never "weight-bearing unknown".
+    """
     what = " ".join(str(facts[k]) for k in ("modality", "body_part") if facts.get(k))
     parts = [facts.get("date") or "date unknown", what, side_badge_text(facts.get("side"))]
-    parts.append(weight_bearing_text(facts.get("weight_bearing")))
+    modality = str(facts.get("modality") or "").upper()
+    if not modality or modality in XRAY_MODALITIES:
+        parts.append(weight_bearing_text(facts.get("weight_bearing")))
     return " · ".join(p for p in parts if p)
 
 
@@ -164,7 +171,10 @@ def label_html(facts: Mapping[str, Any]) -> str:
 def measurement_table_html(rows: Sequence[Mapping[str, Any]]) -> str:
     """The measurements of a viewer as an HTML table (kind, value, calibration, slice, note)."""
     if not rows:
-        return "<i>No measurements yet: use viewer.measure_length(...), measure_angle(...).</i>"
+        return (
+            "<i>No measurements on this image yet: pick a tool in the image's toolbar "
+            "(length, angle, Cobb, ROI ...) and click on the image.</i>"
+        )
     cols = ("kind", "value", "calibration", "index", "label")
     head = "".join(f"<th>{c}</th>" for c in cols)
     body = "".join(

@@ -45,6 +45,7 @@ SHORT_SOURCE = {
         "ImagerPixelSpacing ÷ magnification"
     ),
     "ImagerPixelSpacing": "ImagerPixelSpacing (detector)",
+    "UltrasoundRegion": "ultrasound region",
 }
 #: spacing sources that mean "no usable calibration"
 UNCALIBRATED = frozenset({"", "none", "unknown", None})
@@ -153,7 +154,9 @@ def scale_bar(
     margin = fs * 0.8
     if not is_calibrated(pixel_spacing, spacing_source):
         return (
-            [Text((w - margin, h - margin), "not calibrated", "rb", fs * 0.85)] if technical else []
+            [Text((w - margin, h - margin - fs * 1.8), "not calibrated", "rb", fs * 0.85)]
+            if technical
+            else []
         )
     assert pixel_spacing is not None
     mm_per_px = float(pixel_spacing[1]) / viewport.scale  # the viewport applies the aspect
@@ -169,7 +172,9 @@ def scale_bar(
         Text((x1, y - tick - 2), f"{length_mm:g} mm", "rb", fs),
     ]
     if technical:
-        items.append(Text((x1, h - margin), f"calibrated: {short}", "rb", fs * 0.75))
+        # the source goes above the bar's length, off the bottom row where the orientation
+        # letter sits (a long source under the bar ran into the "F" of a narrow frame)
+        items.append(Text((x1, y - tick - 4 - fs * 1.2), f"calibrated: {short}", "rb", fs * 0.75))
     return items
 
 
@@ -257,6 +262,7 @@ def layout(
     spacing_source: str | None = None,
     corner_lines: Sequence[str] = (),
     shapes: Iterable[Shape] = (),
+    badge: bool = True,
     technical: bool = True,
 ) -> list[Item]:
     """Everything drawn over one view, in display pixels, in drawing order.
@@ -280,6 +286,9 @@ def layout(
         Lines shown top right (series, date, image number, window).
     shapes : iterable of Shape
         Measurements in source pixels.
+    badge : bool
+        Draw the side badge in the top-left corner (False where burned-in text lives
+        there, as on ultrasound; the viewers show the badge above the image).
     technical : bool
         False for the patient's page: no corner lines (window, image number) and no
         calibration words; they stay in the reviewer's views.
@@ -294,6 +303,8 @@ def layout(
     items.extend(scale_bar(viewport, pixel_spacing, spacing_source, size=fs, technical=technical))
     for k, line in enumerate(corner_lines):
         items.append(Text((w - m, m + k * fs * 1.25), line, "ra", fs * 0.85))
+    if not badge:
+        return items
     items.append(
         Text(
             (m, m),

@@ -164,21 +164,26 @@ def view_layout(
     side: str | None,
     measurements: Iterable[Measurement | Shape] = (),
     title: Sequence[str] = (),
+    calibration: tuple[tuple[float, float], str] | None = None,
     technical: bool = True,
 ) -> list[Item]:
     """The overlay items of one view (side badge, letters, scale bar, text, measurements).
 
-    ``technical=False`` leaves out the reviewer's text (window, calibration source).
+    *calibration* ``(spacing, source)`` overrides the header's (a user calibration). The
+    side badge is drawn on the image except on ultrasound, whose burned-in text sits in
+    that corner (the viewers show the badge above the image). ``technical=False`` leaves
+    out the reviewer's text (window, calibration source).
     """
     shapes = [m if isinstance(m, Shape) else measurement_shape(m) for m in measurements]
     return layout(
         viewport,
         side=side,
         labels=view_labels(image.labels, state),
-        pixel_spacing=image.pixel_spacing,
-        spacing_source=image.spacing_source,
+        pixel_spacing=calibration[0] if calibration else image.pixel_spacing,
+        spacing_source=calibration[1] if calibration else image.spacing_source,
         corner_lines=corner_lines(volume, state, title),
         shapes=shapes,
+        badge=volume.modality != "US",
         technical=technical,
     )
 

@@ -18,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import base64
 import io
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from workbench.view.comparison import ABSOLUTE_UNITS, map_window, match_series, 
 from workbench.view.key_images import KeyImage, save_key_image
 from workbench.view.labels import label_html, study_facts, study_label
 from workbench.view.state import ViewState, set_index, set_window
+from workbench.widgets.fallback import with_png
 from workbench.widgets.series_viewer import SeriesViewer
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class CompareViewer(widgets.VBox):
     # --- static output ----------------------------------------------------------------
     def current_png(self) -> bytes:
         """Both frames on screen side by side, as PNG."""
-        frames = [v._frame for v in (self.a, self.b) if v._frame is not None]
+        frames = [f for f in (v.frame_image() for v in (self.a, self.b)) if f is not None]
         if not frames:
             return b""
         gap = 8
@@ -155,11 +155,7 @@ class CompareViewer(widgets.VBox):
         return buf.getvalue()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        data = super()._repr_mimebundle_(**kwargs) or {}
-        png = self.current_png()
-        if png:
-            data["image/png"] = base64.b64encode(png).decode("ascii")
-        return data
+        return with_png(super()._repr_mimebundle_(**kwargs), self.current_png())
 
     def snapshot(self, caption: str = "", *, save: bool = True) -> KeyImage:
         """A key image of both panes as they are, with labels, caption and measurements."""

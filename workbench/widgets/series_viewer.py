@@ -8,8 +8,10 @@ matplotlib per slider tick). Renders are coalesced (:class:`~workbench.view.coal
 widget's ``_repr_mimebundle_`` carries a PNG of the current frame so an exported
 notebook still shows it.
 
-ipywidgets has no mouse-wheel event: scroll with the slider (arrow keys once it has
-focus), the ◀ ▶ buttons, or ▶ Play for cine loops.
+The image itself is a :class:`~workbench.widgets.reading_canvas.ReadingCanvas`: the
+browser windows the slice's real values, so window/level drags, the wheel (slices),
+ctrl-wheel (zoom) and the measurement tools do not wait for the kernel; the kernel
+validates and stores what the reviewer finishes.
 
 >>> import workbench
 >>> case = workbench.open_case(workbench.samples.path("knee_oa_right"),
@@ -21,10 +23,10 @@ focus), the ◀ ▶ buttons, or ▶ Play for cine loops.
 
 from __future__ import annotations
 
-import base64
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,14 +34,21 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import traitlets
-from ipyevents import Event
 
-from workbench.errors import PixelDataError, WorkbenchError
-from workbench.imaging import measure, mpr
+from workbench.errors import MeasurementError, PixelDataError, WorkbenchError
+from workbench.imaging import measure, mpr, ortho
+from workbench.imaging.measure import Measurement
 from workbench.imaging.volume import load_series
-from workbench.imaging.windowing import PRESETS
+from workbench.imaging.windowing import PRESETS, orientation_labels
 from workbench.render.figures import figure_png, key_image_figure
 from workbench.render.frame import compose, encode, thumbnail
+from workbench.view.browser import (
+    DISPLAY_SIZE,
+    encode_slice,
+    view_dict,
+    view_from_browser,
+    window_params,
+)
 from workbench.view.coalesce import LatestWins
 from workbench.view.key_images import KeyImage, save_key_image
 from workbench.view.labels import (
@@ -50,7 +59,8 @@ from workbench.view.labels import (
     study_facts,
     study_label,
 )
-from workbench.view.slice_view import DEFAULT_SIZE, slice_count
+from workbench.view.overlay import SHORT_SOURCE
+from workbench.view.slice_view import DEFAULT_SIZE, measurement_value_text, slice_count
 from workbench.view.state import (
     ViewState,
     apply_preset,
@@ -63,8 +73,11 @@ from workbench.view.state import (
     set_plane,
     set_window,
     toggle_invert,
+    view_labels,
     zoom_by,
 )
+from workbench.widgets.fallback import with_png
+from workbench.widgets.reading_canvas import ReadingCanvas
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -74,7 +87,43 @@ if TYPE_CHECKING:
 
 __all__ = ["SeriesViewer"]
 
-_BUTTON = widgets.Layout(width="2.6em")
+#: Toolbar tools of the browser: name, label, points to click, hint.
+TOOLS: list[dict[str, Any]] = [
+    {"name": n, "label": label, "points": k, "hint": hint}
+    for n, label, k, hint in (
+        ("pan", "✥ pan", 0, "drag to pan (when zoomed); click a measurement to select it"),
+        ("window", "◐ window", 0, "drag: left-right width, up-down level"),
+        ("length", "length", 2, "click both ends"),
+        ("angle", "angle", 3, "click arm end, vertex, other arm end"),
+        ("cobb", "Cobb", 4, "click two points on each endplate line"),
+        ("roi_ellipse", "ROI ◯", 2, "click two corners of the ellipse's box"),
+        ("roi_rectangle", "ROI ▭", 2, "click two corners"),
+        ("arrow", "arrow", 2, "type the text, then click tail and tip"),
+        ("calibration", "calibrate", 2, "type the known mm, then click both ends of the object"),
+        ("joint_space_medial", "JSW med", 4, "two points on each bone contour (medial)"),
+        ("joint_space_lateral", "JSW lat", 4, "two points on each bone contour (lateral)"),
+        ("hka", "HKA", 3, "click hip centre, knee centre, ankle centre"),
+        ("line_angle", "∠ lines", 4, "two points on each line"),
+        (
+            "meyerding",
+            "slip %",
+            3,
+            "posterior, anterior corner of the lower endplate, then "
+            "the posterior corner of the vertebra above",
+        ),
+        ("center_edge", "CE", 3, "head centre, lateral acetabular edge, other head centre"),
+        ("leg_length", "LLD", 4, "two points of the pelvic line, then each lesser trochanter"),
+    )
+]
+_TOOL_POINTS = {t["name"]: t["points"] for t in TOOLS if t["points"]}
+_KIND_TOOL = {"roi_ellipse": "roi_ellipse", "roi_rectangle": "roi_rectangle"}
+_PREFETCH = (1, -1, 2, -2)
+
+
+def _button() -> widgets.Layout:
+    return widgets.Layout(width="2.6em")
+
+
 _THUMB = 96
 _VOLUMES_KEPT = 2
 
@@ -92,13 +141,11 @@ def _series_options(case: ReviewCase, study_key: str) -> list[tuple[str, str]]:
         rows = rows.sort_values("SeriesNumber", na_position="last", kind="stable")
     out = []
     for _, row in rows.iterrows():
-        desc = str(row.get("SeriesDescription") or "").strip() or "(no description)"
-        out.append(
-            (
-                f"{row.get('Modality', '')} · {desc} · {row.get('n_images', '')} im",
-                str(row["series_key"]),
-            )
-        )
+        desc = str(_value(row, "SeriesDescription") or "").strip() or "(no description)"
+        modality = str(_value(row, "Modality") or "?")
+        n = _value(row, "n_images")
+        count = f"{int(n)} im" if n is not None else "? im"
+        out.append((f"{modality} · {desc} · {count}", str(row["series_key"])))
     return out
 
 
@@ -128,7 +175,12 @@ def _cine_interval(volume: Volume) -> int:
 
 
 class SeriesViewer(widgets.VBox):
-    """View the series of a case: study → series (with thumbnails) → slice.
+    """View and measure the series of a case: study → series (thumbnails) → slice.
+
+    The image is drawn in the browser by :class:`~workbench.widgets.reading_canvas.
+    ReadingCanvas` (wheel scrolls, drag pans, right- or shift-drag windows, ctrl-wheel
+    zooms, a toolbar of measurement tools); this class holds the view state and the
+    measurement store and answers the browser's actions.
 
     Parameters
     ----------
@@ -139,12 +191,14 @@ class SeriesViewer(widgets.VBox):
     series_key : str, optional
         Series shown first (default: the study's first series).
     size : int
-        Longest side of the displayed image in screen pixels; frames are rendered at
-        this size, not at their full resolution.
+        Longest side of the displayed image in screen pixels.
     image_format : str
-        ``"jpeg"`` (default, fast) or ``"png"`` (lossless) for the live image.
+        ``"jpeg"`` or ``"png"``: the format of :meth:`current_image` (static output).
     fixed_study : bool
         Hide the study picker (the comparison viewer shows one study per side).
+    name : str, optional
+        The viewer's name, stored with each measurement made in it (the notebook gives
+        every viewer its own).
 
     Attributes
     ----------
@@ -152,10 +206,10 @@ class SeriesViewer(widgets.VBox):
         The current state (a trait: observe it with ``viewer.observe(f, "view")``).
     volume : Volume
         The series on screen.
-    image : ipywidgets.Image
-        The rendered frame (JPEG or PNG bytes in ``image.value``).
+    canvas : ReadingCanvas
+        The browser viewport.
     badge : ipywidgets.HTML
-        The side badge (also drawn in the frame).
+        The side badge, above the image (never over it).
     """
 
     view = traitlets.Instance(ViewState, allow_none=True)
@@ -169,23 +223,27 @@ class SeriesViewer(widgets.VBox):
         size: int = DEFAULT_SIZE,
         image_format: str = "jpeg",
         fixed_study: bool = False,
+        name: str = "",
     ) -> None:
         super().__init__()
         self.case = case
         self.size = int(size)
         self.image_format = image_format
+        self.name = str(name)
         self.store = measure.MeasurementStore(case.workspace)
         self.volume: Volume | None = None
         self.study_key: str | None = None
         self.series_row: pd.Series | None = None
         self.side: str | None = None
         self.reference_window: tuple[float, float] = (0.0, 1.0)
+        self.last_key_image: KeyImage | None = None
         self._volumes: OrderedDict[str, Volume] = OrderedDict()
         self._syncing = False
         self._quiet = False
         self._pending_series: str | None = None
         self._title_lines: list[str] = []
-        self._frame: Image.Image | None = None
+        self._slice_meta: dict[str, Any] | None = None
+        self._pushed: tuple[str, str, int] | None = None
         self._latest: LatestWins[ViewState] = LatestWins(self._render)
         self._build(fixed_study)
         studies = _studies_with_images(case)
@@ -209,17 +267,16 @@ class SeriesViewer(widgets.VBox):
         self.series = W.Dropdown(description="Series", layout=W.Layout(width="100%"))
         self.thumbnails = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.badge = W.HTML()
-        # shown at its own pixel size (never upscaled to the cell width), shrinking if needed
-        self.image = W.Image(
-            format=self.image_format,
-            layout=W.Layout(max_width="100%", width="auto", height="auto", align_self="flex-start"),
-        )
+        self.canvas = ReadingCanvas(size=self.size, tools=TOOLS)
+        self.canvas.on_action(self._on_action)
+        # 1-based, as the overlay counts: "9/16" is slice 9 on the slider too
         self.slider = W.IntSlider(
-            description="Slice", min=0, max=0, continuous_update=True, layout=W.Layout(width="100%")
+            description="Slice", min=1, max=1, continuous_update=True, layout=W.Layout(width="100%")
         )
-        self.prev_button = W.Button(description="◀", tooltip="previous slice", layout=_BUTTON)
-        self.next_button = W.Button(description="▶", tooltip="next slice", layout=_BUTTON)
-        self.play = W.Play(min=0, max=0, interval=100, description="cine")
+        # every viewer its own Layout: a shared one showed and hid buttons across viewers
+        self.prev_button = W.Button(description="◀", tooltip="previous slice", layout=_button())
+        self.next_button = W.Button(description="▶", tooltip="next slice", layout=_button())
+        self.play = W.Play(min=1, max=1, interval=100, description="cine")
         self.center = W.FloatSlider(
             description="Level", continuous_update=True, layout=W.Layout(width="100%")
         )
@@ -260,11 +317,6 @@ class SeriesViewer(widgets.VBox):
         self.slider.observe(self._on_slider, names="value")
         self.prev_button.on_click(lambda _: self.scroll(-1))
         self.next_button.on_click(lambda _: self.scroll(1))
-        # the mouse wheel over the image scrolls through slices (ipyevents: ipywidgets has no
-        # wheel event); the page itself does not scroll while the pointer is on the image
-        self.wheel = Event(source=self.image, watched_events=["wheel"], prevent_default_action=True,
-                           wait=40)  # fmt: skip
-        self.wheel.on_dom_event(self._on_wheel)
         W.link((self.play, "value"), (self.slider, "value"))
         self.center.observe(self._on_window, names="value")
         self.width.observe(self._on_window, names="value")
@@ -291,15 +343,15 @@ class SeriesViewer(widgets.VBox):
             if fixed_study
             else [self.study, self.series, self.thumbnails]
         )
-        slice_row = W.HBox([self.prev_button, self.slider, self.next_button, self.play])
+        self.slice_row = W.HBox([self.prev_button, self.slider, self.next_button, self.play])
+        self.window_box = W.VBox([self.center, self.width])
         tools = W.HBox(list(self.tool_buttons.values()), layout=W.Layout(flex_flow="row wrap"))
         self.children = [
             *picker,
             self.badge,
-            self.image,
-            slice_row,
-            self.center,
-            self.width,
+            self.canvas,
+            self.slice_row,
+            self.window_box,
             W.HBox([self.presets, self.plane], layout=W.Layout(flex_flow="row wrap")),
             tools,
             self.header_box,
@@ -341,8 +393,9 @@ class SeriesViewer(widgets.VBox):
     def _build_thumbnails(self, options: Sequence[tuple[str, str]]) -> None:
         boxes = []
         for label, key in options:
+            parts = label.split(" · ")
             button = widgets.Button(
-                description=label.split(" · ")[1][:14],
+                description=(parts[1] if len(parts) > 1 else label)[:14],
                 tooltip=label,
                 layout=widgets.Layout(width=f"{_THUMB + 8}px"),
             )
@@ -392,6 +445,7 @@ class SeriesViewer(widgets.VBox):
             return
         self.status.value = ""
         self.volume = volume
+        self._pushed = None
         rows = self.case.series[self.case.series["series_key"] == series_key]
         self.series_row = rows.iloc[0] if len(rows) else None
         facts = study_facts(self.case.studies, self.study_key or "")
@@ -415,11 +469,11 @@ class SeriesViewer(widgets.VBox):
         self._syncing = True
         try:
             n = volume.n_frames
-            self.slider.max = max(n - 1, 0)
-            self.play.max = max(n - 1, 0)
+            self.slider.max = self.play.max = max(n, 1)
             self.play.interval = _cine_interval(volume) if n > 1 else 100
-            for w in (self.slider, self.prev_button, self.next_button, self.play):
-                w.layout.visibility = "visible" if n > 1 else "hidden"
+            self.slice_row.layout.display = "" if n > 1 else "none"
+            # colour images have no window: no Level/Width sliders (disabled ones misled)
+            self.window_box.layout.display = "none" if volume.is_color else ""
             lo, hi = _value_range(volume, state)
             span = max(hi - lo, 1.0)
             lo, hi = lo - span / 2, hi + span / 2
@@ -430,9 +484,11 @@ class SeriesViewer(widgets.VBox):
             self.center.min, self.center.max = min(lo, state.center), max(hi, state.center)
             self.width.min, self.width.max = 1.0, max(2 * span, state.width)
             self.center.step = self.width.step = step
-            for w in (self.center, self.width):
-                w.disabled = volume.is_color
-            names = ["auto", *([p for p in PRESETS if volume.modality == "CT"])]
+            names = (
+                []
+                if volume.is_color
+                else ["auto", *([p for p in PRESETS if volume.modality == "CT"])]
+            )
             buttons = []
             for name in names:
                 b = widgets.Button(
@@ -470,14 +526,6 @@ class SeriesViewer(widgets.VBox):
         self._set_state(new)
         return new
 
-    def _on_wheel(self, event: dict[str, Any]) -> None:
-        """One wheel notch is one slice; a fast flick moves several (last request wins)."""
-        if self.volume is None:
-            return
-        steps = wheel_steps(event)
-        if steps:
-            self.scroll(steps)
-
     def scroll(self, delta: int) -> None:
         """Move *delta* slices (the ◀ ▶ buttons)."""
         self._require_volume()
@@ -485,7 +533,7 @@ class SeriesViewer(widgets.VBox):
         self.show_index(self.view.index + int(delta))
 
     def show_index(self, index: int) -> None:
-        """Go to slice *index* of the current plane."""
+        """Go to slice *index* (0-based) of the current plane."""
         volume = self._require_volume()
         assert self.view is not None
         self._set_state(set_index(self.view, index, slice_count(volume, self.view.plane)))
@@ -501,7 +549,7 @@ class SeriesViewer(widgets.VBox):
 
     def _on_slider(self, change: dict[str, Any]) -> None:
         if not self._syncing and self.view is not None:
-            self.show_index(int(change["new"]))
+            self.show_index(int(change["new"]) - 1)
 
     def _on_window(self, _: dict[str, Any]) -> None:
         if not self._syncing and self.view is not None:
@@ -514,15 +562,15 @@ class SeriesViewer(widgets.VBox):
         self._set_state(set_plane(self.view, plane, slice_count(self.volume, plane) // 2))
 
     def _set_state(self, state: ViewState) -> None:
-        """Make *state* current: move the controls to it, then render (coalesced)."""
+        """Make *state* current: move the controls to it, then update the browser."""
         volume = self._require_volume()
         with self._latest.hold():
             self._syncing = True
             try:
                 n = slice_count(volume, state.plane)
-                if self.slider.max != n - 1:
-                    self.slider.max = self.play.max = max(n - 1, 0)
-                self.slider.value = state.index
+                if self.slider.max != max(n, 1):
+                    self.slider.max = self.play.max = max(n, 1)
+                self.slider.value = state.index + 1
                 if not volume.is_color:
                     self.center.min = min(self.center.min, state.center)
                     self.center.max = max(self.center.max, state.center)
@@ -534,8 +582,163 @@ class SeriesViewer(widgets.VBox):
             self.view = state
             self._latest.submit(state)
 
-    # --- drawing ----------------------------------------------------------------------
-    def _frame_measurements(self, state: ViewState) -> list[measure.Measurement]:
+    # --- the browser ------------------------------------------------------------------
+    def _slice_key(self, state: ViewState, index: int | None = None) -> str:
+        i = state.index if index is None else index
+        return f"{state.series_key}|{state.plane}|{i}"
+
+    def _encoded(self, state: ViewState, index: int) -> tuple[Any, dict[str, Any]]:
+        """Codes and metadata of slice *index* of *state*'s plane, as the browser gets them."""
+        volume = self._require_volume()
+        if state.plane == "acquired":
+            values = volume.display_frame(index, max_size=DISPLAY_SIZE)
+            rows, cols = int(volume.shape[1]), int(volume.shape[2])
+            spacing = volume.geometry.pixel_spacing
+            aspect = spacing[0] / spacing[1] if spacing else 1.0
+        else:
+            values, aspect = mpr.reformat(volume, state.plane, index)
+            rows, cols = int(values.shape[0]), int(values.shape[1])
+        codes, meta = encode_slice(values)
+        meta.update(rows=rows, cols=cols, aspect=float(aspect), index=index)
+        meta["unit"] = "HU" if volume.modality == "CT" else ""
+        return codes, meta
+
+    def _render(self, state: ViewState) -> None:
+        """Send *state* to the browser: the slice once, then window, view and overlay."""
+        if self.volume is None or state.series_key != self.volume.series_key:
+            return
+        volume = self.volume
+        key = self._slice_key(state)
+        try:
+            codes, meta = self._encoded(state, state.index)
+            params = window_params(volume, state, meta)
+        except (WorkbenchError, IndexError, ValueError) as exc:
+            self.status.value = f"<b>Cannot draw this image:</b> {_escape(str(exc))}"
+            return
+        self._slice_meta = meta
+        table = params.pop("voi_table")
+        found = self._frame_measurements(state)
+        with self.canvas.hold_sync():
+            self.canvas.send_slice(key, codes, meta, voi_table=table)
+            self.canvas.window = params
+            self.canvas.view = _view_dict(state)
+            self.canvas.presets = self._preset_list(state)
+            self.canvas.measurements = [_browser_record(m) for m in found]
+            self.canvas.overlay = self._overlay(state)
+        self._pushed = (state.series_key, state.plane, state.index)
+        self.measurements.value = measurement_table_html(
+            [_measurement_row(m, state.index) for m in found]
+        )
+        if self.header_box.selected_index == 0:
+            self._update_header()
+        self._prefetch(state)
+
+    def _prefetch(self, state: ViewState) -> None:
+        """Send the neighbouring slices ahead, so scrolling shows them at once."""
+        assert self.volume is not None
+        n = slice_count(self.volume, state.plane)
+        for step in _PREFETCH:
+            i = state.index + step
+            key = self._slice_key(state, i)
+            if 0 <= i < n and not self.canvas.has_sent(key):
+                try:
+                    codes, meta = self._encoded(state, i)
+                except (WorkbenchError, IndexError, ValueError):
+                    continue
+                self.canvas.send_slice(key, codes, meta, show=False)
+
+    def _preset_list(self, state: ViewState) -> list[dict[str, Any]]:
+        volume = self._require_volume()
+        if volume.is_color:
+            return []
+        auto = apply_preset(state, "auto", volume)
+        out = [{"name": "auto", "center": auto.center, "width": auto.width,
+                "voi_lut": auto.voi_lut}]  # fmt: skip
+        if volume.modality == "CT":
+            out += [{"name": k, "center": c, "width": w} for k, (c, w) in PRESETS.items()]
+        return out
+
+    def _overlay(self, state: ViewState) -> dict[str, Any]:
+        volume = self._require_volume()
+        image_labels = (
+            orientation_labels(volume.geometry)
+            if state.plane == "acquired"
+            else (mpr.plane_labels(state.plane))
+        )
+        spacing, text = self._calibration_text(state)
+        return {
+            "labels": view_labels(image_labels, state),
+            "title": " · ".join(t for t in self._title_lines if t),
+            "n": slice_count(volume, state.plane),
+            "plane": state.plane,
+            "series_key": state.series_key,
+            "spacing": list(spacing) if spacing else None,
+            "calibration": text,
+            "measurable": state.plane == "acquired",
+        }
+
+    def _calibration_text(self, state: ViewState) -> tuple[tuple[float, float] | None, str]:
+        """The spacing lengths use on this image and where it comes from, in words."""
+        volume = self._require_volume()
+        if state.plane != "acquired":
+            return None, "reformatted plane: measure on the acquired images"
+        user = self.store.calibration_for(*volume.sop_uids[state.index])
+        if user is not None:
+            return user.mm_per_px, f"calibrated: user calibration ({user.known_mm:g} mm line)"
+        geometry = volume.geometry
+        if geometry.pixel_spacing is None:
+            return None, "not calibrated: lengths in pixels (calibrate on an object of known size)"
+        short = SHORT_SOURCE.get(geometry.spacing_source, geometry.spacing_source)
+        return geometry.pixel_spacing, f"calibrated: {short}"
+
+    def _on_action(self, msg: dict[str, Any]) -> None:
+        """One finished action from the browser; errors go back as a status line."""
+        kind = msg.get("type")
+        try:
+            # the reply goes out first, the redraw it causes after it (one coalesced render)
+            with self._latest.hold():
+                self._answer(kind, msg)
+        except (WorkbenchError, ValueError, KeyError, TypeError, IndexError) as exc:
+            self.canvas.status = str(exc)
+            self.canvas.reply({"type": "error", "text": str(exc)})
+            return
+        if kind not in ("hello", "need"):
+            self.canvas.status = ""
+
+    def _answer(self, kind: Any, msg: dict[str, Any]) -> None:
+        """Carry out one browser action (errors are reported by the caller)."""
+        if kind == "hello":
+            if self.view is not None and self.volume is not None:
+                self._latest.submit(self.view)
+        elif kind == "need":
+            self.canvas.forget(str(msg.get("key")))
+            if self.view is not None:
+                self._latest.submit(self.view)
+        elif kind == "index" and self.view is not None:
+            self.show_index(int(msg["index"]))
+        elif kind == "view" and self.view is not None:
+            self.apply(lambda s: view_from_browser(s, msg.get("view") or {}))
+        elif kind == "preset":
+            self.apply_preset(str(msg.get("name")))
+        elif kind == "reset":
+            self.apply(lambda s: reset(s, self._require_volume()))
+        elif kind == "measure":
+            m = self.measure(str(msg.get("tool")), msg.get("points") or [], **_extras(msg))
+            text = f"stored: {m.kind} {measurement_value_text(m)}"
+            self.canvas.reply({"type": "stored", "id": m.id, "t0": msg.get("t0"), "text": text})
+        elif kind == "move":
+            self.move_measurement(str(msg.get("id")), msg.get("points") or [])
+        elif kind == "delete":
+            self.delete_measurement(str(msg.get("id")))
+        elif kind == "rename":
+            self.rename_measurement(str(msg.get("id")), str(msg.get("label") or ""))
+        elif kind == "key_image":
+            shot = self.snapshot(str(msg.get("caption") or ""), measurement_ids=msg.get("ids"))
+            self.last_key_image = shot
+            self.canvas.reply({"type": "stored", "text": "key image saved"})
+
+    # --- drawing (static output) ------------------------------------------------------
+    def _frame_measurements(self, state: ViewState) -> list[Measurement]:
         if state.plane != "acquired" or self.volume is None:
             return []
         sop, frame = self.volume.sop_uids[state.index]
@@ -545,29 +748,28 @@ class SeriesViewer(widgets.VBox):
         """Series description and study date (worked out once per series)."""
         return list(self._title_lines)
 
-    def _render(self, state: ViewState) -> None:
-        if self.volume is None or state.series_key != self.volume.series_key:
-            return
-        found = self._frame_measurements(state)
+    def frame_image(self) -> Image.Image | None:
+        """The view on screen drawn by Pillow (overlays burned in), for static output."""
+        if self.volume is None or self.view is None:
+            return None
+        state = self.view
+        user = None
+        if state.plane == "acquired":
+            cal = self.store.calibration_for(*self.volume.sop_uids[state.index])
+            user = (cal.mm_per_px, cal.source) if cal is not None else None
         try:
             image, _ = compose(
                 self.volume,
                 state,
                 max_size=self.size,
                 side=self.side,
-                measurements=found,
+                measurements=self._frame_measurements(state),
                 title=self._title(),
+                calibration=user,
             )
-        except (WorkbenchError, IndexError, ValueError) as exc:
-            self.status.value = f"<b>Cannot draw this image:</b> {_escape(str(exc))}"
-            return
-        self._frame = image
-        self.image.value = encode(image, self.image_format)
-        self.measurements.value = measurement_table_html(
-            [_measurement_row(m, state.index) for m in found]
-        )
-        if self.header_box.selected_index == 0:
-            self._update_header()
+        except (WorkbenchError, IndexError, ValueError):
+            return None
+        return image
 
     def _update_header(self) -> None:
         if self.volume is None or self.view is None or self.header_box.selected_index != 0:
@@ -579,24 +781,19 @@ class SeriesViewer(widgets.VBox):
             self.header.value = f"<i>{_escape(str(exc))}</i>"
             return
         rows = header_rows(ds)
-        rows.append(("calibration", self.volume.geometry.spacing_source))
+        rows.append(("calibration", self._calibration_text(self.view)[1]))
         self.header.value = header_html(rows)
 
     def current_png(self) -> bytes:
         """PNG bytes of the frame on screen, overlays included."""
-        if self._frame is None:
-            return b""
-        return encode(self._frame, "png")
+        image = self.frame_image()
+        return b"" if image is None else encode(image, "png")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        data = super()._repr_mimebundle_(**kwargs) or {}
-        png = self.current_png()
-        if png:
-            data["image/png"] = base64.b64encode(png).decode("ascii")
-        return data
+        return with_png(super()._repr_mimebundle_(**kwargs), self.current_png())
 
     # --- measurements -----------------------------------------------------------------
-    def _measure(self, make: Any) -> measure.Measurement:
+    def _acquired(self) -> tuple[Volume, int]:
         volume = self._require_volume()
         assert self.view is not None
         if self.view.plane != "acquired":
@@ -604,51 +801,156 @@ class SeriesViewer(widgets.VBox):
                 f"Measurements are made on the acquired images; this view is a reformatted "
                 f"{self.view.plane} plane. Set viewer.plane.value = 'acquired' first."
             )
-        calibration = self.store.calibration_for(*volume.sop_uids[self.view.index])
-        m = self.store.add(make(volume, self.view.index, calibration))
-        self._latest.submit(self.view)
+        return volume, self.view.index
+
+    def measure(self, tool: str, points: Sequence[Sequence[float]], **extra: Any) -> Measurement:
+        """Make and store a measurement with *tool* (a name of :data:`TOOLS`) on this image.
+
+        Points are (row, col) full-resolution pixels; points outside the image are
+        refused (:class:`~workbench.errors.MeasurementError`).
+        """
+        volume, index = self._acquired()
+        m = self._make(tool, volume, index, points, **extra)
+        m = replace(m, viewer=self.name)
+        self.store.add(m)
+        self._latest.submit(self.view)  # type: ignore[arg-type]
         return m
 
-    def measure_length(self, p1: Sequence[float], p2: Sequence[float]) -> measure.Measurement:
+    def _make(
+        self, tool: str, volume: Volume, index: int, points: Sequence[Sequence[float]], **extra: Any
+    ) -> Measurement:
+        spec = _TOOL_POINTS.get(tool)
+        if spec is None:
+            raise MeasurementError(f"Unknown tool {tool!r}; use one of {', '.join(_TOOL_POINTS)}.")
+        if len(points) != spec:
+            raise MeasurementError(f"The {tool} tool needs {spec} points, got {len(points)}.")
+        measure.check_points(volume, index, points)
+        cal = self.store.calibration_for(*volume.sop_uids[index])
+        p = [tuple(map(float, q)) for q in points]
+        series = self.series_row
+        if tool == "length":
+            return measure.length(volume, index, p[0], p[1], calibration=cal, series=series)
+        if tool == "angle":
+            return measure.angle(volume, index, p[0], p[1], p[2], calibration=cal)
+        if tool == "cobb":
+            return measure.cobb(volume, index, p[:2], p[2:], calibration=cal)
+        if tool in ("roi_ellipse", "roi_rectangle"):
+            shape = tool.removeprefix("roi_")
+            return measure.roi_box(volume, index, p[0], p[1], shape=shape, calibration=cal)
+        if tool == "arrow":
+            return measure.arrow(volume, index, p[0], p[1], str(extra.get("text") or ""))
+        if tool == "calibration":
+            known: Any = extra.get("known_mm")  # checked by calibrate (the browser sends text)
+            return measure.calibrate(volume, index, p[0], p[1], known).as_measurement(
+                volume.series_key
+            )
+        if tool in ("joint_space_medial", "joint_space_lateral"):
+            compartment = tool.rsplit("_", 1)[1]
+            return ortho.joint_space(volume, index, p[:2], p[2:], compartment=compartment,
+                                     calibration=cal, series=series)  # fmt: skip
+        if tool == "hka":
+            return ortho.hka(volume, index, p[0], p[1], p[2], side=self.side, calibration=cal)
+        if tool == "line_angle":
+            return ortho.line_angle(volume, index, p[:2], p[2:], calibration=cal)
+        if tool == "meyerding":
+            return ortho.meyerding(volume, index, p[0], p[1], p[2], calibration=cal)
+        if tool == "center_edge":
+            return ortho.center_edge(volume, index, p[0], p[1], p[2], calibration=cal)
+        assert tool == "leg_length"
+        return ortho.leg_length(volume, index, p[0], p[1], p[2], p[3], calibration=cal)
+
+    def _find(self, measurement_id: str) -> Measurement:
+        for m in self.store:
+            if m.id == measurement_id:
+                return m
+        raise MeasurementError(f"No measurement with id {measurement_id!r} in {self.store.path}.")
+
+    def move_measurement(
+        self, measurement_id: str, points: Sequence[Sequence[float]]
+    ) -> Measurement:
+        """Recompute a measurement of this image with moved *points* (same id and label)."""
+        old = self._find(measurement_id)
+        volume, index = self._acquired()
+        if volume.sop_uids[index] != (old.sop_uid, old.frame):
+            raise MeasurementError("That measurement belongs to another image.")
+        tool = _KIND_TOOL.get(old.kind, old.kind)
+        if old.kind == "joint_space":
+            tool = f"joint_space_{old.details.get('compartment') or 'medial'}"
+        extra = {"text": old.label, "known_mm": old.value}
+        new = self._make(tool, volume, index, points, **extra)
+        new = replace(new, id=old.id, created=old.created, label=old.label, viewer=old.viewer)
+        self.store.update(new)
+        self._latest.submit(self.view)  # type: ignore[arg-type]
+        return new
+
+    def delete_measurement(self, measurement_id: str) -> None:
+        """Delete a stored measurement."""
+        if not self.store.remove(measurement_id):
+            raise MeasurementError(f"No measurement with id {measurement_id!r} to delete.")
+        if self.view is not None:
+            self._latest.submit(self.view)
+
+    def rename_measurement(self, measurement_id: str, label: str) -> Measurement:
+        """Give a stored measurement the reviewer's *label*."""
+        new = replace(self._find(measurement_id), label=str(label).strip())
+        self.store.update(new)
+        if self.view is not None:
+            self._latest.submit(self.view)
+        return new
+
+    def measure_length(self, p1: Sequence[float], p2: Sequence[float]) -> Measurement:
         """Length from *p1* to *p2* ((row, col) pixels of the full frame), stored and drawn."""
-        return self._measure(
-            lambda v, i, cal: measure.length(v, i, p1, p2, calibration=cal, series=self.series_row)
-        )
+        return self.measure("length", [p1, p2])
 
     def measure_angle(
         self, a: Sequence[float], vertex: Sequence[float], b: Sequence[float]
-    ) -> measure.Measurement:
+    ) -> Measurement:
         """Angle a-vertex-b in degrees ((row, col) pixels), stored and drawn."""
-        return self._measure(lambda v, i, cal: measure.angle(v, i, a, vertex, b, calibration=cal))
+        return self.measure("angle", [a, vertex, b])
 
     def measure_cobb(
         self, line1: Sequence[Sequence[float]], line2: Sequence[Sequence[float]]
-    ) -> measure.Measurement:
+    ) -> Measurement:
         """Cobb angle between two endplate lines, each ((row, col), (row, col))."""
-        return self._measure(lambda v, i, cal: measure.cobb(v, i, line1, line2, calibration=cal))
+        return self.measure("cobb", [*line1, *line2])
 
-    def measure_roi(self, center: Sequence[float], radius: float) -> measure.Measurement:
+    def measure_roi(self, center: Sequence[float], radius: float) -> Measurement:
         """Mean ± SD in a circle (*center* (row, col), *radius* pixels), stored and drawn."""
-        return self._measure(lambda v, i, cal: measure.roi(v, i, center, radius, calibration=cal))
+        volume, index = self._acquired()
+        measure.check_points(volume, index, [center])
+        cal = self.store.calibration_for(*volume.sop_uids[index])
+        m = replace(measure.roi(volume, index, center, radius, calibration=cal), viewer=self.name)
+        self.store.add(m)
+        self._latest.submit(self.view)  # type: ignore[arg-type]
+        return m
 
     def calibrate(self, p1: Sequence[float], p2: Sequence[float], known_mm: float) -> None:
         """Calibrate this image on a line of *known_mm* (e.g. a 25 mm marker ball's diameter)."""
-        self._measure(
-            lambda v, i, _: measure.calibrate(v, i, p1, p2, known_mm).as_measurement(v.series_key)
-        )
+        self.measure("calibration", [p1, p2], known_mm=known_mm)
 
     # --- key images -------------------------------------------------------------------
-    def snapshot(self, caption: str = "", *, save: bool = True) -> KeyImage:
+    def snapshot(
+        self,
+        caption: str = "",
+        *,
+        save: bool = True,
+        measurement_ids: Sequence[str] | None = None,
+    ) -> KeyImage:
         """A key image of the current view: window, zoom, measurements, badge, scale bar.
 
         Displayed as ``image/png`` with the caption; saved under
         ``<workspace>/key_images`` and listed in ``key_images.json`` there (unless
-        ``save=False``).
+        ``save=False``), where the export picks it up. *measurement_ids* chooses the
+        measurements drawn (default: all of this image; the toolbar's key-image button
+        passes the ticked ones).
         """
         volume = self._require_volume()
         state = self.view
         assert state is not None
         found = self._frame_measurements(state)
+        if measurement_ids is not None:
+            wanted = {str(i) for i in measurement_ids}
+            found = [m for m in found if m.id in wanted]
         facts = study_facts(self.case.studies, self.study_key or "")
         label = study_label({**facts, "side": self.side})
         fig = key_image_figure(
@@ -663,13 +965,14 @@ class SeriesViewer(widgets.VBox):
             label=label,
         )
         png = figure_png(fig)
-        record = {"caption": caption, **self.snapshot_record(state, found, label)}
+        record = {"caption": caption, "viewer": self.name,
+                  **self.snapshot_record(state, found, label)}  # fmt: skip
         if not save:
             return KeyImage(png, caption, record)
         return save_key_image(self.case.workspace, png, record)
 
     def snapshot_record(
-        self, state: ViewState, found: Sequence[measure.Measurement], label: str
+        self, state: ViewState, found: Sequence[Measurement], label: str
     ) -> dict[str, Any]:
         """What a key image of *state* records: study, series, slice, window, values."""
         volume = self._require_volume()
@@ -697,7 +1000,7 @@ def _value_range(volume: Volume, state: ViewState) -> tuple[float, float]:
     return float(np.min(values)), float(np.max(values))
 
 
-def _measurement_row(m: measure.Measurement, index: int) -> dict[str, Any]:
+def _measurement_row(m: Measurement, index: int) -> dict[str, Any]:
     from workbench.view.slice_view import measurement_value_text
 
     return {
@@ -709,7 +1012,7 @@ def _measurement_row(m: measure.Measurement, index: int) -> dict[str, Any]:
     }
 
 
-def _measurement_record(m: measure.Measurement) -> dict[str, Any]:
+def _measurement_record(m: Measurement) -> dict[str, Any]:
     return {
         "id": m.id,
         "kind": m.kind,
@@ -720,6 +1023,8 @@ def _measurement_record(m: measure.Measurement) -> dict[str, Any]:
         "calibration_source": m.calibration_source,
         "note": m.note,
         "flags": list(m.flags),
+        "label": m.label,
+        "details": dict(m.details),
     }
 
 
@@ -729,18 +1034,36 @@ def _escape(text: str) -> str:
     return html.escape(text)
 
 
-def wheel_steps(event: dict[str, Any]) -> int:
-    """Slices to move for a DOM wheel event: sign of ``deltaY``, larger for big deltas.
+def _view_dict(state: ViewState) -> dict[str, Any]:
+    return view_dict(state)
 
-    >>> wheel_steps({"deltaY": 100}), wheel_steps({"deltaY": -3}), wheel_steps({"deltaY": 0})
-    (1, -1, 0)
-    >>> wheel_steps({"deltaY": 480, "deltaMode": 0})
-    4
-    """
-    delta = float(event.get("deltaY") or 0.0)
-    if event.get("deltaMode") == 1:  # lines, not pixels
-        delta *= 40.0
-    if delta == 0:
-        return 0
-    size = max(1, min(10, round(abs(delta) / 120)))
-    return size if delta > 0 else -size
+
+def _browser_record(m: Measurement) -> dict[str, Any]:
+    """A measurement as the browser draws and lists it."""
+    text = measurement_value_text(m) if m.kind != "arrow" else ""
+    if m.kind == "calibration":
+        text = f"cal. {text}"
+    if m.kind == "meyerding":
+        text = f"{m.value:.0f} % (grade {m.details.get('grade', '?')})"
+    if m.kind == "hka":
+        text = f"{m.value:.1f}° ({m.details.get('direction', '')})"
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "points": [[float(p[0]), float(p[1])] for p in m.points],
+        "text": text,
+        "label": m.label,
+        "calibration": m.calibration_source,
+        "flags": list(m.flags),
+        "value": m.value,
+        "unit": m.unit,
+    }
+
+
+def _extras(msg: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "known_mm" in msg:
+        out["known_mm"] = msg["known_mm"]
+    if "text" in msg:
+        out["text"] = str(msg["text"] or "")
+    return out

@@ -1,0 +1,106 @@
+"""The reading-room viewport: an anywidget whose front end windows and draws in the browser.
+
+The front end is a plain ES module and a style sheet shipped in the package
+(``widgets/static/viewer.js``, ``viewer.css``): nothing is built with npm. The kernel
+stays the source of truth: :class:`ReadingCanvas` only carries data both ways.
+
+Kernel → browser
+    traits ``view`` (the :class:`~workbench.view.state.ViewState` as a dict),
+    ``window`` (:func:`workbench.view.browser.window_params` without its table),
+    ``measurements`` (the current image's, drawn and listed), ``overlay`` (side badge,
+    title, orientation letters, calibration line, slice count), ``presets``, ``tools``,
+    ``status``; and custom messages ``slice`` (metadata plus the codes as a binary
+    buffer, and the VOI LUT table as a second one) and ``show`` (a slice the browser
+    already holds). Pixels never go through a trait, so saved widget state stays small.
+Browser → kernel
+    custom messages ``hello``, ``index``, ``view``, ``preset``, ``reset``, ``measure``,
+    ``move``, ``delete``, ``rename``, ``key_image``, ``need``; handed to the callback
+    given to :meth:`ReadingCanvas.on_action`, which validates them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+__all__ = ["ReadingCanvas"]
+
+_STATIC = Path(__file__).parent / "static"
+_SENT_KEPT = 24  # as many slices as the browser keeps (CACHE in viewer.js)
+
+
+class ReadingCanvas(anywidget.AnyWidget):
+    """The browser viewport of one viewer (see the module docstring for the protocol)."""
+
+    _esm = _STATIC / "viewer.js"
+    _css = _STATIC / "viewer.css"
+
+    view = traitlets.Dict().tag(sync=True)
+    window = traitlets.Dict().tag(sync=True)
+    measurements: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    overlay = traitlets.Dict().tag(sync=True)
+    presets: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    tools: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    tool = traitlets.Unicode("pan").tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    size = traitlets.Int(640).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._handler: Callable[[dict[str, Any]], None] | None = None
+        self._sent: OrderedDict[str, None] = OrderedDict()
+        self.sent_bytes = 0
+        self.on_msg(self._on_custom)
+
+    def on_action(self, handler: Callable[[dict[str, Any]], None]) -> None:
+        """Call *handler* with each message from the browser."""
+        self._handler = handler
+
+    def _on_custom(self, _: Any, content: Any, buffers: Any) -> None:
+        if isinstance(content, dict) and self._handler is not None:
+            if content.get("type") == "hello":
+                self._sent.clear()  # a new view of the model holds nothing yet
+            self._handler(content)
+
+    def has_sent(self, key: str) -> bool:
+        """Whether the browser should still hold slice *key*."""
+        return key in self._sent
+
+    def forget(self, key: str) -> None:
+        """The browser lost slice *key* (it asked for it again)."""
+        self._sent.pop(key, None)
+
+    def send_slice(
+        self,
+        key: str,
+        codes: np.ndarray,
+        meta: dict[str, Any],
+        *,
+        voi_table: np.ndarray | None = None,
+        show: bool = True,
+    ) -> None:
+        """Send a slice's codes once; later only ``show`` it by *key*."""
+        if key in self._sent and voi_table is None:
+            self._sent.move_to_end(key)
+            if show:
+                self.send({"type": "show", "key": key})
+            return
+        buffers = [np.ascontiguousarray(codes).tobytes()]
+        if voi_table is not None:
+            buffers.append(np.ascontiguousarray(voi_table, dtype=np.uint8).tobytes())
+        self.send({"type": "slice", "key": key, "meta": meta, "show": show}, buffers=buffers)
+        self.sent_bytes += sum(len(b) for b in buffers)
+        self._sent[key] = None
+        self._sent.move_to_end(key)
+        while len(self._sent) > _SENT_KEPT:
+            self._sent.popitem(last=False)
+
+    def reply(self, message: dict[str, Any]) -> None:
+        """A small message to the browser (``stored``, ``error``)."""
+        self.send(message)
