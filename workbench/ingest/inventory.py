@@ -94,10 +94,20 @@ def scan(
     if cache_file is not None and todo:
         save_cache(
             cache_file,
-            {_key(sf, verify): _to_cache(s) for sf, s in zip(files, ordered, strict=True)},
+            {
+                _key(sf, verify): _to_cache(s)
+                for sf, s in zip(files, ordered, strict=True)
+                if not _retry_next_time(s)
+            },
             _CACHE_VERSION,
         )
     return ordered
+
+
+def _retry_next_time(s: Scanned) -> bool:
+    """A reader that failed unforeseeably (out of memory, a crashed process) may have
+    failed for reasons of the machine, not the file: read it again on the next open."""
+    return any(p.kind == ProblemKind.READER_FAILED for p in s.problems)
 
 
 def _key(sf: SourceFile, verify: bool) -> str:
