@@ -374,6 +374,8 @@ _ADVICE = {
     "undeclared_charset": "ask the sender's PACS to set Specific Character Set; the text was "
     "decoded by guessing and shown as read",
     "unreadable_dicom": "the file cannot be parsed as DICOM; ask for it again",
+    "no_file_meta": "it was read from where its data set starts; if the viewer cannot open "
+    "it, ask for a standard DICOM (Part 10) export",
 }
 
 
