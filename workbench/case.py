@@ -165,7 +165,10 @@ def open_case(
     NothingUsableError
         *source* holds no file at all, or is a single non-DICOMDIR file.
     WorkspaceError
-        The workspace cannot be created or is inside *source*.
+        The workspace cannot be created, is inside *source*, is full, read-only or not
+        writable, or stayed locked by another process past ``WORKBENCH_LOCK_TIMEOUT``.
+        Another opener of the same workspace is waited for (a message on stderr), then
+        its result is read.
     """
     remote = remote_reader_for(source)
     if remote is not None:

@@ -131,6 +131,21 @@ def test_base_exception_from_a_native_reader_is_a_problem_row(tmp_path, monkeypa
     assert "PanicException" in out.problems[0].message and "'a.dcm'" in out.problems[0].message
 
 
+def test_an_unforeseen_failure_is_not_cached(tmp_path, monkeypatch):
+    path = tiny_dicom(tmp_path / "a.dcm")
+    cache = tmp_path / "cache" / "scan.json"
+
+    def panic(*args, **kwargs):
+        raise PanicException("out of luck")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inventory, "read_header", panic)
+        first = scan([_source(path, "a.dcm")], cache_file=cache)
+    assert [p.kind for p in first[0].problems] == ["reader_failed"]
+    again = scan([_source(path, "a.dcm")], cache_file=cache)  # read again, not from the cache
+    assert again[0].problems == [] and again[0].header is not None
+
+
 @pytest.mark.parametrize("fatal", [KeyboardInterrupt, SystemExit, GeneratorExit])
 def test_interrupts_pass_through(tmp_path, monkeypatch, fatal):
     path = tiny_dicom(tmp_path / "a.dcm")
@@ -152,7 +167,7 @@ def test_panic_under_verify_in_worker_processes(tmp_path, monkeypatch):
     real = pydicom.pixels.iter_pixels
 
     def iter_pixels(src, **kwargs):
-        if str(src).endswith("007.dcm"):
+        if str(getattr(src, "name", src)).endswith("007.dcm"):
             raise PanicException("decoder panicked")
         return real(src, **kwargs)
 

@@ -77,6 +77,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return self._forever("application/dicom+json", b" ", 0.2)
             if mode == "json_endless":
                 return self._forever("application/dicom+json", b"[" * 65536, 0)
+            if mode == "json_deep":  # small, but nested past any parser's recursion limit
+                return self._send(b"[" * 100_000 + b"]" * 100_000, "application/dicom+json")
             if mode == "echo":
                 self.send_response(500)
                 body = f"bad request from {self.headers.get('Authorization')}".encode()
@@ -159,6 +161,7 @@ def test_a_well_behaved_server_still_works(mode, tmp_path):
         ("json_trickle", "not complete after 1 s"),
         ("endless", "grew beyond"),
         ("json_endless", "grew beyond"),
+        ("json_deep", "malformed answer"),
     ],
 )
 def test_slow_or_endless_answers_end_in_a_pacs_error(mode, tmp_path, name, words):

@@ -94,10 +94,20 @@ def scan(
     if cache_file is not None and todo:
         save_cache(
             cache_file,
-            {_key(sf, verify): _to_cache(s) for sf, s in zip(files, ordered, strict=True)},
+            {
+                _key(sf, verify): _to_cache(s)
+                for sf, s in zip(files, ordered, strict=True)
+                if not _retry_next_time(s)
+            },
             _CACHE_VERSION,
         )
     return ordered
+
+
+def _retry_next_time(s: Scanned) -> bool:
+    """A reader that failed unforeseeably (out of memory, a crashed process) may have
+    failed for reasons of the machine, not the file: read it again on the next open."""
+    return any(p.kind == ProblemKind.READER_FAILED for p in s.problems)
 
 
 def _key(sf: SourceFile, verify: bool) -> str:
@@ -364,6 +374,8 @@ _ADVICE = {
     "undeclared_charset": "ask the sender's PACS to set Specific Character Set; the text was "
     "decoded by guessing and shown as read",
     "unreadable_dicom": "the file cannot be parsed as DICOM; ask for it again",
+    "no_file_meta": "it was read from where its data set starts; if the viewer cannot open "
+    "it, ask for a standard DICOM (Part 10) export",
 }
 
 

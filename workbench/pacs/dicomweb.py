@@ -278,7 +278,7 @@ class _Server:
                 f"Cannot reach {server} while {what} ({_reason(exc)}); check the host and port, "
                 "that the server is running and that this machine may connect to it."
             ) from exc
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
+        except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
             raise PacsError(
                 f"{server_} sent a malformed answer while {what} ({type(exc).__name__}: {exc}); "
                 "check that the URL points to a DICOMweb service."
