@@ -38,8 +38,9 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from workbench.deid.iod import IodTypes, iod_types, resolve_for_type
 from workbench.deid.keys import remap_uid
-from workbench.deid.profile import ActionTable
+from workbench.deid.profile import COMMENT_KEYWORDS, ActionTable, resolve
 from workbench.deid.text import DatePolicy, Redactor
 
 __all__ = [
@@ -90,6 +91,9 @@ class DicomRules:
         remapped wherever they appear, even in attributes the table does not list.
     safe_private : frozenset of (str, int, int)
         Private elements to keep, as ``(creator, group, element & 0xFF)``.
+    keep_comments : bool
+        Keep the attributes of :data:`~workbench.deid.profile.COMMENT_KEYWORDS`
+        (cleaned) instead of removing them.
     """
 
     table: ActionTable
@@ -99,6 +103,18 @@ class DicomRules:
     dates: DatePolicy
     known_uids: frozenset[str] = frozenset()
     safe_private: frozenset[tuple[str, int, int]] = field(default=SAFE_PRIVATE_TAGS)
+    keep_comments: bool = False
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The sequence path of the items being cleaned and the Types of the object's IOD."""
+
+    types: IodTypes | None
+    path: tuple[str, ...] = ()
+
+    def inside(self, keyword: str) -> _Where:
+        return _Where(self.types, (*self.path, keyword or "?"))
 
 
 def hold_back_reason(ds: Dataset) -> str | None:
@@ -176,7 +192,7 @@ def clean_dataset(ds: Dataset, rules: DicomRules) -> None:
     """De-identify *ds* in place (all text decoded to Unicode, UIDs remapped)."""
     decode_text(ds)
     _fill_age(ds)
-    _clean(ds, rules, top=True)
+    _clean(ds, rules, _Where(iod_types(str(ds.get("SOPClassUID", "") or ""))))
     ds.PatientName = rules.pseudonym
     ds.PatientID = rules.pseudonym
     ds.PatientIdentityRemoved = "YES"
@@ -224,7 +240,8 @@ def dataset_bytes(ds: FileDataset | Dataset) -> bytes:
 # --- the walk -------------------------------------------------------------------------
 
 
-def _clean(ds: Dataset, rules: DicomRules, *, top: bool) -> None:
+def _clean(ds: Dataset, rules: DicomRules, where: _Where) -> None:
+    top = not where.path
     creators = _private_creators(ds)
     keep_creators: set[int] = set()
     for elem in list(ds):
@@ -244,7 +261,7 @@ def _clean(ds: Dataset, rules: DicomRules, *, top: bool) -> None:
                 keep_creators.add(creator_tag)
                 if elem.VR == "SQ":
                     for item in elem.value:
-                        _clean(item, rules, top=False)
+                        _clean(item, rules, where.inside("private"))
                 elif elem.VR in TEXT_VRS:
                     _redact(elem, rules)
             else:
@@ -252,24 +269,46 @@ def _clean(ds: Dataset, rules: DicomRules, *, top: bool) -> None:
         elif 0x5000 <= group <= 0x501E or 0x6000 <= group <= 0x601E:
             del ds[tag]  # curves and overlays
         else:
-            _apply(ds, elem, rules.table.action(tag), rules)
+            _apply(ds, elem, _action(elem, rules, where), rules, where)
     for creator_tag in creators:
         if creator_tag not in keep_creators and creator_tag in ds:
             del ds[creator_tag]
 
 
-def _apply(ds: Dataset, elem: DataElement, code: str | None, rules: DicomRules) -> None:
-    vr = elem.VR
+def _action(elem: DataElement, rules: DicomRules, where: _Where) -> str:
+    """The one action for *elem*: Table E.1-1's code resolved by the Type in the IOD."""
+    code = rules.table.action(int(elem.tag))
+    keyword = elem.keyword
+    if keyword in COMMENT_KEYWORDS and not rules.keep_comments:
+        code = "X/Z"
     if code is None:
-        code = _unlisted_action(elem, rules)
+        return _unlisted_action(elem, rules)
+    if "/" in code and elem.VR == "SQ" and keyword.startswith("Referenced"):
+        return "U*"  # references stay, their UIDs follow the map
+    if "/" not in code and code != "Z":
+        return code
+    types = where.types
+    if types is None or not types.is_known_path(where.path):
+        return resolve(code)
+    return resolve_for_type(code, types.type_of(where.path, keyword))
+
+
+def _apply(ds: Dataset, elem: DataElement, code: str, rules: DicomRules, where: _Where) -> None:
+    vr = elem.VR
     if code == "X":
         del ds[elem.tag]
     elif vr == "SQ":
         if code == "Z":
             elem.value = Sequence([])
-        else:  # K, C, D and U* keep the items and clean them
-            for item in elem.value:
-                _clean(item, rules, top=False)
+            return
+        inner = where.inside(elem.keyword)
+        for item in elem.value:  # K, C, D and U* keep the items and clean them
+            _clean(item, rules, inner)
+        kept = [item for item in elem.value if len(item)]
+        if len(kept) != len(elem.value):
+            elem.value = Sequence(kept)
+        if not kept and _optional(elem, where):
+            del ds[elem.tag]
     elif code == "K":
         return
     elif code == "Z":
@@ -284,6 +323,14 @@ def _apply(ds: Dataset, elem: DataElement, code: str | None, rules: DicomRules) 
         _clean_value(ds, elem, rules)
     elif code == "R":
         _redact(elem, rules)
+
+
+def _optional(elem: DataElement, where: _Where) -> bool:
+    """True when the IOD lets *elem* be absent (Type 3 or not defined there)."""
+    types = where.types
+    if types is None or not types.is_known_path(where.path):
+        return False
+    return types.type_of(where.path, elem.keyword) in (None, "3")
 
 
 def _unlisted_action(elem: DataElement, rules: DicomRules) -> str:

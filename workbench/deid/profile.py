@@ -39,9 +39,16 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import DicomDictionary, dictionary_VR
 
-__all__ = ["ActionTable", "DateMode", "action_table", "basic_profile", "resolve"]
+__all__ = [
+    "COMMENT_KEYWORDS",
+    "ActionTable",
+    "DateMode",
+    "action_table",
+    "basic_profile",
+    "resolve",
+]
 
 DateMode = Literal["remove", "keep", "shift"]
 
@@ -62,6 +69,16 @@ _CATEGORIES = {
 _BIRTH = frozenset({0x00100030, 0x00100032})
 _TEMPORAL_VRS = frozenset({"DA", "DT", "TM"})
 _OPTIONS_FILE = "ps3.15_table_e1-1_options.csv"
+_FREE_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
+
+#: Free-text attributes a reviewer does not need: every ``...Comments`` attribute of
+#: the data dictionary with a text VR, and (0010,21B0) *Additional Patient History*.
+#: Removed (or emptied where the IOD requires them) unless comments are kept cleaned.
+COMMENT_KEYWORDS = frozenset(
+    entry[4]
+    for entry in DicomDictionary.values()
+    if entry[4].endswith("Comments") and entry[0] in _FREE_TEXT_VRS
+) | {"AdditionalPatientHistory"}
 
 
 @dataclass(frozen=True)
