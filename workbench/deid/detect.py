@@ -120,14 +120,15 @@ _NOT_NAMES = frozenset(
     image images exam examination report scan mri ct us xr cr dx mr pet nm bmi left right
     bilateral both side knee hip spine with post pre status note notes comment comments info
     information details data record records file copy consent consented yes not see per position
-    positioning protocol prone supine standing routine""".split()
+    positioning protocol prone supine standing routine characteristics option
+    options profile""".split()
 )
 
 _PN_NOTATION = re.compile(
     r"(?<![A-Za-z0-9^])[A-Za-z][A-Za-z'\-]*\^[A-Za-z][A-Za-z'\-]*(?:\^[A-Za-z'\-]*){0,3}"
     r"|" + _HAN + r"{1,2}\^" + _HAN + r"{1,3}"
 )
-_CAP_WORD = r"(?-i:[A-Z][a-zA-Z'\-]+)"
+_CAP_WORD = r"(?-i:[A-Z][a-zA-Z'\-]+)(?![\w\-])"
 _LATIN_NAME = re.compile(
     r"(?<![A-Za-z])(?:" + _CUES_EN + r"|" + _TITLES_EN + r")(?![A-Za-z])[\s.:：,=#\-]*"
     r"(?:is\s+|was\s+)?(?P<name>" + _CAP_WORD + r"(?:[ \t]+" + _CAP_WORD + r"){0,2})",
@@ -171,7 +172,7 @@ _RECORD = re.compile(
     r"(?P<value>(?=[A-Za-z\-/]*\d)[A-Za-z0-9][A-Za-z0-9\-/]*)",
     re.IGNORECASE,
 )
-_LONG_NUMBER = re.compile(r"(?<![\d.,:])\d{8,}(?![\d.,])")
+_LONG_NUMBER = re.compile(r"(?<![\w.,:])\d{8,}(?![\w.,])")
 _ADDRESS_CUED = re.compile(
     r"(?:home\s+address|address|addr|住址|地址|家庭住址|现住址|户籍地址|联系地址|居住地)\.?\s*[:：]\s*"
     r"(?P<value>[^\n;；。|]{4,80}?)(?=$|[\n;；。|]|\s{2,})",
@@ -216,7 +217,7 @@ def _valid_day(digits: str) -> bool:
 
 def _not_name(words: str) -> bool:
     first = words.split()[0]
-    if first.lower().strip(".'-") in _NOT_NAMES:
+    if first.lower().strip(".'-") in _NOT_NAMES or first.upper().startswith("ANON"):
         return True
     return body_part_from_text(first) is not None or side_from_text(first) is not None
 
