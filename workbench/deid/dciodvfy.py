@@ -67,7 +67,7 @@ def compare_dciodvfy(source_case: CaseRecord, dest: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dest_path", "error"])
 
 
-_VALUE = re.compile(r"<[^>]*>|\[[^\]]*\]|\d+")
+_VALUE = re.compile(r"<[^>]*>|\[[^\]]*\]|\d+(?:\.\d+)*")
 
 
 def dciodvfy_errors(binary: str, path: Path) -> list[str]:

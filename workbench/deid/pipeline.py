@@ -291,7 +291,7 @@ def _dicom(run: _Run, row: dict[str, Any], local: Path) -> None:
     )
     if reason is not None:
         target = run.review / rel
-        _hold(row, reason + f"; header-cleaned copy for review in {target.parent}")
+        _hold(row, reason + f"; header-cleaned copy for review in {target.parent} as {target.name}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return

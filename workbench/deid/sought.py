@@ -109,15 +109,15 @@ class Needles:
             if parts:
                 self._raw[encoding] = re.compile(b"|".join(parts), re.I)
 
-    def in_text(self, text: str) -> list[tuple[str, Kind]]:
-        """The needles in *text*, as ``(matched text, kind)``."""
+    def in_text(self, text: str) -> list[tuple[int, int, Kind]]:
+        """The needles in *text*, as ``(start, end, kind)``."""
         if self._text is None or not text:
             return []
         lowered = {v.lower(): k for v, k in self.values.items()}
         out = []
         for m in self._text.finditer(text):
-            key = " ".join(m.group().split()).lower()
-            out.append((m.group(), lowered.get(key, Kind.OTHER)))
+            key = " ".join(m.group().replace("^", " ").split()).lower()
+            out.append((m.start(), m.end(), lowered.get(key, Kind.OTHER)))
         return out
 
     def whole_value(self, text: str) -> Kind | None:

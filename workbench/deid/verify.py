@@ -42,7 +42,7 @@ from workbench.record.protocol import CaseRecord
 
 __all__ = ["LEAK_COLUMNS", "compare_dciodvfy", "verify_deidentified"]
 
-LEAK_COLUMNS = ["path", "where", "what", "encoding", "match", "tag", "copy"]
+LEAK_COLUMNS = ["path", "where", "what", "encoding", "match", "tag", "copy", "span"]
 #: Values the cleaner writes; never findings.
 _WRITTEN = frozenset(
     {"ANONYMIZED", "ANONYMOUS", "[NAME]", "[ID]", "[REDACTED]", "[PHONE]", "[EMAIL]", "[ADDRESS]"}
@@ -86,7 +86,8 @@ def verify_deidentified(
         or ``file name``), ``what`` (a :class:`~workbench.deid.detect.Kind` value),
         ``encoding`` (``element``, ``text``, ``detector`` or a byte encoding),
         ``match`` (masked), ``tag`` (the tag path, DICOM only) and ``copy``
-        (``output`` or ``review``). Empty when clean.
+        (``output`` or ``review``), ``span`` (``start:end`` of the match in the
+        element's text or the line). Empty when clean.
     """
     dest = Path(dest)
     review_dir = Path(review) if review is not None else Path(source_case.workspace) / _REVIEW
@@ -95,8 +96,9 @@ def verify_deidentified(
         roots.append((review_dir.resolve(), "review"))
     files = [(root, copy, p) for root, copy in roots for p in sorted(root.rglob("*")) if p.is_file()]
     mode = dates or _date_mode([p for _, _, p in files])
-    needles, _ = gather(source_case, dates=mode)
+    needles, birth = gather(source_case, dates=mode)
     scan = _Scan(needles, _pseudonyms([p for _, _, p in files]))
+    scan.birth = {day.strftime("%Y%m%d") for day in birth}
     for root, copy, file in files:
         name = file.relative_to(root).as_posix() if copy == "output" else file.as_posix()
         scan.file(file, name, copy, file.relative_to(root).as_posix())
@@ -108,9 +110,12 @@ class _Scan:
         self.needles = needles
         self.ignore = {v.upper() for v in _WRITTEN | pseudonyms}
         self.rows: list[dict[str, str]] = []
+        self.birth: set[str] = set()
         self._path = self._copy = ""
 
-    def add(self, where: str, what: str, encoding: str, value: str, tag: str = "") -> None:
+    def add(
+        self, where: str, what: str, encoding: str, value: str, tag: str = "", span: str = ""
+    ) -> None:
         if " ".join(value.split()).upper() in self.ignore:
             return
         self.rows.append(
@@ -122,14 +127,15 @@ class _Scan:
                 "match": _mask(value),
                 "tag": tag,
                 "copy": self._copy,
+                "span": span,
             }
         )
 
     def text(self, text: str, where: str, tag: str = "", encoding: str = "text") -> None:
-        for value, kind in self.needles.in_text(text):
-            self.add(where, kind, encoding, value, tag)
+        for start, end, kind in self.needles.in_text(text):
+            self.add(where, kind, encoding, text[start:end], tag, f"{start}:{end}")
         for found in find_identifiers(text):
-            self.add(where, found.kind, "detector", found.text, tag)
+            self.add(where, found.kind, "detector", found.text, tag, f"{found.start}:{found.end}")
 
     def file(self, file: Path, name: str, copy: str, rel: str) -> None:
         self._path, self._copy = name, copy
@@ -152,7 +158,7 @@ class _Scan:
                     self.element(where, tag, elem)
         body = _without_pixels(raw) if ds is not None else raw
         for encoding, offset, value, kind in self.needles.in_bytes(body):
-            self.add(f"bytes@{offset}", kind, encoding, value)
+            self.add(f"bytes@{offset}", kind, encoding, value, span=str(offset))
 
     def log(self, raw: bytes) -> None:
         try:
@@ -174,16 +180,21 @@ class _Scan:
                 if text:
                     self.text(text, where, tag, "element")
             return
+        if elem.VR in ("DA", "DT"):
+            for one in value if isinstance(value, list | pydicom.multival.MultiValue) else [value]:
+                if str(one).strip()[:8] in self.birth:
+                    self.add(where, Kind.BIRTH_DATE, "element", str(one), tag, f"0:{len(one)}")
+            return
         if not is_text_vr(elem.VR):
-            return  # numbers, dates, UIDs: not text (UIDs are in the raw scan)
+            return  # numbers, times, UIDs: not text (UIDs are in the raw scan)
         values = list(value) if isinstance(value, list | pydicom.multival.MultiValue) else [value]
         for one in map(str, values):
             if elem.VR == "PN" and one.strip("^= ") and one.strip().upper() not in self.ignore:
-                self.add(where, Kind.NAME, "element", one, tag)
+                self.add(where, Kind.NAME, "element", one, tag, f"0:{len(one)}")
                 continue
             short = self.needles.whole_value(one)
             if short is not None:
-                self.add(where, short, "element", one, tag)
+                self.add(where, short, "element", one, tag, f"0:{len(one)}")
             self.text(one, where, tag, "element")
 
 
@@ -212,13 +223,14 @@ def _elements(ds: Dataset) -> Iterator[tuple[str, str, DataElement]]:
 
 
 def _pseudonyms(files: list[Path]) -> set[str]:
-    """The pseudonyms the outputs carry in (0010,0010) and (0010,0020)."""
+    """The pseudonyms the workbench's outputs carry in (0010,0010) and (0010,0020)."""
     out: set[str] = set()
     for file in files:
         if file.suffix != ".dcm":
             continue
         ds = _read_dicom(file.read_bytes())
-        if ds is not None and str(ds.get("PatientIdentityRemoved", "")) == "YES":
+        method = str(ds.get("DeidentificationMethod", "")) if ds is not None else ""
+        if ds is not None and method.startswith(("workbench:", "['workbench:")):
             out |= {str(ds.get("PatientName", "")), str(ds.get("PatientID", ""))}
     return {v for v in out if v.strip()}
 
