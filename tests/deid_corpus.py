@@ -69,7 +69,8 @@ VALUES = (
 
 #: (file name, source) of the images: pydicom's own test files and pydicom-data.
 SMALL = ("CT_small.dcm", "MR_small.dcm", "test-SR.dcm", "US1_UNCR.dcm", "SC_rgb.dcm")
-FULL = SMALL + (
+FULL = (
+    *SMALL,
     "rtplan.dcm",
     "JPEG2000.dcm",
     "emri_small.dcm",

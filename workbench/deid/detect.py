@@ -89,10 +89,15 @@ COMPOUND_SURNAMES = frozenset(
 _SURNAME_RE = "(?:" + "|".join(sorted(COMPOUND_SURNAMES)) + "|[" + "".join(sorted(SURNAMES)) + "])"
 _HAN = r"[\u3400-\u4dbf\u4e00-\u9fff]"
 #: Characters after which a Chinese name has ended (sex, age, a side, punctuation ...).
-_NAME_END = r"(?=$|[^\u3400-\u4dbf\u4e00-\u9fff]|[男女右左双因于在自诉主今昨近半一二三四五六七八九十岁性先签说称陪同告电来])"
+_NAME_END = (
+    r"(?=$|[^\u3400-\u4dbf\u4e00-\u9fff]"
+    r"|[男女右左双因于在自诉主今昨近半一二三四五六七八九十岁性先签说称陪同告电来])"
+)
 #: Characters that are not the first of a given name (function words, clinical words).
-_GIVEN = r"(?![于在因为有已无未被将对行做接经是的了和与及或并又也就都从向到把让使由而但等曾前后年月日时周次天"
-_GIVEN += r"左右双侧膝髋肩踝腰颈椎骨痛疼肿术部血压糖尿病症状规])" + _HAN
+_GIVEN = (
+    r"(?![于在因为有已无未被将对行做接经是的了和与及或并又也就都从向到把让使由而但等曾前后"
+    r"年月日时周次天左右双侧膝髋肩踝腰颈椎骨痛疼肿术部血压糖尿病症状规])" + _HAN
+)
 
 #: Words that introduce a person's name, English (any case) and Chinese.
 _CUES_EN = (
@@ -112,17 +117,18 @@ _CUES_ZH = (
 )
 _TITLES_ZH = "先生|女士|小姐|医生|医师|大夫|主任|教授|护士|老师|同志"
 #: Capitalised words that follow a cue without being a name.
-_NOT_NAMES = frozenset(
-    """a an the and or of in on at to for with without from by is was has had have had be been
-    presents presented reports reported complains complained denies underwent history name names
-    id no number mrn dob age sex male female unknown anon anonymous anonymized redacted none nil
-    n/a na patient pt mother father contact phone tel mobile email address case study series
-    image images exam examination report scan mri ct us xr cr dx mr pet nm bmi left right
-    bilateral both side knee hip spine with post pre status note notes comment comments info
-    information details data record records file copy consent consented yes not see per position
-    positioning protocol prone supine standing routine characteristics option
-    options profile""".split()
-)
+_NOT_NAME_WORDS = """
+a an the and or of in on at to for with without from by is was has had have had be been
+presents presented reports reported complains complained denies underwent history name
+names id no number mrn dob age sex male female unknown anon anonymous anonymized redacted
+none nil n/a na patient pt mother father contact phone tel mobile email address case study
+series image images exam examination report scan mri ct us xr cr dx mr pet nm bmi left
+right bilateral both side knee hip spine with post pre status note notes comment comments
+info information details data record records file copy consent consented yes not see per
+position positioning protocol prone supine standing routine characteristics option options
+profile
+"""
+_NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 
 _PN_NOTATION = re.compile(
     r"(?<![A-Za-z0-9^])[A-Za-z][A-Za-z'\-]*\^[A-Za-z][A-Za-z'\-]*(?:\^[A-Za-z'\-]*){0,3}"
@@ -135,13 +141,13 @@ _LATIN_NAME = re.compile(
     re.IGNORECASE,
 )
 _ZH_CUED = re.compile(
-    r"(?:" + _CUES_ZH + r")[\s:：,，=]*(?P<name>" + _SURNAME_RE + r"(?:" + _GIVEN + r"){1,2}?)"
-    + _NAME_END
+    rf"(?:{_CUES_ZH})[\s:：,，=]*(?P<name>{_SURNAME_RE}(?:{_GIVEN}){{1,2}}?){_NAME_END}"
 )
 _ZH_LABELLED = re.compile(r"姓\s*名\s*[:：]?\s*(?P<name>" + _HAN + r"{2,4}?)" + _NAME_END)
 _ZH_LATIN = re.compile(
     r"(?:" + _CUES_ZH + r")[\s:：,，=]*(?P<name>[A-Z]{2,}(?:[ \t]+[A-Z]{2,}){0,2})(?![A-Za-z])"
 )
+_AFTER_CUE = re.compile(r"(?:" + _CUES_ZH + r")$")
 _ZH_TITLED = re.compile(
     r"(?P<name>" + _SURNAME_RE + r"(?:" + _GIVEN + r"){0,2}?)(?:" + _TITLES_ZH + r")"
 )
@@ -179,10 +185,12 @@ _ADDRESS_CUED = re.compile(
     re.IGNORECASE,
 )
 _ADMIN = r"(?:省|自治区|市|自治州|区|县|旗|镇|乡|街道)"
+_ROAD = r"(?:路|街|大道|巷|弄|胡同)"
+_UNIT = r"(?:[\d\-]+(?:栋|幢|楼|单元|室|号))*"
 _ZH_ADDRESS = re.compile(
-    r"" + _HAN + r"{2,7}?(?:省|自治区|市)(?:" + _HAN + r"{1,7}?" + _ADMIN + r")+(?:" + _HAN + r"{1,10}?(?:路|街|大道|巷|弄|胡同|村))?"
-    r"(?:\s*[\d一二三四五六七八九十]+\s*号)?(?:[\d\-]+(?:栋|幢|楼|单元|室|号))*"
-    r"|" + _HAN + r"{1,10}?(?:路|街|大道|巷|弄|胡同)\s*\d+\s*号(?:[\d\-]+(?:栋|幢|楼|单元|室|号))*"
+    rf"{_HAN}{{2,7}}?(?:省|自治区|市)(?:{_HAN}{{1,7}}?{_ADMIN})+(?:{_HAN}{{1,10}}?(?:{_ROAD}|村))?"
+    rf"(?:\s*[\d一二三四五六七八九十]+\s*号)?{_UNIT}"
+    rf"|{_HAN}{{1,10}}?{_ROAD}\s*\d+\s*号{_UNIT}"
 )
 _EN_ADDRESS = re.compile(
     r"(?<![\w.])\d{1,5}[A-Za-z]?\s+(?:[A-Z][a-z]+\s+){1,4}"
@@ -241,9 +249,9 @@ def _names(text: str) -> list[Finding]:
             name = m.group("name")
             if pattern is _ZH_LATIN and _not_name(name):
                 continue
-            if pattern is _ZH_TITLED and m.start() > 0 and re.match(_HAN, text[m.start() - 1]):
-                if not re.search(r"(?:" + _CUES_ZH + r")$", text[: m.start()]):
-                    continue  # inside a longer word
+            inside = m.start() > 0 and re.match(_HAN, text[m.start() - 1])
+            if pattern is _ZH_TITLED and inside and not _AFTER_CUE.search(text[: m.start()]):
+                continue  # inside a longer word
             out.append(Finding(m.start("name"), m.end("name"), Kind.NAME, name))
     return out
 

@@ -32,7 +32,7 @@ from pydicom.dataset import Dataset
 
 from workbench.deid.dataset import decode_text
 from workbench.deid.detect import Kind, find_identifiers
-from workbench.deid.profile import action_table
+from workbench.deid.profile import DateMode, action_table
 from workbench.record.documents import decode_text as decode_document
 from workbench.record.protocol import CaseRecord
 from workbench.vocab import body_part_from_text, side_from_text
@@ -207,8 +207,8 @@ class _Gatherer:
         self.needles = Needles()
         self.birth: set[dt.date] = set()
         self.dates: set[dt.date] = set()
-        mode = dates if dates in ("keep", "shift") else "remove"
-        self._basic = action_table(dates=mode).exact  # type: ignore[arg-type]
+        mode: DateMode = "keep" if dates == "keep" else ("shift" if dates == "shift" else "remove")
+        self._basic = action_table(dates=mode).exact
 
     def text(self, text: str) -> None:
         for found in find_identifiers(text):
@@ -224,14 +224,14 @@ class _Gatherer:
                 if text:
                     self.text(text)
                 continue
-            values = list(value) if isinstance(value, list | pydicom.multival.MultiValue) else [value]
+            values = (
+                list(value) if isinstance(value, list | pydicom.multival.MultiValue) else [value]
+            )
             code = self._basic.get(int(elem.tag))
             for one in map(str, values):
-                if keyword == "PatientBirthDate":
-                    if _day(one):
-                        self.birth.add(_day(one))  # type: ignore[arg-type]
-                elif vr in ("DA", "DT") and _day(one):
-                    self.dates.add(_day(one))  # type: ignore[arg-type]
+                day = _day(one) if vr in ("DA", "DT") else None
+                if day is not None:
+                    (self.birth if keyword == "PatientBirthDate" else self.dates).add(day)
                 elif vr == "PN":
                     _person_name(self.needles, one)
                 elif vr == "UI" and (code == "U" or keyword in _INSTANCE):

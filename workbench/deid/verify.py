@@ -94,7 +94,9 @@ def verify_deidentified(
     roots = [(dest, "output")]
     if review_dir.is_dir() and review_dir.resolve() != dest.resolve():
         roots.append((review_dir.resolve(), "review"))
-    files = [(root, copy, p) for root, copy in roots for p in sorted(root.rglob("*")) if p.is_file()]
+    files = [
+        (root, copy, p) for root, copy in roots for p in sorted(root.rglob("*")) if p.is_file()
+    ]
     mode = dates or _date_mode([p for _, _, p in files])
     needles, birth = gather(source_case, dates=mode)
     scan = _Scan(needles, _pseudonyms([p for _, _, p in files]))
