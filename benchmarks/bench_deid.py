@@ -45,26 +45,9 @@ from orthanc_server import OrthancServer, orthanc_binary
 from workbench.case import open_case
 from workbench.deid.dciodvfy import dciodvfy_errors
 from workbench.deid.pipeline import deidentify, review_folder
-from workbench.deid.verify import _without_pixels, verify_deidentified
+from workbench.deid.verify import verify_deidentified
 
 RESULTS = Path(__file__).resolve().parent / "results" / "deid.json"
-_ENCODINGS = ("utf-8", "gb18030", "gb2312", "utf-16-le")
-
-
-def found_values(raw: bytes, dicom: bool) -> set[str]:
-    """The needle values in *raw* (pixel data excluded for DICOM)."""
-    body = (_without_pixels(raw) if dicom else raw).lower()
-    out = set()
-    for value in deid_corpus.VALUES:
-        for encoding in _ENCODINGS:
-            try:
-                needle = value.lower().encode(encoding)
-            except UnicodeEncodeError:
-                continue
-            if needle in body:
-                out.add(value)
-                break
-    return out
 
 
 def count_left(needles: list[deid_corpus.Needle], outputs: dict[str, list[Path]]) -> dict:
@@ -74,7 +57,7 @@ def count_left(needles: list[deid_corpus.Needle], outputs: dict[str, list[Path]]
     for source, paths in outputs.items():
         for path in paths:
             raw = path.read_bytes()
-            for value in found_values(raw, raw[128:132] == b"DICM"):
+            for value in deid_corpus.values_in(raw, dicom=raw[128:132] == b"DICM"):
                 if (source, value) in planted:
                     left.add((source, value))
     text = {"report.txt", "case.yaml"}

@@ -123,6 +123,28 @@ def flagged(needle: Needle, findings: object) -> bool:
     return all(any(a < i + len(value) and i < b for a, b in spans) for i in starts)
 
 
+_ENCODINGS = ("utf-8", "gb18030", "gb2312", "utf-16-le")
+
+
+def values_in(raw: bytes, *, dicom: bool) -> set[str]:
+    """The needle values in *raw*, any letter case, in UTF-8, GB18030, GB2312 (also the
+    bytes of ISO 2022 IR 58) and UTF-16; for DICOM the pixel data is left out."""
+    from workbench.deid.verify import _without_pixels  # the header, without the pixels
+
+    body = (_without_pixels(raw) if dicom else raw).lower()
+    out = set()
+    for value in VALUES:
+        for encoding in _ENCODINGS:
+            try:
+                needle = value.lower().encode(encoding)
+            except UnicodeEncodeError:
+                continue
+            if needle in body:
+                out.add(value)
+                break
+    return out
+
+
 def _source(name: str) -> Path:
     found = get_testdata_file(name) or (get_charset_files(name) or [None])[0]
     if found is None:
@@ -196,6 +218,10 @@ def _plant_dicom(p: _Planter, ds: Dataset, file: str) -> None:
         "nested",
         "CHEN^LIHUA",
     )
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = "1.2.840.10008.3.1.2.3.1"  # Detached Study Management
+    ref.ReferencedSOPInstanceUID = ds.StudyInstanceUID
+    ds.ReferencedStudySequence = Sequence([ref])
     if "PixelData" in ds and ds.get("SamplesPerPixel", 1) == 1:
         ds.add_new(0x60000010, "US", int(ds.Rows))
         ds.add_new(0x60000011, "US", int(ds.Columns))

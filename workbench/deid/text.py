@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from workbench.deid.detect import Kind, find_identifiers
+from workbench.deid.detect import Finding, Kind, find_identifiers
 from workbench.deid.profile import DateMode
 from workbench.record.dates import find_dates
 from workbench.vocab import body_part_from_text, side_from_text
@@ -210,22 +210,21 @@ class Redactor:
     def text(self, text: str) -> str:
         """*text* without names, IDs, birth dates and other identifying values.
 
-        First the values the case lists, then whatever the detectors of
+        First e-mail addresses (they often hold a name), then the values the
+        case lists, then whatever the detectors of
         :mod:`workbench.deid.detect` find (names after a cue, phones, ID
         numbers, e-mail and street addresses, record numbers), then dates.
         """
         if not text:
             return text
+        text = _replace(text, [f for f in find_identifiers(text) if f.kind == Kind.EMAIL])
         if self._names is not None:
             text = self._names.sub(NAME_TOKEN, text)
         if self._ids is not None:
             text = self._ids.sub(ID_TOKEN, text)
         if self._others is not None:
             text = self._others.sub(OTHER_TOKEN, text)
-        for found in reversed(find_identifiers(text)):
-            token = TOKENS.get(found.kind, OTHER_TOKEN)
-            text = text[: found.start] + token + text[found.end :]
-        return self._dates(text)
+        return self._dates(_replace(text, find_identifiers(text)))
 
     def _dates(self, text: str) -> str:
         matches = find_dates(text)
@@ -249,6 +248,12 @@ class Redactor:
                 continue
             text = text[:start] + new + text[end:]
         return text
+
+
+def _replace(text: str, found: list[Finding]) -> str:
+    for f in reversed(found):
+        text = text[: f.start] + TOKENS.get(f.kind, OTHER_TOKEN) + text[f.end :]
+    return text
 
 
 def _name_pattern(value: str) -> str:

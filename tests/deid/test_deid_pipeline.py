@@ -398,7 +398,7 @@ def test_command_line(planted: tuple[Case, dict[str, str], Path], monkeypatch, c
     )
     assert deid_main(args) == 0
     out, err = capsys.readouterr()
-    assert "Verified: no original identifying value" in out
+    assert "Verified: no identifying value found in any output file or review copy" in out
     assert "us.dcm: ultrasound image without" in err
 
 
