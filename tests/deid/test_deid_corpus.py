@@ -132,9 +132,7 @@ def test_references_follow_the_uid_map_and_optional_attributes_go(corpus: dict) 
     )
     ref = ct.ReferencedStudySequence  # X/Z, Type 3 in the CT IOD: kept, UIDs remapped
     assert len(ref) == 1
-    assert ref[0].ReferencedSOPInstanceUID == remap_uid(
-        original.StudyInstanceUID, SECRET.encode()
-    )
+    assert ref[0].ReferencedSOPInstanceUID == remap_uid(original.StudyInstanceUID, SECRET.encode())
     assert ref[0].ReferencedSOPInstanceUID == ct.StudyInstanceUID
     assert "InstitutionName" not in ct  # X/Z/D, Type 3 here: removed
     assert ct.AccessionNumber == ""  # Z, Type 2: empty

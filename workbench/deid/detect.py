@@ -137,7 +137,13 @@ _PN_NOTATION = re.compile(
 _CAP_WORD = r"(?-i:[A-Z][a-zA-Z'\-]+)(?![\w\-])"
 _LATIN_NAME = re.compile(
     r"(?<![A-Za-z])(?:" + _CUES_EN + r"|" + _TITLES_EN + r")(?![A-Za-z])[\s.:：,=#\-]*"
-    r"(?:is\s+|was\s+)?(?P<name>" + _CAP_WORD + r"(?:[ \t]+" + _CAP_WORD + r"){0,2})",
+    r"(?:is\s+|was\s+)?(?:"
+    + _TITLES_EN
+    + r"\.?\s*)?(?P<name>"
+    + _CAP_WORD
+    + r"(?:[ \t]+"
+    + _CAP_WORD
+    + r"){0,2})",
     re.IGNORECASE,
 )
 _ZH_CUED = re.compile(
