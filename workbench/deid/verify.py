@@ -37,6 +37,7 @@ from workbench.deid.dataset import decode_text
 from workbench.deid.dciodvfy import LOG_NAME, compare_dciodvfy
 from workbench.deid.detect import Kind, find_identifiers
 from workbench.deid.sought import Needles, bytes_text, gather, is_text_vr
+from workbench.dicom import uids
 from workbench.record.documents import decode_text as decode_document
 from workbench.record.protocol import CaseRecord
 
@@ -276,7 +277,7 @@ def _without_pixels(raw: bytes) -> bytes:
     start = fp.tell()
     if raw[start : start + 4] != b"\xe0\x7f\x10\x00":
         return raw
-    implicit = ds.file_meta.get("TransferSyntaxUID", "") == "1.2.840.10008.1.2"
+    implicit = ds.file_meta.get("TransferSyntaxUID", "") == uids.IMPLICIT_LE
     if implicit:
         (length,), head = struct.unpack("<I", raw[start + 4 : start + 8]), 8
     else:
