@@ -11,7 +11,9 @@ UN elements, sequences three deep, SR content, overlays, the preamble,
 * ``workbench``: :func:`workbench.deidentify` with ``shift_dates=-100`` (its
   outputs and the header-cleaned review copies of held-back images);
 * ``dicom-anonymizer`` (default PS3.15 rules, private tags deleted);
-* ``deid`` and ``dicognito`` when they are installed;
+* ``deid`` (its default ``dicom`` recipe, private tags removed) and ``dicognito``
+  (in place, defaults) when they are installed (they are not in the lock:
+  ``pip install --target /tmp/peers deid dicognito`` and ``PYTHONPATH=/tmp/peers``);
 * Orthanc's ``/instances/{id}/anonymize`` (default profile) when Orthanc is installed.
 
 For each tool: the needles still found in what it wrote (raw bytes outside the
@@ -148,7 +150,9 @@ def run_deid(case: Path, work: Path) -> tuple[dict[str, list[Path]], list]:
     out = work / "deid"
     out.mkdir()
     files = list(get_files(str(case)))
-    replace_identifiers(dicom_files=files, output_folder=str(out), remove_private=True)
+    replace_identifiers(
+        dicom_files=files, save=True, output_folder=str(out), remove_private=True, overwrite=True
+    )
     outputs = as_is(case) | {p.name: [p] for p in out.glob("*.dcm")}
     return outputs, [(case / p.name, p) for p in out.glob("*.dcm")]
 
