@@ -104,7 +104,9 @@ def run_workbench(case: Path, work: Path) -> tuple[dict[str, list[Path]], list]:
     review = review_folder(opened)
     outputs: dict[str, list[Path]] = {}
     pairs = []
-    for row in log.itertuples():
+    by_sha = dict(zip(opened.files["sha256"], opened.files["path"], strict=False))
+    for row in log.itertuples():  # the log's paths are redacted: the sha256 says which file
+        source = str(by_sha[row.source_sha256])
         if row.dest_path:
             out = dest / row.dest_path
         elif "review in " in row.reason:
@@ -112,9 +114,9 @@ def run_workbench(case: Path, work: Path) -> tuple[dict[str, list[Path]], list]:
             out = Path(folder) / name
         else:
             continue
-        outputs.setdefault(row.source_path, []).append(out)
+        outputs.setdefault(source, []).append(out)
         if row.kind == "dicom":
-            pairs.append((case / row.source_path, out))
+            pairs.append((case / source, out))
     assert review.is_dir()
     return outputs, pairs
 
@@ -206,6 +208,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-deid-") as tmp:
         work = Path(tmp)
         names = deid_corpus.SMALL if args.small else deid_corpus.FULL
+        names += () if args.small else deid_corpus.deid_data_files()
         needles = deid_corpus.build(work, names)
         case = work / "case"
         tools = {
@@ -242,7 +245,11 @@ def main() -> int:
             "text_files": 2,
             "needles": len(needles),
             "location_classes": sorted({n.location for n in needles}),
-            "deid_data": "not in the lock; pydicom's US and SC files stand in",
+            "deid_data": (
+                f"{len(deid_corpus.deid_data_files())} files"
+                if deid_corpus.deid_data_files()
+                else "not installed; pydicom's US and SC files stand in"
+            ),
         }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -145,7 +145,28 @@ def values_in(raw: bytes, *, dicom: bool) -> set[str]:
     return out
 
 
+def deid_data_files() -> tuple[str, ...]:
+    """The DICOM files of the ``deid-data`` package (ultrasound, CT, secondary captures)
+    when it is installed (it is not in the lock: 76 MB), as paths; else empty."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("deid_data")
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    root = Path(next(iter(spec.submodule_search_locations))) / "data"
+    return tuple(str(p) for p in sorted(root.rglob("*.dcm")))
+
+
+def _case_name(name: str) -> str:
+    path = Path(name)
+    if not path.is_absolute():
+        return name
+    return "deid-data_" + "_".join(path.parts[-2:])
+
+
 def _source(name: str) -> Path:
+    if Path(name).is_absolute():
+        return Path(name)
     found = get_testdata_file(name) or (get_charset_files(name) or [None])[0]
     if found is None:
         raise FileNotFoundError(f"pydicom test file {name!r} not found (install pydicom-data)")
@@ -240,8 +261,9 @@ def build(root: Path, names: tuple[str, ...] = SMALL) -> list[Needle]:
     case = root / "case"
     case.mkdir(parents=True, exist_ok=True)
     p = _Planter()
-    for name in names:
-        ds = pydicom.dcmread(_source(name))
+    for source in names:
+        name = _case_name(source)
+        ds = pydicom.dcmread(_source(source))
         ds.SpecificCharacterSet = "ISO_IR 192"
         _plant_dicom(p, ds, name)
         ds.preamble = f"ZHOU XINYI {MOBILE}".encode().ljust(128, b"\x00")

@@ -56,6 +56,8 @@ __all__ = [
 #: Value representations holding free text that the Clean Descriptors step scrubs.
 TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "AE", "UR"})
 _MAX_LENGTH = {"AE": 16, "SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "CS": 16}
+_SINGLE_LINE = frozenset({"AE", "CS", "LO", "SH", "UC", "PN"})
+_CONTROL = re.compile(r"[\x00-\x1a\x1c-\x1f\x7f]")
 _NUMBER_VRS = frozenset({"FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"})
 _TEMPORAL = frozenset({"DA", "DT", "TM"})
 _PATIENT_NAME, _PATIENT_ID = 0x00100010, 0x00100020
@@ -286,12 +288,15 @@ def _action(elem: DataElement, rules: DicomRules, where: _Where) -> str:
         return _unlisted_action(elem, rules)
     if "/" in code and elem.VR == "SQ" and keyword.startswith("Referenced"):
         return "U*"  # references stay, their UIDs follow the map
-    if "/" not in code and code != "Z":
+    if "/" not in code and code not in ("Z", "X"):
         return code
     types = where.types
     if types is None or not types.is_known_path(where.path):
         return resolve(code)
-    return resolve_for_type(code, types.type_of(where.path, keyword))
+    attribute_type = types.type_of(where.path, keyword)
+    if code == "X":  # removal, unless the IOD requires the attribute: then empty or dummy
+        return {"2": "Z", "2C": "Z", "1": "D", "1C": "D"}.get(attribute_type or "3", "X")
+    return resolve_for_type(code, attribute_type)
 
 
 def _apply(ds: Dataset, elem: DataElement, code: str, rules: DicomRules, where: _Where) -> None:
@@ -370,9 +375,12 @@ def _clean_value(ds: Dataset, elem: DataElement, rules: DicomRules) -> None:
 
 def _redact(elem: DataElement, rules: DicomRules) -> None:
     limit = _MAX_LENGTH.get(elem.VR)
+    single_line = elem.VR in _SINGLE_LINE
 
     def one(value: str) -> str:
         cleaned = rules.redactor.text(str(value))
+        if single_line:  # strict writing: no control characters in a one-line VR
+            cleaned = _CONTROL.sub(" ", cleaned)
         return cleaned[:limit] if limit else cleaned
 
     if elem.value is not None and elem.value != "":
