@@ -147,3 +147,58 @@ def test_no_false_alarm_for_short_ids_against_numbers(tmp_path: Path, monkeypatc
         keep_comments=False,
     )
     assert deid_main(args) == 0
+
+
+REAL_FILES = (
+    "CT_small.dcm",
+    "MR_small.dcm",
+    "liver_1frame.dcm",  # enhanced multi-frame: Source Image Sequence per frame (X/Z/U*)
+    "rtplan.dcm",
+    "rtstruct.dcm",
+    "rtdose.dcm",
+    "test-SR.dcm",
+    "reportsi.dcm",
+    "emri_small.dcm",
+    "JPEG2000.dcm",
+    "ExplVR_BigEnd.dcm",
+    "nested_priv_SQ.dcm",
+    "image_dfl.dcm",
+    "SC_rgb.dcm",
+    "US1_UNCR.dcm",
+)
+
+
+def test_real_files_give_no_false_alarm_and_no_new_dciodvfy_error(tmp_path: Path) -> None:
+    """Third-party files as they are: the verifier finds nothing, dciodvfy nothing new."""
+    from workbench.deid.verify import compare_dciodvfy
+
+    source = tmp_path / "case"
+    source.mkdir()
+    for name in REAL_FILES:
+        shutil.copy2(dicom_file(name), source / name)
+    case = open_case(source, workspace=tmp_path / "ws")
+    log = deidentify(case, tmp_path / "out", shift_dates=-100, secret=SECRET)
+    assert (log["status"] == "written").sum() >= 8
+    findings = verify_deidentified(case, tmp_path / "out")
+    assert findings.empty, findings.to_string()
+    errors = compare_dciodvfy(case, tmp_path / "out")
+    if "note" not in errors.attrs:
+        assert errors.empty, errors.to_string()
+
+
+def test_kept_attributes_lose_known_names_and_ids(tmp_path: Path) -> None:
+    source = tmp_path / "case"
+    source.mkdir()
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    ds.PatientName, ds.PatientID = "Zhang^Wei", "MRN-7788123"
+    ds.ManufacturerModelName = "Zhang Wei MRN-7788123"  # K in Table E.1-1
+    ds.save_as(source / "ct.dcm")
+    case = open_case(source, workspace=tmp_path / "ws")
+    deidentify(case, tmp_path / "out", shift_dates=-100, secret=SECRET)
+    out = pydicom.dcmread(next((tmp_path / "out").rglob("*.dcm")))
+    assert out.ManufacturerModelName == "[NAME] [ID]"
+    assert out.Manufacturer == ds.Manufacturer
+    raw = tmp_path / "raw"
+    shutil.copytree(source, raw)
+    found = verify_deidentified(case, raw, dates="shift")
+    assert "ManufacturerModelName" in set(found["where"])

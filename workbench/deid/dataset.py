@@ -56,6 +56,8 @@ __all__ = [
 #: Value representations holding free text that the Clean Descriptors step scrubs.
 TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "AE", "UR"})
 _MAX_LENGTH = {"AE": 16, "SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "CS": 16}
+#: Kept attributes of these VRs still lose the case's known names and IDs.
+_KEPT_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
 _SINGLE_LINE = frozenset({"AE", "CS", "LO", "SH", "UC", "PN"})
 _CONTROL = re.compile(r"[\x00-\x1a\x1c-\x1f\x7f]")
 _NUMBER_VRS = frozenset({"FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"})
@@ -286,7 +288,7 @@ def _action(elem: DataElement, rules: DicomRules, where: _Where) -> str:
         code = "X/Z"
     if code is None:
         return _unlisted_action(elem, rules)
-    if "/" in code and elem.VR == "SQ" and keyword.startswith("Referenced"):
+    if "/" in code and elem.VR == "SQ" and ("U*" in code or keyword.startswith("Referenced")):
         return "U*"  # references stay, their UIDs follow the map
     if "/" not in code and code not in ("Z", "X"):
         return code
@@ -316,7 +318,9 @@ def _apply(ds: Dataset, elem: DataElement, code: str, rules: DicomRules, where: 
         if not kept and _optional(elem, where):
             del ds[elem.tag]
     elif code == "K":
-        return
+        if vr in _KEPT_TEXT_VRS and elem.value not in (None, ""):
+            limit = _MAX_LENGTH.get(vr)
+            elem.value = _each(elem.value, lambda v: rules.redactor.known(v)[:limit])
     elif code == "Z":
         elem.value = None
     elif code in ("U", "U*", "D") and vr == "UI":

@@ -281,7 +281,8 @@ def _dicom(run: _Run, row: dict[str, Any], local: Path) -> None:
             clean_dataset(ds, run.rules)
             data = dataset_bytes(ds)
         except Exception as exc:
-            _hold(row, f"could not be de-identified ({type(exc).__name__}: {exc})")
+            message = run.redactor.text(f"{type(exc).__name__}: {exc}")
+            _hold(row, f"could not be de-identified ({message})")
             return
     rel = "DICOM/{}/{}/{}.dcm".format(
         *(

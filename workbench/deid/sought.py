@@ -15,8 +15,10 @@ module reads the source headers again with pydicom's own iteration and takes:
   source: headers (private and UN elements decoded too), preambles, ``case.yaml``
   and text documents.
 
-Values match as whole tokens (``128`` never matches ``1280``); a value of fewer
-than six digits only matches a whole element value of a text VR.
+Values match as whole tokens (``128`` never matches ``1280``) of text; a value
+of fewer than six digits (or three letters) only matches the whole value of the
+same attribute (an accession number ``128`` is sought in *Accession Number*,
+never in *Rows* or a *Stack ID*).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.uid import PYDICOM_ROOT_UID, UID
 
 from workbench.deid.dataset import decode_text
 from workbench.deid.detect import Kind, find_identifiers
@@ -74,19 +77,31 @@ class Needles:
     """Values to find, by kind, and the compiled patterns that find them."""
 
     values: dict[str, Kind] = field(default_factory=dict)
-    short: dict[str, Kind] = field(default_factory=dict)  # matched as whole element values
+    short: dict[tuple[str, str], Kind] = field(default_factory=dict)  # (keyword, value)
     _text: re.Pattern[str] | None = None
     _raw: dict[str, re.Pattern[bytes]] = field(default_factory=dict)
 
-    def add(self, value: str, kind: Kind) -> None:
-        """Add *value* (spaces normalised); short numbers go to :attr:`short`."""
+    def add(self, value: str, kind: Kind, keyword: str = "") -> None:
+        """Add *value* (spaces normalised); short values go to :attr:`short`, matched only
+        as the whole value of an element with the same *keyword* (the attribute it was in)."""
         value = " ".join(str(value).split()).strip("^ =")
-        if not value or value.upper() in ("ANONYMIZED", "ANONYMOUS", "UNKNOWN", "NONE"):
+        if not value or value.lower() in PLACEHOLDERS or _registered_uid(value):
             return
         if (value.isdigit() and len(value) < 6) or (not _CJK.search(value) and len(value) < 3):
-            self.short.setdefault(value, kind)
+            if keyword:
+                self.short.setdefault((keyword, value), kind)
         else:
             self.values.setdefault(value, kind)
+
+    def drop_public(self, kept: list[str]) -> None:
+        """Forget institution-like values (kind ``other``) that the source also holds in an
+        attribute the profile keeps (a manufacturer that is also the institution)."""
+        if not kept:
+            return
+        joined = "\n".join(kept).lower()
+        for value, kind in list(self.values.items()):
+            if kind == Kind.OTHER and value.lower() in joined:
+                del self.values[value]
 
     def compile(self) -> None:
         """Build one alternation for text and one per encoding for raw bytes."""
@@ -96,8 +111,8 @@ class Needles:
         for encoding in _ENCODINGS:
             parts = []
             for value in ordered:
-                if not _strong(value):
-                    continue
+                if not _strong(value) or not re.search(r"[^\W\d_]", value):
+                    continue  # numbers only as text: raw digits also match numeric values
                 try:
                     needle = value.encode(encoding)
                 except UnicodeEncodeError:
@@ -120,9 +135,9 @@ class Needles:
             out.append((m.start(), m.end(), lowered.get(key, Kind.OTHER)))
         return out
 
-    def whole_value(self, text: str) -> Kind | None:
-        """The kind of a short value equal to the whole of *text*, or None."""
-        return self.short.get(text.strip())
+    def whole_value(self, keyword: str, text: str) -> Kind | None:
+        """The kind of a short value of *keyword* equal to the whole of *text*, or None."""
+        return self.short.get((keyword, text.strip()))
 
     def in_bytes(self, raw: bytes) -> list[tuple[str, int, str, Kind]]:
         """``(encoding, offset, matched, kind)`` of the first match per encoding in *raw*."""
@@ -134,6 +149,14 @@ class Needles:
                 text = m.group().decode(encoding, "replace")
                 out.append((encoding, m.start(), text, lowered.get(text.lower(), Kind.OTHER)))
         return out
+
+
+def _registered_uid(value: str) -> bool:
+    """True for a UID of the standard (a SOP Class, a transfer syntax) or pydicom's
+    implementation UID (which the outputs' file meta carry): never identifying."""
+    if value.startswith((PYDICOM_ROOT_UID.rstrip("."), "1.2.840.10008.")):
+        return True
+    return UID(value).name != value
 
 
 def _strong(value: str) -> bool:
@@ -188,6 +211,12 @@ def _kind_of(keyword: str, vr: str) -> Kind:
     return Kind.OTHER
 
 
+#: Name parts that are placeholders of test and anonymised files, not names.
+_PLACEHOLDER_WORDS = """name names test text patient anon anonymous anonymized anonymised unknown
+none null nil demo sample phantom dummy fake subject case study mr mrs ms dr"""
+PLACEHOLDERS = frozenset(_PLACEHOLDER_WORDS.split())
+
+
 def _person_name(needles: Needles, value: str) -> None:
     for group in str(value).split("="):
         parts = [p.strip() for p in re.split(r"[\^]", group) if p.strip()]
@@ -198,6 +227,8 @@ def _person_name(needles: Needles, value: str) -> None:
         if len(parts) >= 2:
             needles.add("".join(parts[:2]), Kind.NAME)
         for part in (w for p in parts[:3] for w in p.split()):
+            if part.lower().strip(".") in PLACEHOLDERS:
+                continue
             if len(part) >= 2 and not (body_part_from_text(part) or side_from_text(part)):
                 needles.add(part, Kind.NAME)
 
@@ -209,6 +240,7 @@ class _Gatherer:
         self.dates: set[dt.date] = set()
         mode: DateMode = "keep" if dates == "keep" else ("shift" if dates == "shift" else "remove")
         self._basic = action_table(dates=mode).exact
+        self.kept: list[str] = []  # text the profile keeps (Manufacturer, code meanings ...)
 
     def text(self, text: str) -> None:
         for found in find_identifiers(text):
@@ -237,8 +269,10 @@ class _Gatherer:
                 elif vr == "UI" and (code == "U" or keyword in _INSTANCE):
                     self.needles.add(one, Kind.UID)
                 elif vr in TEXT_VRS:
+                    if code in (None, "K") and vr != "PN":
+                        self.kept.append(one)
                     if code is not None and code not in ("K", "C"):
-                        self.needles.add(one, _kind_of(keyword, vr))
+                        self.needles.add(one, _kind_of(keyword, vr), keyword)
                     self.text(one)
 
     def manifest(self, data: object, key: str = "") -> None:
@@ -276,6 +310,7 @@ def gather(case: CaseRecord, *, dates: str) -> tuple[Needles, set[dt.date]]:
         for day in g.dates - g.birth:
             for form in _date_forms(day)[:2]:
                 g.needles.add(form, Kind.DATE)
+    g.needles.drop_public(g.kept)
     g.needles.compile()
     return g.needles, g.birth
 

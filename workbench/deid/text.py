@@ -226,6 +226,17 @@ class Redactor:
             text = self._others.sub(OTHER_TOKEN, text)
         return self._dates(_replace(text, find_identifiers(text)))
 
+    def known(self, text: str) -> str:
+        """*text* without the case's known names and IDs only (no detectors, no dates): for
+        attributes the profile keeps, where a name or an ID has no business."""
+        if not text:
+            return text
+        if self._names is not None:
+            text = self._names.sub(NAME_TOKEN, text)
+        if self._ids is not None:
+            text = self._ids.sub(ID_TOKEN, text)
+        return text
+
     def _dates(self, text: str) -> str:
         matches = find_dates(text)
         births = {(m.start, m.end) for m in matches if m.label == "birth"}

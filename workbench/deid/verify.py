@@ -6,8 +6,9 @@ header-cleaned review copy (``<workspace>/deid-review``) three ways:
 * for the source's identifying values, gathered again by :mod:`workbench.deid.sought`
   (not by the cleaner's code), as whole tokens of the text of text-VR elements
   (never of numbers: an ID ``128`` does not match *Rows* = 128), of text files
-  and of file names, and in the raw bytes in UTF-8, GB18030, GB2312, UTF-16 and
-  Latin-1 (pixel data excluded);
+  and of file names, and in the bytes of binary elements (OB, UN ..., pixel data
+  excluded), text files and unparseable files, in UTF-8, GB18030, GB2312,
+  UTF-16 and Latin-1;
 * with the detectors of :mod:`workbench.deid.detect` (names after a cue, phones,
   resident ID numbers, e-mail and street addresses, record numbers), so that
   identifiers nobody listed are found too;
@@ -23,6 +24,7 @@ compares the validator's errors with the originals'.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 from collections.abc import Iterator
@@ -49,10 +51,15 @@ _WRITTEN = frozenset(
     {"ANONYMIZED", "ANONYMOUS", "[NAME]", "[ID]", "[REDACTED]", "[PHONE]", "[EMAIL]", "[ADDRESS]"}
 )
 _REVIEW = "deid-review"
+_PIXEL_DATA = 0x7FE00010
 #: Attributes the cleaner writes to say how it worked (their text names options, not people).
 _OWN = frozenset({"DeidentificationMethod", "DeidentificationMethodCodeSequence"})
-#: Columns of the log that hold text (the others are hashes and codes).
-_LOG_TEXT = ("source_path", "dest_path", "reason")
+#: Log reasons that quote something from the file (an error message).
+_ERROR_REASONS = ("could not be de-identified", "the original is damaged")
+#: Output paths made of hashes (``DICOM/<study>/<series>/<instance>.dcm``).
+_HASHED = re.compile(r"DICOM/[0-9a-f]{8}/[0-9a-f]{8}/[0-9a-f]{16}\.dcm")
+#: The tokens the cleaner writes in place of what it removed.
+_TOKEN = re.compile(r"\[(?:NAME|ID|BIRTH DATE|DATE|REDACTED|PHONE|EMAIL|ADDRESS)\]")
 
 
 def verify_deidentified(
@@ -134,15 +141,20 @@ class _Scan:
             }
         )
 
-    def text(self, text: str, where: str, tag: str = "", encoding: str = "text") -> None:
+    def text(
+        self, text: str, where: str, tag: str = "", encoding: str = "text", *, detect: bool = True
+    ) -> None:
+        tokens = [m.span() for m in _TOKEN.finditer(text)]  # the cleaner's own tokens
         for start, end, kind in self.needles.in_text(text):
+            if any(a <= start and end <= b for a, b in tokens):
+                continue
             self.add(where, kind, encoding, text[start:end], tag, f"{start}:{end}")
-        for found in find_identifiers(text):
+        for found in find_identifiers(text) if detect else ():
             self.add(where, found.kind, "detector", found.text, tag, f"{found.start}:{found.end}")
 
     def file(self, file: Path, name: str, copy: str, rel: str) -> None:
         self._path, self._copy = name, copy
-        self.text(rel, "file name")
+        self.text(rel, "file name", detect=not _HASHED.fullmatch(rel))
         raw = file.read_bytes()
         ds = _read_dicom(raw)
         if rel == LOG_NAME:
@@ -159,9 +171,10 @@ class _Scan:
             for where, tag, elem in _elements(ds):
                 if where.split("[")[0] not in _OWN:
                     self.element(where, tag, elem)
-        body = _without_pixels(raw) if ds is not None else raw
-        for encoding, offset, value, kind in self.needles.in_bytes(body):
-            self.add(f"bytes@{offset}", kind, encoding, value, span=str(offset))
+        if ds is None:  # a text file, or DICOM pydicom cannot parse: its bytes, any encoding
+            body = _without_pixels(raw) if raw[128:132] == b"DICM" else raw
+            for encoding, offset, value, kind in self.needles.in_bytes(body):
+                self.add(f"bytes@{offset}", kind, encoding, value, span=str(offset))
 
     def log(self, raw: bytes) -> None:
         try:
@@ -170,18 +183,25 @@ class _Scan:
             self.text(raw.decode("utf-8", "replace"), "log")
             return
         for number, row in enumerate(log.itertuples(index=False), start=2):
-            for column in _LOG_TEXT:
-                self.text(str(getattr(row, column, "")), f"line {number} {column}")
+            dest = str(getattr(row, "dest_path", ""))
+            self.text(str(getattr(row, "source_path", "")), f"line {number} source_path")
+            self.text(dest, f"line {number} dest_path", detect=not _HASHED.fullmatch(dest))
+            reason = str(getattr(row, "reason", ""))
+            if reason.startswith(_ERROR_REASONS):  # the rest is the workbench's own wording
+                self.text(reason, f"line {number} reason")
 
     def element(self, where: str, tag: str, elem: DataElement) -> None:
         value = elem.value
         if value is None or value == "" or elem.VR == "SQ":
             return
         if isinstance(value, bytes):
-            if elem.VR in ("UN", "OB") and (elem.tag.is_private or elem.VR == "UN"):
-                text = bytes_text(value)
-                if text:
-                    self.text(text, where, tag, "element")
+            if int(elem.tag) == _PIXEL_DATA:
+                return  # pixels are the held-back rule's business
+            text = bytes_text(value) if elem.VR in ("UN", "OB") else None
+            if text:
+                self.text(text, where, tag, "element")
+            for encoding, offset, found, kind in self.needles.in_bytes(value):
+                self.add(where, kind, encoding, found, tag, str(offset))
             return
         if elem.VR in ("DA", "DT"):
             for one in value if isinstance(value, list | pydicom.multival.MultiValue) else [value]:
@@ -192,10 +212,12 @@ class _Scan:
             return  # numbers, times, UIDs: not text (UIDs are in the raw scan)
         values = list(value) if isinstance(value, list | pydicom.multival.MultiValue) else [value]
         for one in map(str, values):
+            if " ".join(one.split()).upper() in self.ignore:
+                continue  # the pseudonym, a dummy
             if elem.VR == "PN" and one.strip("^= ") and one.strip().upper() not in self.ignore:
                 self.add(where, Kind.NAME, "element", one, tag, f"0:{len(one)}")
                 continue
-            short = self.needles.whole_value(one)
+            short = self.needles.whole_value(elem.keyword, one)
             if short is not None:
                 self.add(where, short, "element", one, tag, f"0:{len(one)}")
             self.text(one, where, tag, "element")
