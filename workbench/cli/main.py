@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.safe_text import terminal_text
+from workbench.workspace import is_workspace_fault, workspace_error
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,7 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "organize":
             return _organize(args)
     except WorkbenchError as exc:
-        print(f"workbench: {exc}", file=sys.stderr)
+        print(f"workbench: {terminal_text(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if not is_workspace_fault(exc):
+            raise
+        # a disk, quota or permission failure writing an output (a notebook, an export, an
+        # organized copy): the same one sentence as for the workspace, naming the folder
+        folder = Path(exc.filename).parent if exc.filename else Path.cwd()
+        print(f"workbench: {terminal_text(str(workspace_error(folder, exc)))}", file=sys.stderr)
         return 2
     return 1
 

@@ -30,10 +30,12 @@ import hashlib
 import io
 import json
 import re
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -50,11 +52,19 @@ from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
 from workbench.record.protocol import CaseRecord
-from workbench.workspace import OUTPUTS, home, write_bytes_atomic
+from workbench.workspace import (
+    OUTPUTS,
+    home,
+    workspace_faults,
+    workspace_lock,
+    write_bytes_atomic,
+)
 
 __all__ = [
     "COMPLETE_MARKER",
+    "DEFAULT_LIMITS",
     "PUSH_COLUMNS",
+    "PacsLimits",
     "complete_marker",
     "fetch_to_folder",
     "output_objects",
@@ -76,8 +86,106 @@ def complete_marker(dest: str | Path) -> Path:
 
 PUSH_COLUMNS = ["path", "SOPInstanceUID", "status", "message"]
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
-_TIMEOUT = (5, 60)  # connect, read (s)
 _BATCH_BYTES = 32 * 2**20
+
+
+@dataclass(frozen=True)
+class PacsLimits:
+    """What one answer of a DICOMweb server may cost: time and bytes.
+
+    A server that trickles its answer (one byte every few seconds never trips a read
+    timeout) or sends an endless body is cut off at these limits with a
+    :class:`~workbench.errors.PacsError` naming the server.
+
+    Attributes
+    ----------
+    connect_timeout_s, read_timeout_s : float
+        Waiting for the connection, and for any next byte.
+    json_deadline_s, json_bytes : float, int
+        Total time and size of a JSON answer (QIDO-RS searches, STOW-RS receipts).
+    multipart_deadline_s, multipart_bytes : float, int
+        Total time and size of one WADO-RS retrieval (a series or an instance).
+    part_bytes : int
+        Largest single instance in a multipart answer.
+    """
+
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 60.0
+    json_deadline_s: float = 120.0
+    json_bytes: int = 64 * 2**20
+    multipart_deadline_s: float = 3600.0
+    multipart_bytes: int = 32 * 2**30
+    part_bytes: int = 2 * 2**30
+
+
+DEFAULT_LIMITS = PacsLimits()
+
+
+class _OverLimit(ValueError):
+    """An answer took longer than its deadline or grew beyond its ceiling."""
+
+
+class _Budget:
+    """The deadline and size ceiling of one answer, checked as its bytes arrive."""
+
+    def __init__(self, deadline_s: float, max_bytes: int, what: str) -> None:
+        self.stop = time.monotonic() + deadline_s
+        self.deadline_s = deadline_s
+        self.max_bytes = max_bytes
+        self.what = what
+        self.received = 0
+
+    def charge(self, n: int) -> None:
+        self.received += n
+        if self.received > self.max_bytes:
+            raise _OverLimit(
+                f"the {self.what} grew beyond {self.max_bytes:,} bytes, the ceiling for one answer"
+            )
+        if time.monotonic() > self.stop:
+            raise _OverLimit(
+                f"the {self.what} was not complete after {self.deadline_s:g} s "
+                f"({self.received:,} bytes received), the deadline for one answer"
+            )
+
+
+def _chunks(answer: requests.Response, budget: _Budget, size: int = 2**20) -> Iterator[bytes]:
+    """The body of a streamed *answer* as it arrives, within *budget*."""
+    raw = answer.raw
+    while True:
+        budget.charge(0)
+        # read1 returns what has arrived (a trickle is seen byte by byte), decompressed in
+        # bounded steps, so a gzip bomb counts at its inflated size
+        chunk = raw.read1(size, decode_content=True)
+        if not chunk:
+            return
+        budget.charge(len(chunk))
+        yield chunk
+
+
+class _BoundedSession(requests.Session):
+    """A session whose every answer is read within a deadline and a size ceiling.
+
+    Answers the caller does not stream (dicomweb-client's QIDO-RS searches) are read
+    here, as they arrive, and refused past ``limits.json_*``; streamed answers are left
+    to :func:`_chunks` with ``limits.multipart_*``.
+    """
+
+    def __init__(self, limits: PacsLimits) -> None:
+        super().__init__()
+        self.limits = limits
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        stream = bool(kwargs.pop("stream", False))
+        kwargs["timeout"] = (self.limits.connect_timeout_s, self.limits.read_timeout_s)
+        answer = super().request(method, url, stream=True, **kwargs)
+        if stream:
+            return answer
+        budget = _Budget(self.limits.json_deadline_s, self.limits.json_bytes, "answer")
+        try:
+            answer._content = b"".join(_chunks(answer, budget))
+        finally:
+            answer.close()
+        return answer
 
 
 def split_url(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -105,12 +213,16 @@ def split_url(url: str) -> tuple[str, tuple[str, str] | None]:
 class _Server:
     """A session on one DICOMweb service, translating every failure to PacsError."""
 
-    def __init__(self, url: str, auth: tuple[str, str] | None) -> None:
+    def __init__(
+        self, url: str, auth: tuple[str, str] | None, limits: PacsLimits = DEFAULT_LIMITS
+    ) -> None:
         self.base, in_url = split_url(url)
-        self.session = requests.Session()
+        self.limits = limits
+        self.session = _BoundedSession(limits)
         self.session.auth = auth or in_url
         self.session.headers["User-Agent"] = "workbench"
-        self.client = DICOMwebClient(url=self.base, session=self.session, timeout=_TIMEOUT)
+        timeout = (limits.connect_timeout_s, limits.read_timeout_s)
+        self.client = DICOMwebClient(url=self.base, session=self.session, timeout=timeout)
         self.client.set_http_retry_params(retry=False)  # failures are reported, not hidden
 
     @contextmanager
@@ -134,6 +246,11 @@ class _Server:
                     "DICOMweb plugin is enabled."
                 ) from exc
             raise PacsError(f"{server_} answered HTTP {code} while {what}.") from exc
+        except _OverLimit as exc:
+            raise PacsError(
+                f"{server_} sent too much or too slowly while {what}: {exc}. Instances received "
+                "completely are kept; check the server, then run again."
+            ) from exc
         except (requests.exceptions.ChunkedEncodingError, _Truncated) as exc:
             raise PacsError(
                 f"{server_} cut its answer short while {what} ({exc}); instances received "
@@ -160,11 +277,13 @@ class _Server:
             self.base + path,
             headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'},
             stream=True,
-            timeout=_TIMEOUT,
         )
-        answer.raise_for_status()
         with answer:
-            yield from _parts(answer)
+            answer.raise_for_status()
+            budget = _Budget(
+                self.limits.multipart_deadline_s, self.limits.multipart_bytes, "retrieval"
+            )
+            yield from _parts(answer, budget, self.limits.part_bytes)
 
 
 class _Truncated(ValueError):
@@ -179,8 +298,11 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _parts(answer: requests.Response) -> Iterator[bytes]:
-    """The bodies of a ``multipart/related`` answer; raises when the closing boundary is missing."""
+def _parts(answer: requests.Response, budget: _Budget, part_bytes: int) -> Iterator[bytes]:
+    """The bodies of a ``multipart/related`` answer; raises when the closing boundary is missing.
+
+    No part may exceed *part_bytes* (an endless body without a boundary is cut off there).
+    """
     kind = answer.headers.get("Content-Type", "")
     match = re.search(r'boundary="?([^";]+)"?', kind)
     if not kind.lower().startswith("multipart/related") or match is None:
@@ -189,7 +311,7 @@ def _parts(answer: requests.Response) -> Iterator[bytes]:
     buffer = bytearray(b"\r\n")  # the first boundary has no CRLF before it
     start = 0  # where the next search begins: earlier bytes hold no delimiter
     closed = False
-    for chunk in answer.iter_content(chunk_size=2**20):
+    for chunk in _chunks(answer, budget):
         buffer += chunk
         while not closed:
             at = buffer.find(delimiter, start)
@@ -204,6 +326,11 @@ def _parts(answer: requests.Response) -> Iterator[bytes]:
             closed = buffer.startswith(b"--")
         if closed:
             break
+        if len(buffer) > part_bytes + len(delimiter) + 4096:  # what is left is one part
+            raise _OverLimit(
+                f"one instance of the retrieval grew beyond {part_bytes:,} bytes without a "
+                "boundary, the ceiling for one instance"
+            )
     if not closed:
         raise _Truncated("the multipart body has no closing boundary")
 
@@ -240,8 +367,12 @@ def fetch_to_folder(
     study: str | None = None,
     patient: str | None = None,
     auth: tuple[str, str] | None = None,
+    limits: PacsLimits = DEFAULT_LIMITS,
 ) -> Path:
     """Copy one study, or every study of one patient, from a DICOMweb server into *dest*.
+
+    Only instances the server listed (QIDO-RS) are stored, each under the study and series
+    it was listed in; anything else it sends is refused and the fetch is not complete.
 
     Parameters
     ----------
@@ -255,6 +386,8 @@ def fetch_to_folder(
         (0010,0020) *Patient ID* whose studies to fetch.
     auth : (str, str), optional
         User name and password (HTTP basic authentication).
+    limits : PacsLimits
+        Deadline and size ceiling of every answer.
 
     Returns
     -------
@@ -270,7 +403,7 @@ def fetch_to_folder(
     """
     if (study is None) == (patient is None):
         raise TypeError("give exactly one of study= or patient=")
-    server = _Server(url, auth)
+    server = _Server(url, auth, limits)
     folder = Path(dest)
     folder.mkdir(parents=True, exist_ok=True)
     complete_marker(folder).unlink(missing_ok=True)
@@ -292,6 +425,7 @@ def fetch_to_folder(
             for item in _items(listed):
                 expected[_value(item, "00080018")] = (study_uid, _value(item, "0020000E"))
     cached = _cached(folder)
+    refused: list[str] = []
     series: dict[tuple[str, str], list[str]] = {}
     for sop, key in sorted(expected.items()):
         series.setdefault(key, []).append(sop)
@@ -306,8 +440,18 @@ def fetch_to_folder(
         for path in paths:
             with server.talking(f"retrieving {path.split('/', 2)[-1]} (WADO-RS)"):
                 for part in server.get_multipart(path):
-                    sop = _store(folder, part)
-                    cached[sop] = folder
+                    sop, stored = _store(folder, part, expected)
+                    if stored:
+                        cached[sop] = folder
+                    else:
+                        refused.append(sop)
+    if refused:
+        raise PacsError(
+            f"The DICOMweb server at {server.base} sent {len(refused)} instances it had not "
+            f"listed for this fetch (first: {refused[0]}); they were refused, not stored, and "
+            "the fetch is not marked complete. Check the server (a misconfigured or hostile "
+            "PACS) before trusting what it sends."
+        )
     absent = sorted(set(expected) - set(cached))
     if absent:
         raise PacsError(
@@ -324,8 +468,12 @@ def _cached(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in folder.glob("*/*/*.dcm")}
 
 
-def _store(folder: Path, data: bytes) -> str:
-    """Write one retrieved instance; its UIDs name the file. Returns its SOP Instance UID."""
+def _store(folder: Path, data: bytes, expected: dict[str, tuple[str, str]]) -> tuple[str, bool]:
+    """Write one retrieved instance if *expected* lists it; its UIDs name the file.
+
+    Returns its SOP Instance UID and whether it was listed (and so stored) under the
+    study and series it claims.
+    """
     values = _fast_check(data)
     if values is None:  # a file the fast header reader leaves to pydicom
         ds = _check_complete(data)
@@ -333,8 +481,10 @@ def _store(folder: Path, data: bytes) -> str:
     uids = [str(values.get(k) or "") for k in _UID_KEYS]
     if not all(_UID.match(u) for u in uids):
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
+    if expected.get(uids[2]) != (uids[0], uids[1]):
+        return uids[2], False  # unlisted, or listed under another study or series
     write_bytes_atomic(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
-    return uids[2]
+    return uids[2], True
 
 
 _UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
@@ -487,9 +637,7 @@ def _stow(server: _Server, batch: list[tuple[str, str, bytes]]) -> list[dict[str
         "Accept": "application/dicom+json",
     }
     with server.talking(f"storing {len(batch)} instances (STOW-RS)"):
-        answer = server.session.post(
-            server.base + "/studies", data=body, headers=headers, timeout=_TIMEOUT
-        )
+        answer = server.session.post(server.base + "/studies", data=body, headers=headers)
         if answer.status_code not in (200, 202, 409):
             answer.raise_for_status()
         result = json.loads(answer.content.decode("utf-8")) if answer.content.strip() else {}
@@ -526,6 +674,9 @@ def fetch_case_source(
     base, _ = split_url(url)  # credentials never reach case.source
     key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
     space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
-    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
-                             auth=auth)  # fmt: skip
+    with workspace_faults(space):
+        space.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(space), workspace_faults(space):  # one fetcher per workspace
+        folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
+                                 auth=auth)  # fmt: skip
     return Path(folder), space
