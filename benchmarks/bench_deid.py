@@ -109,9 +109,8 @@ def run_workbench(case: Path, work: Path) -> tuple[dict[str, list[Path]], list]:
         source = str(by_sha[row.source_sha256])
         if row.dest_path:
             out = dest / row.dest_path
-        elif "review in " in row.reason:
-            folder, name = row.reason.split("review in ", 1)[1].rsplit(" as ", 1)
-            out = Path(folder) / name
+        elif "copy for review: " in row.reason:
+            out = Path(row.reason.split("copy for review: ", 1)[1])
         else:
             continue
         outputs.setdefault(source, []).append(out)

@@ -78,9 +78,8 @@ def test_no_new_dciodvfy_error_in_review_copies(corpus: dict) -> None:
     if binary is None:
         pytest.skip("dciodvfy not installed (apt-get install dicom3tools)")
     log = corpus["log"]
-    for row in log[log["reason"].str.contains("copy for review in ")].itertuples():
-        folder, name = row.reason.split("review in ", 1)[1].rsplit(" as ", 1)
-        after = dciodvfy_errors(binary, Path(folder) / name)
+    for row in log[log["reason"].str.contains("copy for review: ")].itertuples():
+        after = dciodvfy_errors(binary, Path(row.reason.split("copy for review: ", 1)[1]))
         before = dciodvfy_errors(binary, corpus["base"] / "case" / row.source_path)
         assert not set(after) - set(before), (row.source_path, set(after) - set(before))
 
@@ -119,9 +118,9 @@ def test_held_back_files_name_the_folder_of_their_review_copy(corpus: dict) -> N
     log = corpus["log"]
     folder = str(review_folder(corpus["case"]))
     for row in log[log["source_path"].isin(["US1_UNCR.dcm", "SC_rgb.dcm"])].itertuples():
-        assert f"header-cleaned copy for review in {folder}/" in row.reason
-        where, name = row.reason.split("review in ", 1)[1].rsplit(" as ", 1)
-        assert Path(where).is_absolute() and (Path(where) / name).is_file()
+        assert f"header-cleaned copy for review: {folder}/DICOM/" in row.reason
+        copy = Path(row.reason.split("copy for review: ", 1)[1])
+        assert copy.is_absolute() and copy.is_file() and copy.parent.is_dir()
 
 
 def test_references_follow_the_uid_map_and_optional_attributes_go(corpus: dict) -> None:

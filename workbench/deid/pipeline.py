@@ -314,7 +314,7 @@ def _dicom(run: _Run, row: dict[str, Any], local: Path) -> None:
         rel = _free_path(run.review_digests, rel, hashlib.sha256(data).hexdigest())
         run.review_digests[rel.casefold()] = hashlib.sha256(data).hexdigest()
         target = run.review / rel
-        _hold(row, reason + f"; header-cleaned copy for review in {target.parent} as {target.name}")
+        _hold(row, reason + f"; header-cleaned copy for review: {target}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return

@@ -57,7 +57,7 @@ _OWN = frozenset({"DeidentificationMethod", "DeidentificationMethodCodeSequence"
 #: Log reasons that quote something from the file (an error message).
 _ERROR_REASONS = ("could not be de-identified", "the original is damaged")
 #: Output paths made of hashes (``DICOM/<study>/<series>/<instance>.dcm``).
-_HASHED = re.compile(r"DICOM/[0-9a-f]{8}/[0-9a-f]{8}/[0-9a-f]{16}\.dcm")
+_HASHED = re.compile(r"DICOM/[0-9a-f]{8}/[0-9a-f]{8}/[0-9a-f]{16}(?:-\d+)?\.dcm")
 #: The tokens the cleaner writes in place of what it removed.
 _TOKEN = re.compile(r"\[(?:NAME|ID|BIRTH DATE|DATE|REDACTED|PHONE|EMAIL|ADDRESS)\]")
 
