@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from workbench.errors import WorkspaceError
+from workbench.observer import current_observer, reviewer_folder
 from workbench.safe_text import markdown_text
 from workbench.workspace import atomic_write
 
@@ -70,12 +72,30 @@ def _code(source: str, *tags: str, **meta: Any) -> Any:
 def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     """Write the case notebook for *case* to *path* (outputs empty; run it in JupyterLab).
 
+    The reviewer (``JUPYTERHUB_USER`` or ``WORKBENCH_OBSERVER``, see
+    :mod:`workbench.observer`) is recorded in the notebook's metadata and shown on
+    the exported page. A notebook another reviewer already started is never
+    overwritten; each reviewer has their own (:func:`reviewer_notebook_path`).
+
     Returns
     -------
     Path
         The written notebook.
+
+    Raises
+    ------
+    WorkspaceError
+        *path* is another reviewer's notebook.
     """
     path = Path(path)
+    reviewer = current_observer()
+    owner = notebook_metadata(path).get("reviewer", "") if path.is_file() else ""
+    if owner and owner != reviewer:
+        mine = reviewer_notebook_path(case.workspace, reviewer) if reviewer else None
+        raise WorkspaceError(
+            f"'{path}' is {owner}'s review notebook and is not overwritten"
+            + (f"; write yours to '{mine}'." if mine else "; give another output path.")
+        )
     m = case.manifest
     case_id = m.case_id or case.source.name
     source, workspace = _relative(case.source, path), _relative(case.workspace, path)
@@ -122,7 +142,7 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
         "case_id": case_id,
         "case_source": source,
         "workspace": workspace,
-        "reviewer": "",
+        "reviewer": reviewer,
         "review_date": date.today().isoformat(),
         "questions": list(m.questions),
     }
@@ -182,6 +202,17 @@ def _opinion_cells(case: ReviewCase) -> list[Any]:
             ) or ("Nothing essential is missing.")
         cells.append(_md(f"## {heading}\n\n{body}", "workbench-opinion", section=section))
     return cells
+
+
+def reviewer_notebook_path(workspace: str | Path, reviewer: str | None = None) -> Path:
+    """Where *reviewer*'s case notebook goes: ``<workspace>/reviewers/<slug>/review.ipynb``.
+
+    Without a reviewer (``None``: the current observer, and none is known) it is
+    ``<workspace>/review.ipynb``, as for one reader on one laptop.
+    """
+    who = current_observer() if reviewer is None else reviewer
+    folder = reviewer_folder(workspace, who) if who else Path(workspace)
+    return folder / "review.ipynb"
 
 
 def notebook_metadata(path: str | Path) -> dict[str, Any]:

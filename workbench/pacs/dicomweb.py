@@ -17,7 +17,9 @@ instances the server already holds: a failed push is resumed without duplicates.
 
 URLs may be given as ``dicomweb+http://host:port/dicom-web`` (the form
 ``open_case`` recognises), ``http://...`` or ``https://...``; credentials as
-``auth=(user, password)`` or in the URL (``dicomweb+http://user:pw@host/...``).
+``auth=(user, password)``, in the URL (``dicomweb+http://user:pw@host/...``), or
+else in ``WORKBENCH_PACS_USER`` and ``WORKBENCH_PACS_PASSWORD`` (how JupyterHub gives
+every reviewer's server the PACS account, see ``examples/jupyterhub_config.py``).
 
 Every failure becomes a :class:`~workbench.errors.PacsError` naming the server
 and what to check: unreachable, credentials refused, not a DICOMweb service,
@@ -29,11 +31,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +48,14 @@ import pydicom
 import pydicom.errors
 import requests
 from dicomweb_client.api import DICOMwebClient
+from pydicom.datadict import tag_for_keyword
 
 from workbench.dicom import uids
 from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
+from workbench.pacs.qido import build_query, expand, keep
 from workbench.record.protocol import CaseRecord
 from workbench.workspace import (
     OUTPUTS,
@@ -67,6 +72,7 @@ __all__ = [
     "PacsLimits",
     "complete_marker",
     "fetch_to_folder",
+    "list_studies",
     "output_objects",
     "push",
     "split_url",
@@ -210,6 +216,12 @@ def split_url(url: str) -> tuple[str, tuple[str, str] | None]:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", "")), auth
 
 
+def _env_auth() -> tuple[str, str] | None:
+    """``(WORKBENCH_PACS_USER, WORKBENCH_PACS_PASSWORD)`` when the user is set (JupyterHub)."""
+    user = os.environ.get("WORKBENCH_PACS_USER", "")
+    return (user, os.environ.get("WORKBENCH_PACS_PASSWORD", "")) if user else None
+
+
 class _Server:
     """A session on one DICOMweb service, translating every failure to PacsError."""
 
@@ -219,7 +231,7 @@ class _Server:
         self.base, in_url = split_url(url)
         self.limits = limits
         self.session = _BoundedSession(limits)
-        self.session.auth = auth or in_url
+        self.session.auth = auth or in_url or _env_auth()
         self.session.headers["User-Agent"] = "workbench"
         timeout = (limits.connect_timeout_s, limits.read_timeout_s)
         self.client = DICOMwebClient(url=self.base, session=self.session, timeout=timeout)
@@ -271,6 +283,39 @@ class _Server:
                 f"{server_} sent a malformed answer while {what} ({type(exc).__name__}: {exc}); "
                 "check that the URL points to a DICOMweb service."
             ) from exc
+
+    def search(
+        self,
+        path: str,
+        filters: Mapping[str, object] | None = None,
+        fields: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """QIDO-RS at *path* (``/studies``, ``/studies/<uid>/instances`` ...), as DICOM JSON.
+
+        The query string is built by :func:`workbench.pacs.qido.build_query` and sent
+        exactly as built (requests would percent-encode ``^`` and the server would read
+        ``%5E`` literally); a list value (``A\\B``) is searched once per value.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        for one in expand(filters or {}):
+            query = build_query(one, fields or [])
+            request = requests.Request(
+                "GET", self.base + path, headers={"Accept": "application/dicom+json"}
+            )
+            prepared = self.session.prepare_request(request)
+            prepared.url = self.base + path + (f"?{query.text}" if query.text else "")
+            timeout = (self.limits.connect_timeout_s, self.limits.read_timeout_s)
+            answer = self.session.send(prepared, timeout=timeout, stream=True)
+            try:  # the same deadline and size ceiling as every other answer
+                answer.raise_for_status()
+                budget = _Budget(self.limits.json_deadline_s, self.limits.json_bytes, "answer")
+                content = b"".join(_chunks(answer, budget))
+            finally:
+                answer.close()
+            items = _items(json.loads(content) if content.strip() else [])
+            for item in keep(items, query.widened):
+                found.setdefault(json.dumps(item, sort_keys=True), item)
+        return list(found.values())
 
     def get_multipart(self, path: str) -> Iterator[bytes]:
         answer = self.session.get(
@@ -409,8 +454,8 @@ def fetch_to_folder(
     complete_marker(folder).unlink(missing_ok=True)
     query = {"StudyInstanceUID": study} if study else {"PatientID": patient}
     with server.talking("searching studies (QIDO-RS)"):
-        found = server.client.search_for_studies(search_filters=query, fields=["StudyInstanceUID"])
-        studies = [_value(s, "0020000D") for s in _items(found)]
+        found = server.search("/studies", query, ["StudyInstanceUID"])
+        studies = [_value(s, "0020000D") for s in found]
     if not studies:
         which = f"study {study}" if study else f"patient ID {patient}"
         raise PacsError(
@@ -419,10 +464,8 @@ def fetch_to_folder(
     expected: dict[str, tuple[str, str]] = {}
     for study_uid in sorted(set(studies)):
         with server.talking(f"listing the instances of study {study_uid} (QIDO-RS)"):
-            listed = server.client.search_for_instances(
-                study_instance_uid=study_uid, fields=["SeriesInstanceUID"]
-            )
-            for item in _items(listed):
+            listed = server.search(f"/studies/{study_uid}/instances", {}, ["SeriesInstanceUID"])
+            for item in listed:
                 expected[_value(item, "00080018")] = (study_uid, _value(item, "0020000E"))
     cached = _cached(folder)
     refused: list[str] = []
@@ -533,6 +576,51 @@ def _check_complete(data: bytes) -> pydicom.Dataset:
     return ds
 
 
+# --- list ---------------------------------------------------------------------------
+
+#: The study attributes :func:`list_studies` returns, as text.
+STUDY_FIELDS = (
+    "StudyInstanceUID", "PatientID", "StudyDate", "StudyDescription", "ModalitiesInStudy",
+    "NumberOfStudyRelatedInstances",
+)  # fmt: skip
+
+
+def list_studies(
+    url: str, filters: dict[str, str] | None = None, *, auth: tuple[str, str] | None = None
+) -> list[dict[str, str]]:
+    """The studies a DICOMweb server holds (QIDO-RS), optionally matching *filters*.
+
+    Filter values use DICOM matching (``PatientID="H10-*"``); they reach the server as
+    it reads them, whatever characters they hold (:mod:`workbench.pacs.qido`).
+
+    Returns
+    -------
+    list of dict
+        One per study: :data:`STUDY_FIELDS` as text (multiple values joined with ``\\``),
+        sorted by study date, then UID.
+
+    Raises
+    ------
+    PacsError
+        The server cannot be reached, refuses the credentials or answers garbage.
+    """
+    server = _Server(url, auth)
+    with server.talking("listing studies (QIDO-RS)"):
+        found = server.search("/studies", filters or {}, list(STUDY_FIELDS))
+        studies = [{k: _text(item, k) for k in STUDY_FIELDS} for item in found]
+        for study in studies:
+            _value({"0020000D": {"Value": [study["StudyInstanceUID"]]}}, "0020000D")
+    return sorted(studies, key=lambda s: (s["StudyDate"], s["StudyInstanceUID"]))
+
+
+def _text(item: dict[str, Any], keyword: str) -> str:
+    tag = f"{tag_for_keyword(keyword):08X}"
+    values = item.get(tag, {}).get("Value", [])
+    return "\\".join(
+        str(v.get("Alphabetic", "")) if isinstance(v, dict) else str(v) for v in values
+    )
+
+
 # --- push ---------------------------------------------------------------------------
 
 
@@ -594,14 +682,14 @@ def push(
     for study_uid in sorted(instances["StudyInstanceUID"].dropna().astype(str).unique()):
         with server.talking(f"asking which instances of study {study_uid} exist (QIDO-RS)"):
             try:
-                found = server.client.search_for_instances(
-                    search_filters={"StudyInstanceUID": study_uid}, fields=["SOPInstanceUID"]
+                found = server.search(
+                    "/instances", {"StudyInstanceUID": study_uid}, ["SOPInstanceUID"]
                 )
             except requests.exceptions.HTTPError as exc:
                 if exc.response is None or exc.response.status_code != 404:
                     raise
                 found = []
-            present |= {_value(item, "00080018") for item in _items(found)}
+            present |= {_value(item, "00080018") for item in found}
     rows: list[dict[str, str]] = []
     batch: list[tuple[str, str, bytes]] = []
     size = 0
@@ -671,12 +759,34 @@ def fetch_case_source(
     auth: tuple[str, str] | None = None,
 ) -> tuple[Path, Path]:
     """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
-    base, _ = split_url(url)  # credentials never reach case.source
-    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
-    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
+    space = Path(workspace) if workspace else dicomweb_workspace(url, study=study, patient=patient)
     with workspace_faults(space):
         space.mkdir(parents=True, exist_ok=True)
     with workspace_lock(space), workspace_faults(space):  # one fetcher per workspace
-        folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
-                                 auth=auth)  # fmt: skip
+        folder = fetch_to_folder(url, dicomweb_cache(url, space, study=study, patient=patient),
+                                 study=study, patient=patient, auth=auth)  # fmt: skip
     return Path(folder), space
+
+
+def _dicomweb_key(url: str, study: str | None, patient: str | None) -> str:
+    base, _ = split_url(url)  # credentials never reach case.source
+    return hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+
+
+def dicomweb_workspace(
+    url: str, *, study: str | None = None, patient: str | None = None, root: Path | None = None
+) -> Path:
+    """The default workspace of a DICOMweb study (or patient): ``<home>/workspaces/dicomweb-<key>``.
+
+    *root* is the workbench home to look in (default :func:`workbench.workspace.home`);
+    the key hashes the server's address (without credentials) and the UID or ID, so
+    every reader of one study on one server finds the same name.
+    """
+    return (root or home()) / "workspaces" / f"dicomweb-{_dicomweb_key(url, study, patient)}"
+
+
+def dicomweb_cache(
+    url: str, workspace: Path, *, study: str | None = None, patient: str | None = None
+) -> Path:
+    """The folder of *workspace* that holds the retrieved instances of a DICOMweb source."""
+    return workspace / "dicomweb" / _dicomweb_key(url, study, patient)
