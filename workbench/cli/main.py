@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     dates.add_argument("--keep-dates", action="store_true", help="keep dates unchanged")
     dates.add_argument("--shift-dates", type=int, metavar="N", help="move every date by N days")
     deid.add_argument("--pseudonym", help="replaces the patient's name and ID")
+    deid.add_argument(
+        "--keep-comments",
+        action="store_true",
+        help="keep comment attributes (ImageComments, PatientComments ...) cleaned, not removed",
+    )
     deid.add_argument("--workspace", type=Path)
     push = sub.add_parser("push", help="send a case's DICOM files to a DICOMweb server (STOW-RS)")
     push.add_argument("source", type=Path)

@@ -38,8 +38,9 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from workbench.deid.iod import IodTypes, iod_types, resolve_for_type
 from workbench.deid.keys import remap_uid
-from workbench.deid.profile import ActionTable
+from workbench.deid.profile import COMMENT_KEYWORDS, ActionTable, resolve
 from workbench.deid.text import DatePolicy, Redactor
 from workbench.dicom import uids
 
@@ -55,6 +56,10 @@ __all__ = [
 #: Value representations holding free text that the Clean Descriptors step scrubs.
 TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "AE", "UR"})
 _MAX_LENGTH = {"AE": 16, "SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "CS": 16}
+#: Kept attributes of these VRs still lose the case's known names and IDs.
+_KEPT_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
+_SINGLE_LINE = frozenset({"AE", "CS", "LO", "SH", "UC", "PN"})
+_CONTROL = re.compile(r"[\x00-\x1a\x1c-\x1f\x7f]")
 _NUMBER_VRS = frozenset({"FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"})
 _TEMPORAL = frozenset({"DA", "DT", "TM"})
 _PATIENT_NAME, _PATIENT_ID = 0x00100010, 0x00100020
@@ -91,6 +96,9 @@ class DicomRules:
         remapped wherever they appear, even in attributes the table does not list.
     safe_private : frozenset of (str, int, int)
         Private elements to keep, as ``(creator, group, element & 0xFF)``.
+    keep_comments : bool
+        Keep the attributes of :data:`~workbench.deid.profile.COMMENT_KEYWORDS`
+        (cleaned) instead of removing them.
     """
 
     table: ActionTable
@@ -100,6 +108,18 @@ class DicomRules:
     dates: DatePolicy
     known_uids: frozenset[str] = frozenset()
     safe_private: frozenset[tuple[str, int, int]] = field(default=SAFE_PRIVATE_TAGS)
+    keep_comments: bool = False
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The sequence path of the items being cleaned and the Types of the object's IOD."""
+
+    types: IodTypes | None
+    path: tuple[str, ...] = ()
+
+    def inside(self, keyword: str) -> _Where:
+        return _Where(self.types, (*self.path, keyword or "?"))
 
 
 def hold_back_reason(ds: Dataset) -> str | None:
@@ -177,7 +197,7 @@ def clean_dataset(ds: Dataset, rules: DicomRules) -> None:
     """De-identify *ds* in place (all text decoded to Unicode, UIDs remapped)."""
     decode_text(ds)
     _fill_age(ds)
-    _clean(ds, rules, top=True)
+    _clean(ds, rules, _Where(iod_types(str(ds.get("SOPClassUID", "") or ""))))
     ds.PatientName = rules.pseudonym
     ds.PatientID = rules.pseudonym
     ds.PatientIdentityRemoved = "YES"
@@ -225,7 +245,8 @@ def dataset_bytes(ds: FileDataset | Dataset) -> bytes:
 # --- the walk -------------------------------------------------------------------------
 
 
-def _clean(ds: Dataset, rules: DicomRules, *, top: bool) -> None:
+def _clean(ds: Dataset, rules: DicomRules, where: _Where) -> None:
+    top = not where.path
     creators = _private_creators(ds)
     keep_creators: set[int] = set()
     for elem in list(ds):
@@ -245,7 +266,7 @@ def _clean(ds: Dataset, rules: DicomRules, *, top: bool) -> None:
                 keep_creators.add(creator_tag)
                 if elem.VR == "SQ":
                     for item in elem.value:
-                        _clean(item, rules, top=False)
+                        _clean(item, rules, where.inside("private"))
                 elif elem.VR in TEXT_VRS:
                     _redact(elem, rules)
             else:
@@ -253,26 +274,53 @@ def _clean(ds: Dataset, rules: DicomRules, *, top: bool) -> None:
         elif 0x5000 <= group <= 0x501E or 0x6000 <= group <= 0x601E:
             del ds[tag]  # curves and overlays
         else:
-            _apply(ds, elem, rules.table.action(tag), rules)
+            _apply(ds, elem, _action(elem, rules, where), rules, where)
     for creator_tag in creators:
         if creator_tag not in keep_creators and creator_tag in ds:
             del ds[creator_tag]
 
 
-def _apply(ds: Dataset, elem: DataElement, code: str | None, rules: DicomRules) -> None:
-    vr = elem.VR
+def _action(elem: DataElement, rules: DicomRules, where: _Where) -> str:
+    """The one action for *elem*: Table E.1-1's code resolved by the Type in the IOD."""
+    code = rules.table.action(int(elem.tag))
+    keyword = elem.keyword
+    if keyword in COMMENT_KEYWORDS and not rules.keep_comments:
+        code = "X/Z"
     if code is None:
-        code = _unlisted_action(elem, rules)
+        return _unlisted_action(elem, rules)
+    if "/" in code and elem.VR == "SQ" and ("U*" in code or keyword.startswith("Referenced")):
+        return "U*"  # references stay, their UIDs follow the map
+    if "/" not in code and code not in ("Z", "X"):
+        return code
+    types = where.types
+    if types is None or not types.is_known_path(where.path):
+        return resolve(code)
+    attribute_type = types.type_of(where.path, keyword)
+    if code == "X":  # removal, unless the IOD requires the attribute: then empty or dummy
+        return {"2": "Z", "2C": "Z", "1": "D", "1C": "D"}.get(attribute_type or "3", "X")
+    return resolve_for_type(code, attribute_type)
+
+
+def _apply(ds: Dataset, elem: DataElement, code: str, rules: DicomRules, where: _Where) -> None:
+    vr = elem.VR
     if code == "X":
         del ds[elem.tag]
     elif vr == "SQ":
         if code == "Z":
             elem.value = Sequence([])
-        else:  # K, C, D and U* keep the items and clean them
-            for item in elem.value:
-                _clean(item, rules, top=False)
+            return
+        inner = where.inside(elem.keyword)
+        for item in elem.value:  # K, C, D and U* keep the items and clean them
+            _clean(item, rules, inner)
+        kept = [item for item in elem.value if len(item)]
+        if len(kept) != len(elem.value):
+            elem.value = Sequence(kept)
+        if not kept and _optional(elem, where):
+            del ds[elem.tag]
     elif code == "K":
-        return
+        if vr in _KEPT_TEXT_VRS and elem.value not in (None, ""):
+            limit = _MAX_LENGTH.get(vr)
+            elem.value = _each(elem.value, lambda v: rules.redactor.known(v)[:limit])
     elif code == "Z":
         elem.value = None
     elif code in ("U", "U*", "D") and vr == "UI":
@@ -285,6 +333,14 @@ def _apply(ds: Dataset, elem: DataElement, code: str | None, rules: DicomRules) 
         _clean_value(ds, elem, rules)
     elif code == "R":
         _redact(elem, rules)
+
+
+def _optional(elem: DataElement, where: _Where) -> bool:
+    """True when the IOD lets *elem* be absent (Type 3 or not defined there)."""
+    types = where.types
+    if types is None or not types.is_known_path(where.path):
+        return False
+    return types.type_of(where.path, elem.keyword) in (None, "3")
 
 
 def _unlisted_action(elem: DataElement, rules: DicomRules) -> str:
@@ -323,9 +379,12 @@ def _clean_value(ds: Dataset, elem: DataElement, rules: DicomRules) -> None:
 
 def _redact(elem: DataElement, rules: DicomRules) -> None:
     limit = _MAX_LENGTH.get(elem.VR)
+    single_line = elem.VR in _SINGLE_LINE
 
     def one(value: str) -> str:
         cleaned = rules.redactor.text(str(value))
+        if single_line:  # strict writing: no control characters in a one-line VR
+            cleaned = _CONTROL.sub(" ", cleaned)
         return cleaned[:limit] if limit else cleaned
 
     if elem.value is not None and elem.value != "":

@@ -22,7 +22,7 @@ from workbench.deid.dataset import collect_uids, decode_text
 from workbench.deid.text import Identifiers
 from workbench.record.protocol import CaseRecord
 
-__all__ = ["CaseIdentity", "case_identity", "read_header", "walk"]
+__all__ = ["CaseIdentity", "case_identity", "manifest_names", "read_header", "walk"]
 
 #: Keywords whose values identify a patient, a request or a procedure.
 ID_KEYWORDS = frozenset(
@@ -129,14 +129,25 @@ def case_identity(case: CaseRecord) -> CaseIdentity:
             _add(ids, elem)
             if elem.VR in ("DA", "DT") and elem.keyword != "PatientBirthDate":
                 dates |= _dates(elem.value)
-    patient = case.manifest.patient
-    if patient is not None and patient.name:
-        ids.add_plain_name(patient.name)
+    for name in manifest_names(case.manifest.model_dump(mode="json", exclude_none=True)):
+        ids.add_plain_name(name)
     if case.manifest.case_id:
         ids.add_id(case.manifest.case_id)
     return CaseIdentity(
         ids, collect_uids(headers), tuple(sorted(patient_ids)), frozenset(dates - ids.birth_dates)
     )
+
+
+def manifest_names(value: object, key: str = "") -> list[str]:
+    """Every value of ``case.yaml`` under a key ``name`` or ``..._name`` (the patient,
+    relatives, contacts, doctors: whatever sections the schema has)."""
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in manifest_names(v, str(k))]
+    if isinstance(value, list):
+        return [n for v in value for n in manifest_names(v, key)]
+    if isinstance(value, str) and (key == "name" or key.endswith("_name")) and value.strip():
+        return [value.strip()]
+    return []
 
 
 def _dates(value: object) -> set[dt.date]:

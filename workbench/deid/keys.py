@@ -124,8 +124,3 @@ def pseudonym_for(key: str, secret: bytes) -> str:
     """A stable pseudonym such as ``ANON-7K3QX2MD`` for the patient identified by *key*."""
     digest = hmac.new(secret, b"patient\x00" + key.encode("utf-8"), hashlib.sha256).digest()
     return "ANON-" + base64.b32encode(digest[:5]).decode("ascii")
-
-
-def short_hash(text: str, secret: bytes, n: int = 12) -> str:
-    """*n* hex characters of HMAC-SHA256 of *text*: stable, non-reversible file names."""
-    return hmac.new(secret, b"name\x00" + text.encode(), hashlib.sha256).hexdigest()[:n]

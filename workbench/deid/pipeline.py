@@ -41,13 +41,13 @@ from workbench.deid.dataset import DicomRules, clean_dataset, dataset_bytes, hol
 from workbench.deid.identifiers import case_identity
 from workbench.deid.keys import load_secret, pseudonym_for
 from workbench.deid.profile import DateMode, action_table
-from workbench.deid.text import DatePolicy, Redactor
+from workbench.deid.text import NAME_TOKEN, DatePolicy, Redactor
 from workbench.errors import DeidentificationError
 from workbench.record.documents import decode_text
 from workbench.record.manifest import MANIFEST_NAME, Manifest, PartialDate, dump_manifest
 from workbench.record.protocol import CaseRecord
 
-__all__ = ["LOG_COLUMNS", "LOG_NAME", "deidentify"]
+__all__ = ["LOG_COLUMNS", "LOG_NAME", "deidentify", "review_folder"]
 
 LOG_NAME = "DEIDENTIFICATION.csv"
 LOG_COLUMNS = [
@@ -69,7 +69,7 @@ _HELD = {
 _DATE_KEYS = frozenset({"onset", "date", "start", "end"})
 #: case.yaml keys holding a pseudonym or a closed vocabulary, not free text.
 _VOCABULARY_KEYS = frozenset(
-    {"name", "case_id", "sex", "side", "kind", "body_part", "case_type", "onset_kind", "languages"}
+    {"case_id", "sex", "side", "kind", "body_part", "case_type", "onset_kind", "languages"}
 )
 
 
@@ -97,6 +97,7 @@ def deidentify(
     shift_dates: int | None = None,
     pseudonym: str | None = None,
     secret: str | bytes | None = None,
+    keep_comments: bool = False,
 ) -> pd.DataFrame:
     """Write a de-identified copy of *case* to *dest*.
 
@@ -117,6 +118,11 @@ def deidentify(
     secret : str or bytes, optional
         Key of the UID and pseudonym mapping. Default: ``$WORKBENCH_DEID_SECRET``
         or ``$WORKBENCH_HOME/deid-secret`` (created on first use, mode 0600).
+    keep_comments : bool
+        Keep comment attributes (``ImageComments``, ``PatientComments``,
+        ``AdditionalPatientHistory`` ..., see
+        :data:`workbench.deid.profile.COMMENT_KEYWORDS`) with identifying text
+        removed; by default they are removed (emptied where the IOD requires them).
 
     Returns
     -------
@@ -150,11 +156,12 @@ def deidentify(
         pseudonym=name,
         dates=dates,
         known_uids=identity.uids,
+        keep_comments=keep_comments,
     )
     partial = target.with_name(f".{target.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    review = case.workspace / "deid-review"
+    review = review_folder(case)
     shutil.rmtree(review, ignore_errors=True)
     problems = case.problems[
         case.problems["stage"].isin(["dicom", "pixels"])
@@ -174,6 +181,11 @@ def deidentify(
         raise
     _swap_into_place(partial, target)
     return log
+
+
+def review_folder(case: CaseRecord) -> Path:
+    """``<workspace>/deid-review``: the header-cleaned copies of held-back images (absolute)."""
+    return (Path(case.workspace) / "deid-review").expanduser().resolve()
 
 
 def _manifest_name(case: CaseRecord) -> str:
@@ -289,7 +301,8 @@ def _dicom(run: _Run, row: dict[str, Any], local: Path) -> None:
             clean_dataset(ds, run.rules)
             data = dataset_bytes(ds)
         except Exception as exc:
-            _hold(row, f"could not be de-identified ({type(exc).__name__}: {exc})")
+            message = run.redactor.text(f"{type(exc).__name__}: {exc}")
+            _hold(row, f"could not be de-identified ({message})")
             return
     rel = "DICOM/{}/{}/{}.dcm".format(
         *(
@@ -300,8 +313,8 @@ def _dicom(run: _Run, row: dict[str, Any], local: Path) -> None:
     if reason is not None:
         rel = _free_path(run.review_digests, rel, hashlib.sha256(data).hexdigest())
         run.review_digests[rel.casefold()] = hashlib.sha256(data).hexdigest()
-        _hold(row, reason + f"; header-cleaned copy for review: deid-review/{rel}")
         target = run.review / rel
+        _hold(row, reason + f"; header-cleaned copy for review: {target}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return
@@ -345,6 +358,8 @@ def _clean_manifest(value: Any, run: _Run, key: str = "") -> Any:
         return [_clean_manifest(v, run, key) for v in value]
     if not isinstance(value, str) or key in _VOCABULARY_KEYS:
         return value
+    if key == "name" or key.endswith("_name"):
+        return value if value == run.rules.pseudonym else NAME_TOKEN
     if key in _DATE_KEYS:
         return _manifest_date(value, run.rules.dates)
     return run.redactor.text(value)

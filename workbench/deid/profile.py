@@ -16,10 +16,12 @@ three options the workbench applies come from ``data/ps3.15_table_e1-1_options.c
 
 Action codes (PS3.15 Table E.1-1 legend): ``K`` keep, ``X`` remove, ``Z`` zero
 length, ``D`` dummy value, ``U`` consistent UID replacement, ``C`` clean. The
-combined codes (``X/Z``, ``Z/D``, ``X/D``, ``X/Z/D``, ``X/Z/U*``) choose by the
-attribute's Type in its IOD, which a file does not say; :func:`resolve` picks
-the choice valid for every Type: ``Z`` where Type 2 is allowed, ``D`` where the
-code offers no empty value, and a recursive clean for ``X/Z/U*`` sequences.
+table keeps the combined codes (``X/Z``, ``Z/D``, ``X/D``, ``X/Z/D``, ``X/Z/U*``):
+they choose by the attribute's Type in the object's IOD, which
+:mod:`workbench.deid.iod` looks up per file. Where the IOD is unknown,
+:func:`resolve` picks the choice valid for every Type: ``Z`` where Type 2 is
+allowed, ``D`` where the code offers no empty value, and a recursive clean for
+``X/Z/U*`` sequences.
 
 >>> table = action_table(dates="remove")
 >>> table.action(0x00100010), table.action(0x00100040), table.action(0x0020000D)
@@ -39,9 +41,16 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import DicomDictionary, dictionary_VR
 
-__all__ = ["ActionTable", "DateMode", "action_table", "basic_profile", "resolve"]
+__all__ = [
+    "COMMENT_KEYWORDS",
+    "ActionTable",
+    "DateMode",
+    "action_table",
+    "basic_profile",
+    "resolve",
+]
 
 DateMode = Literal["remove", "keep", "shift"]
 
@@ -62,6 +71,16 @@ _CATEGORIES = {
 _BIRTH = frozenset({0x00100030, 0x00100032})
 _TEMPORAL_VRS = frozenset({"DA", "DT", "TM"})
 _OPTIONS_FILE = "ps3.15_table_e1-1_options.csv"
+_FREE_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
+
+#: Free-text attributes a reviewer does not need: every ``...Comments`` attribute of
+#: the data dictionary with a text VR, and (0010,21B0) *Additional Patient History*.
+#: Removed (or emptied where the IOD requires them) unless comments are kept cleaned.
+COMMENT_KEYWORDS = frozenset(
+    entry[4]
+    for entry in DicomDictionary.values()
+    if entry[4].endswith("Comments") and entry[0] in _FREE_TEXT_VRS
+) | {"AdditionalPatientHistory"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +90,8 @@ class ActionTable:
     Attributes
     ----------
     exact : dict of int to str
-        Tag (as ``0xGGGGEEEE``) to one of ``K X Z D U U* C``.
+        Tag (as ``0xGGGGEEEE``) to its code: ``K X Z D U C`` or a combined code
+        such as ``X/Z``, resolved per IOD when a file is cleaned.
     masked : tuple of (int, int, str)
         Repeating-group entries (curves, overlays): ``(value, mask, action)``;
         a tag matches when ``tag & mask == value``.
@@ -189,7 +209,7 @@ def action_table(
             code = "C"
         if clean_descriptors and row.get("clean_desc") == "C" and code != "K":
             code = "C"
-        exact[tag] = resolve(code)
+        exact[tag] = code
     options = [
         name
         for name, on in (
@@ -201,7 +221,7 @@ def action_table(
     ]
     return ActionTable(
         exact=exact,
-        masked=tuple((v, m, resolve(c)) for v, m, c in masked),
+        masked=masked,
         edition=edition,
         options=tuple(options),
     )

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from workbench.deid.detect import Finding, Kind, find_identifiers
 from workbench.deid.profile import DateMode
 from workbench.record.dates import find_dates
 from workbench.vocab import body_part_from_text, side_from_text
@@ -37,6 +38,16 @@ ID_TOKEN = "[ID]"  # noqa: S105
 BIRTH_TOKEN = "[BIRTH DATE]"  # noqa: S105
 DATE_TOKEN = "[DATE]"  # noqa: S105
 OTHER_TOKEN = "[REDACTED]"  # noqa: S105
+#: What replaces each kind of identifier the detectors find.
+TOKENS = {
+    Kind.NAME: NAME_TOKEN,
+    Kind.PHONE: "[PHONE]",
+    Kind.RESIDENT_ID: ID_TOKEN,
+    Kind.EMAIL: "[EMAIL]",
+    Kind.ADDRESS: "[ADDRESS]",
+    Kind.RECORD_NUMBER: ID_TOKEN,
+    Kind.ID: ID_TOKEN,
+}
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -197,23 +208,39 @@ class Redactor:
         self._others = _alternation(identifiers.others, _other_pattern)
 
     def text(self, text: str) -> str:
-        """*text* without names, IDs, birth dates and other identifying values."""
+        """*text* without names, IDs, birth dates and other identifying values.
+
+        First e-mail addresses (they often hold a name), then the values the
+        case lists, then whatever the detectors of
+        :mod:`workbench.deid.detect` find (names after a cue, phones, ID
+        numbers, e-mail and street addresses, record numbers), then dates.
+        """
         if not text:
             return text
+        text = _replace(text, [f for f in find_identifiers(text) if f.kind == Kind.EMAIL])
         if self._names is not None:
             text = self._names.sub(NAME_TOKEN, text)
         if self._ids is not None:
             text = self._ids.sub(ID_TOKEN, text)
         if self._others is not None:
             text = self._others.sub(OTHER_TOKEN, text)
-        return self._dates(text)
+        return self._dates(_replace(text, find_identifiers(text)))
+
+    def known(self, text: str) -> str:
+        """*text* without the case's known names and IDs only (no detectors, no dates): for
+        attributes the profile keeps, where a name or an ID has no business."""
+        if not text:
+            return text
+        if self._names is not None:
+            text = self._names.sub(NAME_TOKEN, text)
+        if self._ids is not None:
+            text = self._ids.sub(ID_TOKEN, text)
+        return text
 
     def _dates(self, text: str) -> str:
-        if not self.identifiers.birth_dates and self.dates.mode == "keep":
-            return text
-        spans: list[tuple[int, int, dt.date]] = [
-            (m.start, m.end, m.date.date()) for m in find_dates(text)
-        ]
+        matches = find_dates(text)
+        births = {(m.start, m.end) for m in matches if m.label == "birth"}
+        spans: list[tuple[int, int, dt.date]] = [(m.start, m.end, m.date.date()) for m in matches]
         for m in _DICOM_DATE.finditer(text):
             try:
                 day = dt.date(int(m[1]), int(m[2]), int(m[3]))
@@ -222,7 +249,7 @@ class Redactor:
             if not any(s < m.end() and m.start() < e for s, e, _ in spans):
                 spans.append((m.start(), m.end(), day))
         for start, end, day in sorted(spans, reverse=True):
-            if day in self.identifiers.birth_dates:
+            if day in self.identifiers.birth_dates or (start, end) in births:
                 new = BIRTH_TOKEN
             elif self.dates.mode == "remove":
                 new = DATE_TOKEN
@@ -232,6 +259,12 @@ class Redactor:
                 continue
             text = text[:start] + new + text[end:]
         return text
+
+
+def _replace(text: str, found: list[Finding]) -> str:
+    for f in reversed(found):
+        text = text[: f.start] + TOKENS.get(f.kind, OTHER_TOKEN) + text[f.end :]
+    return text
 
 
 def _name_pattern(value: str) -> str:

@@ -1,65 +1,75 @@
 """Check a de-identified copy independently of the code that wrote it.
 
-:func:`verify_deidentified` gathers the original identifying values of the
-source case again (names in every PN component group and in ``case.yaml``,
-IDs, birth dates, addresses and institutions, instance UIDs, and the dates
-when dates were not retained) and looks for them in every output file twice:
+:func:`verify_deidentified` scans every file of the output folder and every
+header-cleaned review copy (``<workspace>/deid-review``) three ways:
 
-* in the raw bytes, encoded as UTF-8, GB18030, GB2312, UTF-16 (both byte
-  orders) and Latin-1 (pixel data excluded: pixels are the held-back rule's
-  business, and random bytes would match short names);
-* in every element of every DICOM output, sequences included, as decoded text;
+* for the source's identifying values, gathered again by :mod:`workbench.deid.sought`
+  (not by the cleaner's code), as whole tokens of the text of text-VR elements
+  (never of numbers: an ID ``128`` does not match *Rows* = 128), of text files
+  and of file names, and in the bytes of binary elements (OB, UN ..., pixel data
+  excluded), text files and unparseable files, in UTF-8, GB18030, GB2312,
+  UTF-16 and Latin-1;
+* with the detectors of :mod:`workbench.deid.detect` (names after a cue, phones,
+  resident ID numbers, e-mail and street addresses, record numbers), so that
+  identifiers nobody listed are found too;
+* for person names still in a PN element (anything but the pseudonym) and for
+  text in the preamble, in UN and private binary elements.
 
-and in the output file names. :func:`compare_dciodvfy` runs David Clunie's
-``dciodvfy`` on each original and its copy and lists the ``Error -`` lines the
-copy has and the original had not (the exit code of dciodvfy is not used: it
-does not reflect the errors found).
+Each finding is one row: the file, the element (keyword path and tag path),
+the kind of identifier, where it was read, and the value masked.
+:func:`compare_dciodvfy` (re-exported from :mod:`workbench.deid.dciodvfy`)
+compares the validator's errors with the originals'.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
-import shutil
 import struct
-import subprocess
 import warnings
-from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pydicom
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
 
 from workbench.deid.dataset import decode_text
-from workbench.deid.identifiers import case_identity, walk
-from workbench.deid.text import is_cjk
+from workbench.deid.dciodvfy import LOG_NAME, compare_dciodvfy
+from workbench.deid.detect import Kind, find_identifiers
+from workbench.deid.sought import Needles, bytes_text, gather, is_text_vr
 from workbench.dicom import uids
+from workbench.record.documents import decode_text as decode_document
 from workbench.record.protocol import CaseRecord
 
 __all__ = ["LEAK_COLUMNS", "compare_dciodvfy", "verify_deidentified"]
 
-LEAK_COLUMNS = ["path", "where", "what", "encoding", "match"]
-_ENCODINGS = ("utf-8", "gb18030", "gb2312", "utf-16-le", "utf-16-be", "latin-1")
-_DUMMIES = frozenset({"ANONYMIZED", "ANONYMOUS", "[NAME]", "[ID]", "[REDACTED]"})
-_LOG = "DEIDENTIFICATION.csv"
-
-
-@dataclass(frozen=True)
-class _Sought:
-    what: str
-    value: str
-    text: re.Pattern[str]
-    raw: tuple[tuple[str, re.Pattern[bytes]], ...]
+LEAK_COLUMNS = ["path", "where", "what", "encoding", "match", "tag", "copy", "span"]
+#: Values the cleaner writes; never findings.
+_WRITTEN = frozenset(
+    {"ANONYMIZED", "ANONYMOUS", "[NAME]", "[ID]", "[REDACTED]", "[PHONE]", "[EMAIL]", "[ADDRESS]"}
+)
+_REVIEW = "deid-review"
+_PIXEL_DATA = 0x7FE00010
+#: Attributes the cleaner writes to say how it worked (their text names options, not people).
+_OWN = frozenset({"DeidentificationMethod", "DeidentificationMethodCodeSequence"})
+#: Log reasons that quote something from the file (an error message).
+_ERROR_REASONS = ("could not be de-identified", "the original is damaged")
+#: Output paths made of hashes (``DICOM/<study>/<series>/<instance>.dcm``).
+_HASHED = re.compile(r"DICOM/[0-9a-f]{8}/[0-9a-f]{8}/[0-9a-f]{16}(?:-\d+)?\.dcm")
+#: The tokens the cleaner writes in place of what it removed.
+_TOKEN = re.compile(r"\[(?:NAME|ID|BIRTH DATE|DATE|REDACTED|PHONE|EMAIL|ADDRESS)\]")
 
 
 def verify_deidentified(
-    source_case: CaseRecord, dest: str | Path, *, dates: str | None = None
+    source_case: CaseRecord,
+    dest: str | Path,
+    *,
+    dates: str | None = None,
+    review: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Every place in *dest* where an original identifying value of *source_case* is found.
+    """Every place in *dest* and in the review copies where something identifying is found.
 
     Parameters
     ----------
@@ -71,50 +81,183 @@ def verify_deidentified(
         How dates were treated; read from the outputs' (0012,0064)
         *De-identification Method Code Sequence* by default. Original dates are
         sought only when they were removed.
+    review : str or Path, optional
+        The folder of header-cleaned copies of held-back files; default
+        ``<workspace>/deid-review`` of *source_case*, scanned when it exists.
 
     Returns
     -------
     pandas.DataFrame
-        One row per leak: ``path`` (relative to *dest*), ``where`` (an element
-        path, ``bytes@offset`` or ``file name``), ``what`` (the kind of value),
-        ``encoding`` and ``match`` (the value, masked). Empty when clean.
+        One row per finding (columns :data:`LEAK_COLUMNS`): ``path`` (relative to
+        *dest*, absolute for a review copy), ``where`` (an element path such as
+        ``ContentSequence[0].TextValue``, ``preamble``, ``bytes@offset``, ``line 3``
+        or ``file name``), ``what`` (a :class:`~workbench.deid.detect.Kind` value),
+        ``encoding`` (``element``, ``text``, ``detector`` or a byte encoding),
+        ``match`` (masked), ``tag`` (the tag path, DICOM only) and ``copy``
+        (``output`` or ``review``), ``span`` (``start:end`` of the match in the
+        element's text or the line). Empty when clean.
     """
     dest = Path(dest)
-    files = sorted(p for p in dest.rglob("*") if p.is_file())
-    mode = dates or _date_mode(files)
-    sought = _sought_values(source_case, include_dates=mode == "remove")
-    rows: list[dict[str, str]] = []
-    for file in files:
-        rel = file.relative_to(dest).as_posix()
-        for s in sought:
-            if s.text.search(rel):
-                rows.append(_row(rel, "file name", s, "text"))
+    review_dir = Path(review) if review is not None else Path(source_case.workspace) / _REVIEW
+    roots = [(dest, "output")]
+    if review_dir.is_dir() and review_dir.resolve() != dest.resolve():
+        roots.append((review_dir.resolve(), "review"))
+    files = [
+        (root, copy, p) for root, copy in roots for p in sorted(root.rglob("*")) if p.is_file()
+    ]
+    mode = dates or _date_mode([p for _, _, p in files])
+    needles, birth = gather(source_case, dates=mode)
+    scan = _Scan(needles, _pseudonyms([p for _, _, p in files]))
+    scan.birth = {day.strftime("%Y%m%d") for day in birth}
+    for root, copy, file in files:
+        name = file.relative_to(root).as_posix() if copy == "output" else file.as_posix()
+        scan.file(file, name, copy, file.relative_to(root).as_posix())
+    return pd.DataFrame(scan.rows, columns=LEAK_COLUMNS).drop_duplicates(ignore_index=True)
+
+
+class _Scan:
+    def __init__(self, needles: Needles, pseudonyms: set[str]) -> None:
+        self.needles = needles
+        self.ignore = {v.upper() for v in _WRITTEN | pseudonyms}
+        self.rows: list[dict[str, str]] = []
+        self.birth: set[str] = set()
+        self._path = self._copy = ""
+
+    def add(
+        self, where: str, what: str, encoding: str, value: str, tag: str = "", span: str = ""
+    ) -> None:
+        if " ".join(value.split()).upper() in self.ignore:
+            return
+        self.rows.append(
+            {
+                "path": self._path,
+                "where": where,
+                "what": str(what),
+                "encoding": encoding,
+                "match": _mask(value),
+                "tag": tag,
+                "copy": self._copy,
+                "span": span,
+            }
+        )
+
+    def text(
+        self, text: str, where: str, tag: str = "", encoding: str = "text", *, detect: bool = True
+    ) -> None:
+        tokens = [m.span() for m in _TOKEN.finditer(text)]  # the cleaner's own tokens
+        for start, end, kind in self.needles.in_text(text):
+            if any(a <= start and end <= b for a, b in tokens):
+                continue
+            self.add(where, kind, encoding, text[start:end], tag, f"{start}:{end}")
+        for found in find_identifiers(text) if detect else ():
+            self.add(where, found.kind, "detector", found.text, tag, f"{found.start}:{found.end}")
+
+    def file(self, file: Path, name: str, copy: str, rel: str) -> None:
+        self._path, self._copy = name, copy
+        self.text(rel, "file name", detect=not _HASHED.fullmatch(rel))
         raw = file.read_bytes()
         ds = _read_dicom(raw)
-        scan = _without_pixels(raw) if ds is not None else raw
-        for s in sought:
-            for encoding, pattern in s.raw:
-                match = pattern.search(scan)
-                if match:
-                    rows.append(_row(rel, f"bytes@{match.start()}", s, encoding))
-        if ds is not None:
-            for where, text in _element_texts(ds):
-                for s in sought:
-                    if s.text.search(text):
-                        rows.append(_row(rel, where, s, "element"))
-    return pd.DataFrame(rows, columns=LEAK_COLUMNS)
+        if rel == LOG_NAME:
+            self.log(raw)
+        elif ds is None:
+            decoded = decode_document(raw)
+            if decoded is not None:
+                for number, line in enumerate(decoded[0].splitlines(), start=1):
+                    self.text(line, f"line {number}")
+        else:
+            preamble = bytes_text(raw[:128])
+            if preamble:
+                self.text(preamble, "preamble", encoding="bytes")
+            for where, tag, elem in _elements(ds):
+                if where.split("[")[0] not in _OWN:
+                    self.element(where, tag, elem)
+        if ds is None:  # a text file, or DICOM pydicom cannot parse: its bytes, any encoding
+            body = _without_pixels(raw) if raw[128:132] == b"DICM" else raw
+            for encoding, offset, value, kind in self.needles.in_bytes(body):
+                self.add(f"bytes@{offset}", kind, encoding, value, span=str(offset))
+
+    def log(self, raw: bytes) -> None:
+        try:
+            log = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
+        except (ValueError, UnicodeDecodeError):
+            self.text(raw.decode("utf-8", "replace"), "log")
+            return
+        for number, row in enumerate(log.itertuples(index=False), start=2):
+            dest = str(getattr(row, "dest_path", ""))
+            self.text(str(getattr(row, "source_path", "")), f"line {number} source_path")
+            self.text(dest, f"line {number} dest_path", detect=not _HASHED.fullmatch(dest))
+            reason = str(getattr(row, "reason", ""))
+            if reason.startswith(_ERROR_REASONS):  # the rest is the workbench's own wording
+                self.text(reason, f"line {number} reason")
+
+    def element(self, where: str, tag: str, elem: DataElement) -> None:
+        value = elem.value
+        if value is None or value == "" or elem.VR == "SQ":
+            return
+        if isinstance(value, bytes):
+            if int(elem.tag) == _PIXEL_DATA:
+                return  # pixels are the held-back rule's business
+            text = bytes_text(value) if elem.VR in ("UN", "OB") else None
+            if text:
+                self.text(text, where, tag, "element")
+            for encoding, offset, found, kind in self.needles.in_bytes(value):
+                self.add(where, kind, encoding, found, tag, str(offset))
+            return
+        if elem.VR in ("DA", "DT"):
+            for one in value if isinstance(value, list | pydicom.multival.MultiValue) else [value]:
+                if str(one).strip()[:8] in self.birth:
+                    self.add(where, Kind.BIRTH_DATE, "element", str(one), tag, f"0:{len(one)}")
+            return
+        if not is_text_vr(elem.VR):
+            return  # numbers, times, UIDs: not text (UIDs are in the raw scan)
+        values = list(value) if isinstance(value, list | pydicom.multival.MultiValue) else [value]
+        for one in map(str, values):
+            if " ".join(one.split()).upper() in self.ignore:
+                continue  # the pseudonym, a dummy
+            if elem.VR == "PN" and one.strip("^= ") and one.strip().upper() not in self.ignore:
+                self.add(where, Kind.NAME, "element", one, tag, f"0:{len(one)}")
+                continue
+            short = self.needles.whole_value(elem.keyword, one)
+            if short is not None:
+                self.add(where, short, "element", one, tag, f"0:{len(one)}")
+            self.text(one, where, tag, "element")
 
 
-def _row(path: str, where: str, sought: _Sought, encoding: str) -> dict[str, str]:
-    value = sought.value
-    masked = value[:2] + "…" + f"({len(value)})" if len(value) > 2 else value[:1] + "…"
-    return {
-        "path": path,
-        "where": where,
-        "what": sought.what,
-        "encoding": encoding,
-        "match": masked,
-    }
+def _mask(value: str) -> str:
+    value = " ".join(value.split())
+    return value[:2] + "…" + f"({len(value)})" if len(value) > 2 else value[:1] + "…"
+
+
+def _elements(ds: Dataset) -> Iterator[tuple[str, str, DataElement]]:
+    """Every element with its keyword path and tag path, sequences and file meta included."""
+
+    def walk(data: Dataset, names: str, tags: str) -> Iterator[tuple[str, str, DataElement]]:
+        for elem in data:
+            tag = f"({elem.tag.group:04X},{elem.tag.element:04X})"
+            name = f"{names}{elem.keyword or tag}"
+            path = f"{tags}{tag}"
+            yield name, path, elem
+            if elem.VR == "SQ" and elem.value is not None:
+                for i, item in enumerate(elem.value):
+                    yield from walk(item, f"{name}[{i}].", f"{path}[{i}].")
+
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        yield from walk(meta, "file_meta.", "")
+    yield from walk(ds, "", "")
+
+
+def _pseudonyms(files: list[Path]) -> set[str]:
+    """The pseudonyms the workbench's outputs carry in (0010,0010) and (0010,0020)."""
+    out: set[str] = set()
+    for file in files:
+        if file.suffix != ".dcm":
+            continue
+        ds = _read_dicom(file.read_bytes())
+        method = str(ds.get("DeidentificationMethod", "")) if ds is not None else ""
+        if ds is not None and method.startswith(("workbench:", "['workbench:")):
+            out |= {str(ds.get("PatientName", "")), str(ds.get("PatientID", ""))}
+    return {v for v in out if v.strip()}
 
 
 def _date_mode(files: list[Path]) -> str:
@@ -131,74 +274,6 @@ def _date_mode(files: list[Path]) -> str:
     return "remove"
 
 
-def _sought_values(case: CaseRecord, *, include_dates: bool) -> list[_Sought]:
-    identity = case_identity(case)
-    ids = identity.identifiers
-    found: dict[str, str] = {}
-    for name in ids.names:
-        found.setdefault(name, "name")
-    for value in ids.ids:
-        found.setdefault(value, "id")
-    for value in ids.others:
-        found.setdefault(value, "other")
-    for uid in identity.uids:
-        found.setdefault(uid, "uid")
-    for day in ids.birth_dates:
-        for text in _date_forms(day):
-            found.setdefault(text, "birth date")
-    if include_dates:
-        for day in identity.dates:
-            for text in _date_forms(day)[:2]:
-                found.setdefault(text, "date")
-    return [
-        _compile(value, what)
-        for value, what in sorted(found.items())
-        if value.strip() and value.upper() not in _DUMMIES
-    ]
-
-
-def _date_forms(day: dt.date) -> list[str]:
-    return [
-        day.strftime("%Y%m%d"),
-        day.isoformat(),
-        day.strftime("%Y/%m/%d"),
-        day.strftime("%Y.%m.%d"),
-        f"{day.year}年{day.month}月{day.day}日",
-        f"{day.year}年{day.month:02d}月{day.day:02d}日",
-    ]
-
-
-def _compile(value: str, what: str) -> _Sought:
-    """Text and byte patterns for *value*; Latin values match whole words, any case."""
-    if what == "uid":
-        left, right = r"(?<![0-9.])", r"(?![0-9.])"
-    elif is_cjk(value):
-        left = right = ""
-    else:
-        left, right = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
-    text = re.compile(left + re.escape(value) + right, re.IGNORECASE)
-    raw: list[tuple[str, re.Pattern[bytes]]] = []
-    seen: set[bytes] = set()
-    for encoding in _ENCODINGS:
-        try:
-            needle = value.encode(encoding)
-        except UnicodeEncodeError:
-            continue
-        if needle in seen:
-            continue
-        seen.add(needle)
-        if encoding.startswith("utf-16"):
-            if len(value) < 3 and not is_cjk(value):
-                continue  # two Latin letters in UTF-16 match too much binary data
-            pattern = re.escape(needle)
-        else:
-            pattern = (
-                left.encode() + re.escape(needle) + right.encode() if left else re.escape(needle)
-            )
-        raw.append((encoding, re.compile(pattern, re.IGNORECASE)))
-    return _Sought(what, value, text, tuple(raw))
-
-
 def _read_dicom(raw: bytes) -> pydicom.Dataset | None:
     if raw[128:132] != b"DICM":
         return None
@@ -210,16 +285,6 @@ def _read_dicom(raw: bytes) -> pydicom.Dataset | None:
         except Exception:
             return None
     return ds
-
-
-def _element_texts(ds: pydicom.Dataset) -> Iterator[tuple[str, str]]:
-    for where, elem in walk(ds):
-        if elem.VR in ("SQ", "OB", "OW", "OF", "OD", "OL", "OV", "UN") or elem.value is None:
-            continue
-        yield where, str(elem.value)
-    for where, elem in walk(ds.file_meta) if hasattr(ds, "file_meta") else ():
-        if elem.VR not in ("OB",) and elem.value is not None:
-            yield f"file_meta.{where}", str(elem.value)
 
 
 def _without_pixels(raw: bytes) -> bytes:
@@ -245,65 +310,3 @@ def _without_pixels(raw: bytes) -> bytes:
     else:
         end = start + head + length
     return raw[: start + head] + raw[end:]
-
-
-# --- dciodvfy -----------------------------------------------------------------------
-
-
-def compare_dciodvfy(source_case: CaseRecord, dest: str | Path) -> pd.DataFrame:
-    """``dciodvfy`` errors of each output DICOM file that its original does not have.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``dest_path`` and ``error``. When dciodvfy is not installed the
-        frame is empty and ``attrs["note"]`` says so and how to install it.
-    """
-    out = pd.DataFrame(columns=["dest_path", "error"])
-    binary = shutil.which("dciodvfy")
-    if binary is None:
-        out.attrs["note"] = (
-            "dciodvfy not found: the comparison with the originals was skipped. Install "
-            "dicom3tools (Debian: apt-get install dicom3tools) to run it."
-        )
-        return out
-    dest = Path(dest)
-    log = pd.read_csv(dest / _LOG, dtype=str, keep_default_na=False)
-    written = log[(log["kind"] == "dicom") & (log["status"] == "written")]
-    by_sha = dict(zip(source_case.files["sha256"], source_case.files["path"], strict=False))
-    pairs = [
-        (source_case.local_path(by_sha[row.source_sha256]), dest / row.dest_path)
-        for row in written.itertuples()
-        if row.source_sha256 in by_sha
-    ]
-
-    def errors_of(pair: tuple[Path, Path]) -> list[str]:
-        before, after = Counter(_dciodvfy(binary, pair[0])), Counter(_dciodvfy(binary, pair[1]))
-        return sorted((after - before).elements())
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        found = list(pool.map(errors_of, pairs))
-    rows = [
-        {"dest_path": after.relative_to(dest).as_posix(), "error": error}
-        for (_, after), errors in zip(pairs, found, strict=True)
-        for error in errors
-    ]
-    return pd.DataFrame(rows, columns=["dest_path", "error"])
-
-
-_VALUE = re.compile(r"<[^>]*>|\[[^\]]*\]|\d+")
-
-
-def _dciodvfy(binary: str, path: Path) -> list[str]:
-    """The ``Error -`` lines of dciodvfy, with values and numbers blanked for comparison."""
-    try:
-        run = subprocess.run([binary, str(path)], capture_output=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return [f"dciodvfy could not run: {exc}"]
-    text = (run.stdout + run.stderr).decode("utf-8", "replace")
-    return [_normalise(line) for line in text.splitlines() if line.strip().startswith("Error - ")]
-
-
-def _normalise(line: str) -> str:
-    keep_names = re.sub(r"<([A-Za-z' ()/-]+)>", r"«\1»", line.strip())
-    return _VALUE.sub("…", keep_names).replace("«", "<").replace("»", ">")

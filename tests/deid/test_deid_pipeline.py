@@ -193,10 +193,10 @@ def test_planted_identifiers_are_gone(shifted: tuple[Case, Path, pd.DataFrame]) 
     ct1 = _by_description(dest, "right knee CT")
     assert str(ct1.StudyDescription) == "[NAME] right knee CT"
     assert str(ct1.SeriesDescription) == "[ID] knee, born [BIRTH DATE]"
-    assert "[NAME]" in str(ct1.ImageComments) and "Zhang" not in str(ct1.ImageComments)
+    assert "ImageComments" not in ct1  # comments a reviewer does not need are removed
     assert str(ct1.PatientName) == str(ct1.PatientID) and str(ct1.PatientID).startswith("ANON-")
     assert ct1.PatientBirthDate == "" and "OtherPatientNames" not in ct1
-    assert ct1.InstitutionName == "" and ct1.AccessionNumber == ""
+    assert "InstitutionName" not in ct1 and ct1.AccessionNumber == ""  # Type 3 here, Type 2
     assert not any(elem.tag.is_private for elem in ct1), "private tags survived"
     assert not any(0x6000 <= elem.tag.group <= 0x601E for elem in ct1), "overlay survived"
     middle = ct1.RequestAttributesSequence[0]
@@ -398,7 +398,7 @@ def test_command_line(planted: tuple[Case, dict[str, str], Path], monkeypatch, c
     )
     assert deid_main(args) == 0
     out, err = capsys.readouterr()
-    assert "Verified: no original identifying value" in out
+    assert "Verified: no identifying value found in any output file or review copy" in out
     assert "us.dcm: ultrasound image without" in err
 
 
