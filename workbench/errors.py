@@ -10,6 +10,7 @@ keeps working for callers who do not know this package::
     ├── UnsafeSourceError (ValueError)          archive or path that would escape its folder
     ├── WorkspaceError (OSError)                workspace cannot be created or is inside the source
     ├── ManifestError (ValueError)              case.yaml does not match the schema
+    ├── InstrumentError (ValueError)            a questionnaire definition file is invalid
     ├── SeriesNotFoundError (KeyError)          unknown series or study key
     ├── PixelDataError (ValueError)             pixels cannot be decoded
     ├── ExportError (RuntimeError)              opinion export refused or failed
@@ -26,6 +27,7 @@ __all__ = [
     "CaseNotFoundError",
     "DeidentificationError",
     "ExportError",
+    "InstrumentError",
     "ManifestError",
     "NothingUsableError",
     "PacsError",
@@ -60,6 +62,10 @@ class WorkspaceError(WorkbenchError, OSError):
 
 class ManifestError(WorkbenchError, ValueError):
     """case.yaml does not match the schema."""
+
+
+class InstrumentError(WorkbenchError, ValueError):
+    """A questionnaire definition (``workbench/data/instruments/*.yaml`` or a site's) is invalid."""
 
 
 class SeriesNotFoundError(WorkbenchError, KeyError):
