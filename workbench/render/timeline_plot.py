@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
 
 LANES = ("symptom", "treatment", "surgery", "imaging", "documents")
-_LANE_OF = {"report": "documents", "visit": "documents", "other": "documents"}
+_LANE_OF = {
+    "report": "documents",
+    "visit": "documents",
+    "other": "documents",
+    "lab": "documents",
+    "score": "symptom",
+}
 _LANE_LABELS = {
     "en": {
         "symptom": "Symptoms",
