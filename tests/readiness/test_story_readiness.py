@@ -43,7 +43,8 @@ def test_pain_map_on_another_body_part_or_both_sides_is_no_conflict(knee, tmp_pa
     hip = BASE + "pain_map:\n  - {region: hip_groin, side: left}\n"
     assert "side_conflict" not in set(open_with(knee, hip, tmp_path).gaps["code"])
     both = BASE + (
-        "pain_map:\n  - {region: knee_medial, side: left}\n  - {region: anterior_knee, side: right}\n"
+        "pain_map:\n  - {region: knee_medial, side: left}\n"
+        "  - {region: anterior_knee, side: right}\n"
     )
     assert "side_conflict" not in set(open_with(knee, both, tmp_path / "b").gaps["code"])
     agree = BASE + "pain_map:\n  - {region: knee_lateral, side: right}\n"
@@ -76,7 +77,8 @@ def test_score_older_than_the_latest_symptom_change_is_noted(knee, tmp_path):
 def test_summary_shows_the_story_in_both_languages(knee, tmp_path):
     text = BASE + (
         "function: {walking_distance_m: 300, stairs: one_at_a_time}\n"
-        "medications:\n  - {name: celecoxib, dose: 200 mg, since: 2024-02, side_effects: [nausea]}\n"
+        "medications:\n"
+        "  - {name: celecoxib, dose: 200 mg, since: 2024-02, side_effects: [nausea]}\n"
         "labs:\n  - {test: CRP, value: '3', unit: mg/L, reference_range: '<5', date: 2024-03-01}\n"
         "pain_map:\n  - {region: knee_medial, side: right, kind: pain}\n"
         "scores:\n  - {instrument: pain_nrs, date: 2024-02, answers: {nrs: 6}}\n"
