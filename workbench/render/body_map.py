@@ -12,8 +12,10 @@ summary and the notebook (:func:`plot_pain_map`), so what was clicked is what is
 from __future__ import annotations
 
 import html
+import io
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
@@ -195,3 +197,11 @@ def plot_pain_map(
     title = label("summary.pain_map", lang)
     ax.set_title(title, fontsize=10, **_font_kwargs(title))
     return fig
+
+
+def figure_png(fig: Figure, dpi: int = 90) -> bytes:
+    """*fig* as PNG bytes (for a widget's static ``image/png`` output)."""
+    buffer = io.BytesIO()
+    FigureCanvasAgg(fig)
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
