@@ -32,16 +32,15 @@ _MAX = "http://hl7.org/fhir/StructureDefinition/maxValue"
 
 def _validated(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     try:  # optional dependency: fhir.resources (pip install 'workbench[fhir]')
-        if kind == "Questionnaire":
-            from fhir.resources.questionnaire import Questionnaire as Model
-        else:
-            from fhir.resources.questionnaireresponse import QuestionnaireResponse as Model
+        from fhir.resources.questionnaire import Questionnaire
+        from fhir.resources.questionnaireresponse import QuestionnaireResponse
     except ImportError as exc:
         raise ImportError(
             "FHIR export needs fhir.resources; install the extra: pip install 'workbench[fhir]'"
         ) from exc
     try:
-        resource = Model.model_validate(data)
+        model: Any = Questionnaire if kind == "Questionnaire" else QuestionnaireResponse
+        resource = model.model_validate(data)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise ExportError(f"The FHIR {kind} for '{data.get('id')}' is invalid: {exc}") from exc
     return dict(resource.model_dump(mode="json", exclude_none=True))

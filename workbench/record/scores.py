@@ -240,9 +240,9 @@ def score_entry(entry: ScoreEntry, *, extra: list[Path] | None = None) -> ScoreR
         result.scales[instrument.scales[0].id] = entry.score
         return result
     for scale in instrument.scales:
-        value = _score_scale(scale, answers, top)
-        result.scales[scale.id] = None if value is None else round(value, 3)
-        if value is None:
+        scored = _score_scale(scale, answers, top)
+        result.scales[scale.id] = None if scored is None else round(scored, 3)
+        if scored is None:
             answered = sum(answers.get(k) is not None for k in scale.items)
             result.problems.append(
                 f"{instrument.id} {scale.id}: {answered} of {len(scale.items)} items answered, "

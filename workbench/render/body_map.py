@@ -78,7 +78,7 @@ _BACK = [
 ]
 _BACK_MIDLINE = [("upper_back", 100, 100, 26, 20), ("lower_back", 100, 148, 22, 14)]
 #: Non-clickable silhouette: head, torso and the back view's arms, as (cx, cy, rx, ry).
-_SILHOUETTE = [(100, 32, 18, 21), (100, 130, 34, 62)]
+_SILHOUETTE: list[tuple[float, float, float, float]] = [(100, 32, 18, 21), (100, 130, 34, 62)]
 
 
 def shapes() -> list[Shape]:
@@ -96,7 +96,12 @@ def shapes() -> list[Shape]:
 
 
 #: The back view's arms (not regions of their own: arm pain is marked on the front).
-_BACK_ARMS = [(62, 82, 13, 10), (52, 117, 8, 20), (48, 145, 8, 7), (45, 172, 7, 18)]
+_BACK_ARMS: list[tuple[float, float, float, float]] = [
+    (62, 82, 13, 10),
+    (52, 117, 8, 20),
+    (48, 145, 8, 7),
+    (45, 172, 7, 18),
+]
 
 
 def _silhouette() -> list[tuple[float, float, float, float]]:
@@ -151,7 +156,8 @@ def plot_pain_map(
     lang : ``"en"`` or ``"zh"``
         Language of the legend and the view titles.
     """
-    marks = list(getattr(getattr(case_or_marks, "manifest", None), "pain_map", case_or_marks))
+    manifest = getattr(case_or_marks, "manifest", None)
+    marks: list[Any] = list(manifest.pain_map if manifest is not None else case_or_marks)  # type: ignore[arg-type]
     if ax is None:
         fig = Figure(figsize=(5.5, 5.0), layout="constrained")
         ax = fig.add_subplot()
@@ -188,8 +194,8 @@ def plot_pain_map(
             fontsize=8,
             frameon=False,
         )
-        for text in legend.get_texts():
-            text.set(**_font_kwargs(text.get_text()))
+        for legend_text in legend.get_texts():
+            legend_text.set(**_font_kwargs(legend_text.get_text()))
     ax.set_xlim(0, WIDTH)
     ax.set_ylim(HEIGHT, 0)
     ax.set_aspect("equal")

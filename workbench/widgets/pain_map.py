@@ -30,7 +30,7 @@ from workbench.vocab import PainKind
 _STATIC = files("workbench.widgets").joinpath("static")
 
 
-class PainMapWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class PainMapWidget(anywidget.AnyWidget):
     """Front/back outline with clickable regions; ``marks`` holds what was clicked."""
 
     _esm = _STATIC.joinpath("pain_map.js").read_text(encoding="utf-8")
@@ -39,7 +39,7 @@ class PainMapWidget(anywidget.AnyWidget):  # type: ignore[misc]
     )
     marks = traitlets.List(traitlets.Dict()).tag(sync=True)
     kind = traitlets.Unicode(PainKind.PAIN.value).tag(sync=True)
-    kinds = traitlets.List().tag(sync=True)
+    kinds: traitlets.List[list[str]] = traitlets.List().tag(sync=True)
 
     def __init__(self, marks: list[dict[str, Any]] | None = None, *, lang: str = "en") -> None:
         super().__init__(marks=list(marks or []))
@@ -62,7 +62,7 @@ class PainMapWidget(anywidget.AnyWidget):  # type: ignore[misc]
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The live widget, plus a PNG of the marks so an exported page still shows them."""
-        data = super()._repr_mimebundle_(**kwargs) or {}
+        data: Any = super()._repr_mimebundle_(**kwargs) or {}
         bundle = data[0] if isinstance(data, tuple) else data
         png = figure_png(plot_pain_map([PainMark.model_validate(m) for m in self.marks]))
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
