@@ -94,3 +94,39 @@ def test_summary_shows_the_story_in_both_languages(knee, tmp_path):
     assert "### 用药" in zh and "右 膝内侧 · 疼痛" in zh and "一步一级上下楼" in zh
     html = case.summary()._repr_html_()
     assert "<h3>Pain map</h3>" in html
+
+
+def test_review_notebook_draws_the_pain_map_only_when_there_is_one(knee, tmp_path):
+    import nbformat
+
+    from workbench.notebook.build import build_review_notebook
+
+    def sources(case, name):
+        path = build_review_notebook(case, tmp_path / name)
+        return [c.source for c in nbformat.read(path, as_version=4).cells]
+
+    marked = open_with(knee, BASE + "pain_map:\n  - {region: knee_medial, side: right}\n", tmp_path)
+    assert "workbench.plot_pain_map(case)" in sources(marked, "a.ipynb")
+    plain = open_with(knee, BASE, tmp_path / "p")
+    assert "workbench.plot_pain_map(case)" not in sources(plain, "b.ipynb")
+
+
+def test_lab_document_table_reaches_the_summary(knee, tmp_path):
+    from builders import write_pdf
+
+    write_pdf(
+        knee / "lab.pdf",
+        [
+            "LABORATORY REPORT",
+            "Date: 2024-04-02",
+            "Test Result Unit Reference range",
+            "CRP 12.5 mg/L 0-5",
+            "ESR 30 mm/h 0-20",
+            "Comment: repeat in four weeks",
+        ],
+    )
+    case = open_with(knee, BASE, tmp_path)
+    assert "lab" in set(case.documents["doc_type"])
+    text = str(case.summary())
+    assert "CRP · 12.5 mg/L · reference 0-5 · 2024-04-02 · (lab.pdf)" in text
+    assert "ESR · 30 mm/h · reference 0-20" in text

@@ -238,3 +238,26 @@ def test_a_broken_definition_is_named(tmp_path: Path):
 
 def test_empty_story_stays_empty():
     assert Manifest().is_empty and parse_manifest("pain_map:\nmedications:\n").is_empty
+
+
+def test_lab_text_table_lines_become_lab_rows():
+    from workbench.record.lab_table import parse_lab_text
+    from workbench.record.manifest import PartialDate
+
+    text = (
+        "检验报告单\n"
+        "项目 结果 单位 参考范围\n"
+        "血沉 ESR   30 ↑  mm/h   0-20\n"
+        "白细胞计数 WBC  6.2  10^9/L  3.5~9.5\n"
+        "Rheumatoid factor  <10  IU/mL  <20\n"
+        "Patient age 63 years\n"
+        "Result 2024 pending\n"
+    )
+    labs = parse_lab_text(text, date=PartialDate.parse("2024-04-02"))
+    rows = [(lab.test, lab.value, lab.unit, lab.reference_range) for lab in labs]
+    assert rows == [
+        ("血沉 ESR", "30", "mm/h", "0-20"),
+        ("白细胞计数 WBC", "6.2", "10^9/L", "3.5~9.5"),
+        ("Rheumatoid factor", "<10", "IU/mL", "<20"),
+    ]
+    assert all(str(lab.date) == "2024-04-02" for lab in labs)

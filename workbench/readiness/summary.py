@@ -16,6 +16,7 @@ import pandas as pd
 
 from workbench import vocab
 from workbench.i18n import BODY_REGIONS, label
+from workbench.record.lab_table import document_labs
 from workbench.record.scores import score_entry
 from workbench.record.timeline import is_true, score_label
 
@@ -276,13 +277,16 @@ def story_sections(case: CaseRecord, lang: str = "en") -> list[tuple[str, list[s
                 )
             meds.append(" · ".join(parts))
         sections.append((label("summary.medications", lang), meds))
-    if m.labs:
+    found = [(None, lab) for lab in m.labs] + document_labs(case.documents)
+    if found:
         labs = []
-        for lab in m.labs:
+        for path, lab in found:
             parts = [lab.test or "—", " ".join(x for x in (lab.value, lab.unit) if x)]
             if lab.reference_range:
                 parts.append(f"{label('summary.reference', lang)} {lab.reference_range}")
             parts.append(str(lab.date) if lab.date else LABELS[lang]["undated"])
+            if path:
+                parts.append(f"({path})")
             labs.append(" · ".join(p for p in parts if p))
         sections.append((label("summary.labs", lang), labs))
     if m.scores:
