@@ -261,3 +261,14 @@ def test_lab_text_table_lines_become_lab_rows():
         ("Rheumatoid factor", "<10", "IU/mL", "<20"),
     ]
     assert all(str(lab.date) == "2024-04-02" for lab in labs)
+
+
+def test_region_words_in_english_and_chinese_and_clear_messages():
+    m = parse_manifest("pain_map:\n  - {region: 膝内侧, side: 左}\n  - {region: Back of knee}\n")
+    assert [p.region for p in m.pain_map] == [PainRegion.KNEE_MEDIAL, PainRegion.POSTERIOR_KNEE]
+    with pytest.raises(ManifestError, match=r"pain_map\[0\]\.region is missing"):
+        parse_manifest("pain_map:\n  - {side: left}\n")
+    with pytest.raises(ManifestError, match=r"answers is \['1', '2'\]; expected 'item: answer'"):
+        parse_manifest("scores:\n  - {instrument: koos, answers: [1, 2]}\n")
+    with pytest.raises(ManifestError, match=r"walking_distance_m is '1.5 km'; expected a number"):
+        parse_manifest("function: {walking_distance_m: 1.5 km}\n")

@@ -180,6 +180,8 @@ def _describe(error: ErrorDetails) -> str:
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         advice = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}."
         return f"unknown key '{key}'{inside}; {advice}"
+    if error["type"] == "missing":
+        return f"{_dotted(loc)} is missing; it is required here."
     hint = _HINTS.get(error["type"], error["msg"])
     if error["type"] == "model_type":
         hint += f" ({', '.join(_model_at(loc).model_fields)})"
@@ -193,6 +195,9 @@ _HINTS = {
     "string_type": "expected text on the same line",
     "list_type": "expected a list, one '- item' per line",
     "model_type": "expected 'key: value' lines indented below it",
+    "float_parsing": "expected a number, e.g. 500",
+    "float_type": "expected a number, e.g. 500",
+    "dict_type": "expected 'item: answer' lines indented below it (e.g. P1: 2)",
 }
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from workbench.i18n import BODY_REGIONS
 from workbench.record.manifest.fields import _choice, _List, _Section, _SideField
 from workbench.record.manifest.partial_date import PartialDate
 from workbench.vocab import PainKind, PainRegion, region_is_paired
@@ -132,10 +133,22 @@ class Lab(_Section):
             return None
 
 
+_REGION_WORDS = {
+    re.sub(r"[\s\-/（）()]+", "", text.lower()): key
+    for key, (_, _, _, en, zh) in BODY_REGIONS.items()
+    for text in (en, zh)
+}
+
+
+def _region_from_text(value: object) -> str | None:
+    """``inner knee`` / ``膝内侧`` → ``knee_medial`` (the table's own labels)."""
+    return _REGION_WORDS.get(re.sub(r"[\s\-/（）()]+", "", str(value).lower()))
+
+
 class PainMark(_Section):
     """One mark on the pain map: a region of the outline, a side, and what is felt there."""
 
-    region: Annotated[PainRegion, _choice(PainRegion)]
+    region: Annotated[PainRegion, _choice(PainRegion, words=_region_from_text)]
     side: _SideField | None = None
     kind: Annotated[PainKind, _choice(PainKind)] = PainKind.PAIN
 
