@@ -23,7 +23,7 @@ so ``case_id: 0123`` stays ``"0123"`` and ``onset: 2024.10`` means October.
 from __future__ import annotations
 
 from workbench.record.manifest.fields import EventKind, OnsetKind, TreatmentKind
-from workbench.record.manifest.load import load_manifest, parse_manifest
+from workbench.record.manifest.load import MAX_MANIFEST_BYTES, load_manifest, parse_manifest
 from workbench.record.manifest.partial_date import PartialDate
 from workbench.record.manifest.schema import (
     MANIFEST_NAME,
@@ -51,6 +51,7 @@ from workbench.record.manifest.write import dump_manifest, write_template
 
 __all__ = [
     "MANIFEST_NAME",
+    "MAX_MANIFEST_BYTES",
     "Complaint",
     "Event",
     "EventKind",
