@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from workbench.export.opinion import export_opinion
     from workbench.notebook.build import build_review_notebook
     from workbench.pacs.dicomweb import push
+    from workbench.render.body_map import plot_pain_map
     from workbench.render.figures import render_slice
     from workbench.render.timeline_plot import plot_timeline
     from workbench.view.key_images import key_images
@@ -53,6 +54,7 @@ _LAZY = {
     "render_slice": "workbench.render.figures",
     "key_images": "workbench.view.key_images",
     "plot_timeline": "workbench.render.timeline_plot",
+    "plot_pain_map": "workbench.render.body_map",
     "IntakeForm": "workbench.widgets.intake_form",
     "build_review_notebook": "workbench.notebook.build",
     "export_opinion": "workbench.export.opinion",
@@ -81,6 +83,7 @@ __all__ = [
     "export_opinion",
     "key_images",
     "open_case",
+    "plot_pain_map",
     "plot_timeline",
     "push",
     "render_slice",

@@ -10,6 +10,7 @@ keeps working for callers who do not know this package::
     ├── UnsafeSourceError (ValueError)          archive or path that would escape its folder
     ├── WorkspaceError (OSError)                workspace cannot be created or is inside the source
     ├── ManifestError (ValueError)              case.yaml does not match the schema
+    ├── InstrumentError (ValueError)            a questionnaire definition file is invalid
     ├── SeriesNotFoundError (KeyError)          unknown series or study key
     ├── PixelDataError (ValueError)             pixels cannot be decoded
     ├── MeasurementError (ValueError)           a measurement point outside the image, a bad length
@@ -29,6 +30,7 @@ __all__ = [
     "CaseNotFoundError",
     "DeidentificationError",
     "ExportError",
+    "InstrumentError",
     "ManifestError",
     "MeasurementError",
     "NothingUsableError",
@@ -75,6 +77,10 @@ class ManifestError(WorkbenchError, ValueError):
 
 class MeasurementError(WorkbenchError, ValueError):
     """A measurement cannot be made as asked (point outside the image, bad calibration)."""
+
+
+class InstrumentError(WorkbenchError, ValueError):
+    """A questionnaire definition (``workbench/data/instruments/*.yaml`` or a site's) is invalid."""
 
 
 class SeriesNotFoundError(WorkbenchError, KeyError):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from workbench.i18n import GLOSSARY
+from workbench.i18n import BODY_REGIONS, GLOSSARY
 
 
 class Side(StrEnum):
@@ -65,6 +65,55 @@ class CaseType(StrEnum):
     SHOULDER = "shoulder"
     FRACTURE_REVISION = "fracture_revision"
     OTHER = "other"
+
+
+class PainRegion(StrEnum):
+    """A region of the pain map's body outline; labels and body parts in ``i18n.BODY_REGIONS``."""
+
+    NECK = "neck"
+    SHOULDER = "shoulder"
+    UPPER_ARM = "upper_arm"
+    ELBOW = "elbow"
+    FOREARM = "forearm"
+    WRIST_HAND = "wrist_hand"
+    CHEST = "chest"
+    HIP_GROIN = "hip_groin"
+    LATERAL_HIP = "lateral_hip"
+    ANTERIOR_THIGH = "anterior_thigh"
+    ANTERIOR_KNEE = "anterior_knee"
+    KNEE_MEDIAL = "knee_medial"
+    KNEE_LATERAL = "knee_lateral"
+    SHIN = "shin"
+    ANKLE = "ankle"
+    FOOT_DORSUM = "foot_dorsum"
+    TOES = "toes"
+    UPPER_BACK = "upper_back"
+    LOWER_BACK = "lower_back"
+    BUTTOCK = "buttock"
+    POSTERIOR_THIGH = "posterior_thigh"
+    POSTERIOR_KNEE = "posterior_knee"
+    CALF = "calf"
+    HEEL = "heel"
+    SOLE = "sole"
+
+
+class PainKind(StrEnum):
+    """What the patient marks on the pain map."""
+
+    PAIN = "pain"
+    NUMBNESS = "numbness"
+    TINGLING = "tingling"
+    WEAKNESS = "weakness"
+
+
+def region_body_part(region: str) -> str:
+    """The :class:`BodyPart` value of a pain-map region (``knee_medial`` → ``knee``)."""
+    return BODY_REGIONS[region][1]
+
+
+def region_is_paired(region: str) -> bool:
+    """True for regions that have a left and a right (knee), False for midline ones (neck)."""
+    return BODY_REGIONS[region][2]
 
 
 #: Body parts that come in pairs, where a missing side matters.

@@ -27,4 +27,6 @@ def test_example_notebook_runs(path, tmp_path, monkeypatch):
     if path.name == "intake_form.ipynb":
         # the form saved case.yaml, and re-opening the case no longer reports the gap
         assert "Saved" in _text(code[1])
-        assert "no_function" not in _text(code[2]) and "missing_report" in _text(code[2])
+        assert "no_function" not in _text(code[-1]) and "missing_report" in _text(code[-1])
+        # the pain drawing is a static image in the notebook (it survives export)
+        assert any("image/png" in o.get("data", {}) for o in code[2].outputs)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.record import manifest as manifest_module
 from workbench.record.manifest import MAX_MANIFEST_BYTES, load_manifest
+from workbench.record.manifest import load as manifest_module
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,9 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
               "workbench-hide"),
         _md("## Timeline", "workbench-hide"),
         _code("workbench.plot_timeline(case)", "workbench-hide"),
+        *([_md("## Pain map", "workbench-hide"),
+           _code("workbench.plot_pain_map(case)", "workbench-hide")]
+          if case.manifest.pain_map else []),
         _md("## Gaps and triage", "workbench-hide"),
         _code("case.gaps", "workbench-hide"),
         _code("case.triage()", "workbench-hide"),

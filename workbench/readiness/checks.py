@@ -245,9 +245,26 @@ def no_treatment_response(case: CaseRecord) -> Iterator[Finding]:
 
 
 def no_function(case: CaseRecord) -> Iterator[Finding]:
-    pain = case.manifest.pain_history
-    if _has_manifest(case) and (pain is None or not pain.function):
+    m = case.manifest
+    text = m.pain_history is not None and bool(m.pain_history.function)
+    structured = m.function is not None and m.function.is_recorded
+    if _has_manifest(case) and not (text or structured or m.scores):
         yield "no_function", {}, None
+
+
+def stale_score(case: CaseRecord) -> Iterator[Finding]:
+    """The newest dated score predates the newest symptom change (onset or symptom event)."""
+    m = case.manifest
+    dated = [s for s in m.scores if s.date is not None]
+    changes = [e.date for e in m.events if e.date is not None and e.kind == "symptom"]
+    if m.pain_history is not None and m.pain_history.onset is not None:
+        changes.append(m.pain_history.onset)
+    if not dated or not changes:
+        return
+    latest = max(dated, key=lambda s: s.date.as_timestamp())  # type: ignore[union-attr]
+    change = max(changes, key=lambda d: d.as_timestamp())
+    if latest.date is not None and latest.date.as_timestamp() < change.as_timestamp():
+        yield "stale_score", {"detail": f"{latest.instrument} {latest.date}", "since": change}, None
 
 
 def question_count(case: CaseRecord) -> Iterator[Finding]:
@@ -339,6 +356,7 @@ CHECKS: tuple[Callable[[CaseRecord], Iterator[Finding]], ...] = (
     no_treatment_history,
     no_treatment_response,
     no_function,
+    stale_score,
     question_count,
     no_proposed_treatment,
     media_quality,

@@ -3,7 +3,8 @@
 Left/right errors are the orthopedic never-event. For each study this gathers
 what every source says about the side: the DICOM laterality elements of its
 series, the series and study descriptions, the matched reports and, for the
-body part of the complaint, the complaint side in case.yaml. Two sources naming
+body part of the complaint, the complaint side in case.yaml, and the pain map's
+side for studies of the body part it marks. Two sources naming
 different single sides are a conflict; a bilateral film conflicts with nothing.
 """
 
@@ -62,6 +63,28 @@ def side_signals(case: CaseRecord) -> list[SideSignal]:
                 signals.append(
                     SideSignal(st.study_key, "complaint in case.yaml", complaint.side.value)
                 )
+    signals += pain_map_signals(case)
+    return signals
+
+
+def pain_map_signals(case: CaseRecord) -> list[SideSignal]:
+    """The pain map's side for each study of the same body part (``pain map: left knee``).
+
+    Marks on both sides of one body part say ``bilateral``, which conflicts with nothing.
+    """
+    sides: dict[str, set[str]] = {}
+    for mark in case.manifest.pain_map:
+        if mark.side is not None:
+            part = vocab.region_body_part(mark.region.value)
+            sides.setdefault(part, set()).add(mark.side.value)
+    signals = []
+    for part, found in sides.items():
+        single = found - {vocab.Side.BILATERAL.value}
+        side = single.pop() if len(single) == 1 and len(found) == 1 else vocab.Side.BILATERAL.value
+        for st in case.studies.itertuples(index=False):
+            if st.body_part == part:
+                source = f"pain map in case.yaml: {side} {vocab.term(part)}"
+                signals.append(SideSignal(st.study_key, source, side))
     return signals
 
 

@@ -120,8 +120,17 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "no_function",
         "major",
-        "Current function (walking, stairs, work, sport, sleep) is not described.",
-        "Describe what the patient can and cannot do today.",
+        "Current function (walking, stairs, work, sport, sleep) is not described, "
+        "and no outcome score (pain 0-10, KOOS, HOOS) is recorded.",
+        "Describe what the patient can and cannot do today (walking distance, stairs, sleep, "
+        "work, sport), or record an outcome score.",
+    ),
+    Rule(
+        "stale_score",
+        "minor",
+        "The latest outcome score ({detail}) is older than the latest change of symptoms "
+        "({since}).",
+        "Ask the patient to fill in the questionnaire again, so the score describes today.",
     ),
     Rule(
         "too_few_questions",

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench import vocab
-from workbench.record.timeline import is_true
+from workbench.i18n import BODY_REGIONS, label
+from workbench.record.lab_table import document_labs
+from workbench.record.scores import score_entry
+from workbench.record.timeline import is_true, score_label
 from workbench.safe_text import markdown_text
 
 if TYPE_CHECKING:
@@ -205,10 +208,95 @@ def build_summary(
         (t["timeline"], timeline or none),
         (t["imaging"], imaging or none),
         (t["symptoms"], symptoms or none),
-        (t["function"], [pain.function] if pain and pain.function else none),
+        (t["function"], function_lines(case, lang) or none),
         (t["treatment"], treatments or none),
+        *story_sections(case, lang),
         (t["questions"], [f"{i + 1}. {q}" for i, q in enumerate(m.questions)] or none),
         (t["gaps"], gap_lines or none),
         (t["triage"], [triage.label(lang), *triage.reasons]),
     ]
     return Summary(lang, sections, header)
+
+
+def function_lines(case: CaseRecord, lang: str = "en") -> list[str]:
+    """The free-text function and the structured fields (walking distance, stairs ...)."""
+    m = case.manifest
+    lines = [m.pain_history.function] if m.pain_history and m.pain_history.function else []
+    f = m.function
+    if f is None:
+        return lines
+    if f.walking_distance_m is not None:
+        lines.append(f"{label('intake.walking_distance_m', lang)}: {f.walking_distance_m:g}")
+    if f.standing_time_min is not None:
+        lines.append(f"{label('intake.standing_time_min', lang)}: {f.standing_time_min:g}")
+    for key in ("stairs", "sleep", "work", "sport"):
+        value = getattr(f, key)
+        if value is not None:
+            lines.append(label(f"{key}.{value.value}", lang))
+    if f.notes:
+        lines.append(f.notes)
+    return lines
+
+
+def region_label(region: str, lang: str = "en") -> str:
+    """A pain-map region in *lang* (``knee_medial`` → ``inner knee`` / ``膝内侧``)."""
+    _, _, _, en, zh = BODY_REGIONS[region]
+    return zh if lang == "zh" else en
+
+
+def story_sections(case: CaseRecord, lang: str = "en") -> list[tuple[str, list[str]]]:
+    """Pain map, medications, labs and outcome scores; a section only when case.yaml has it."""
+    m = case.manifest
+    sections: list[tuple[str, list[str]]] = []
+    if m.pain_map:
+        marks = [
+            " ".join(
+                x
+                for x in (
+                    _term(mark.side.value, lang) if mark.side else None,
+                    region_label(mark.region.value, lang),
+                    "·",
+                    label(f"pain_kind.{mark.kind.value}", lang),
+                )
+                if x
+            )
+            for mark in m.pain_map
+        ]
+        sections.append((label("summary.pain_map", lang), marks))
+    if m.medications:
+        meds = []
+        for med in m.medications:
+            parts = [x for x in (med.name, med.dose, med.frequency) if x]
+            if med.since:
+                parts.append(f"{label('summary.since', lang)} {med.since}")
+            if med.stopped:
+                parts.append(f"{label('summary.stopped', lang)} {med.stopped}")
+            if med.response:
+                parts.append(med.response)
+            if med.side_effects:
+                parts.append(
+                    f"{label('summary.side_effects', lang)}: {', '.join(med.side_effects)}"
+                )
+            meds.append(" · ".join(parts))
+        sections.append((label("summary.medications", lang), meds))
+    found = [(None, lab) for lab in m.labs] + document_labs(case.documents)
+    if found:
+        labs = []
+        for path, lab in found:
+            parts = [lab.test or "—", " ".join(x for x in (lab.value, lab.unit) if x)]
+            if lab.reference_range:
+                parts.append(f"{label('summary.reference', lang)} {lab.reference_range}")
+            parts.append(str(lab.date) if lab.date else LABELS[lang]["undated"])
+            if path:
+                parts.append(f"({path})")
+            labs.append(" · ".join(p for p in parts if p))
+        sections.append((label("summary.labs", lang), labs))
+    if m.scores:
+        lines = []
+        for entry in m.scores:
+            result = score_entry(entry)
+            when = str(entry.date) if entry.date else LABELS[lang]["undated"]
+            side = f" ({_term(entry.side.value, lang)})" if entry.side else ""
+            lines.append(f"{when} · {score_label(result)}{side}")
+        sections.append((label("summary.scores", lang), lines))
+    return sections

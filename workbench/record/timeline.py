@@ -12,8 +12,19 @@ import pandas as pd
 
 from workbench import vocab
 from workbench.record.manifest import Manifest
+from workbench.record.scores import score_entry
 
-TIMELINE_KINDS = ("symptom", "imaging", "report", "treatment", "surgery", "visit", "other")
+TIMELINE_KINDS = (
+    "symptom",
+    "imaging",
+    "report",
+    "treatment",
+    "surgery",
+    "visit",
+    "lab",
+    "score",
+    "other",
+)
 TIMELINE_COLUMNS = ["date", "date_precision", "kind", "label", "side", "source", "ref"]
 
 #: Document type → timeline kind.
@@ -64,6 +75,7 @@ def build_timeline(
 ) -> pd.DataFrame:
     """Merge case.yaml events, studies and documents into ``case.timeline``."""
     rows: list[dict[str, Any]] = [dict(e, ref=None) for e in manifest.timeline_events()]
+    rows += score_rows(manifest)
     for s in studies.itertuples(index=False):
         rows.append(
             {
@@ -96,3 +108,28 @@ def build_timeline(
     frame["_k"] = frame["kind"].map(order).fillna(len(order))
     frame = frame.sort_values(["date", "_k"], na_position="last", kind="stable")
     return frame.drop(columns="_k").reset_index(drop=True)
+
+
+def score_label(result: Any) -> str:
+    """``koos: pain 61.1, symptoms 57.1`` (a scale without enough answers shows ``—``)."""
+    parts = [f"{k} {v:g}" if v is not None else f"{k} —" for k, v in result.scales.items()]
+    return f"{result.instrument}: " + ", ".join(parts)
+
+
+def score_rows(manifest: Manifest) -> list[dict[str, Any]]:
+    """One ``score`` row per scored questionnaire of case.yaml (scored by its instrument)."""
+    rows = []
+    for entry in manifest.scores:
+        result = score_entry(entry)
+        rows.append(
+            {
+                "date": entry.date.as_timestamp() if entry.date else pd.NaT,
+                "date_precision": entry.date.precision if entry.date else None,
+                "kind": "score",
+                "label": "Score " + score_label(result),
+                "side": entry.side.value if entry.side else None,
+                "source": "case.yaml",
+                "ref": entry.instrument,
+            }
+        )
+    return rows

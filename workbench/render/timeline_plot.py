@@ -15,13 +15,21 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from workbench.record.scores import score_entry
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from workbench.record.protocol import CaseRecord
 
 LANES = ("symptom", "treatment", "surgery", "imaging", "documents")
-_LANE_OF = {"report": "documents", "visit": "documents", "other": "documents"}
+_LANE_OF = {
+    "report": "documents",
+    "visit": "documents",
+    "other": "documents",
+    "lab": "documents",
+    "score": "symptom",
+}
 _LANE_LABELS = {
     "en": {
         "symptom": "Symptoms",
@@ -93,11 +101,18 @@ def plot_timeline(case: CaseRecord, *, ax: Axes | None = None, lang: str = "en")
     timeline = case.timeline
     dated = timeline[timeline["date"].notna()]
     undated = timeline[timeline["date"].isna()]
+    scored = _dated_scores(case)
+    score_ax = None
     if ax is None:
-        fig = Figure(figsize=(11, 4.2), layout="constrained")
-        grid = fig.add_gridspec(1, 4)
+        rows = 2 if scored else 1
+        fig = Figure(figsize=(11, 4.2 + 2.0 * (rows - 1)), layout="constrained")
+        grid = fig.add_gridspec(rows, 4, height_ratios=[4.2, 2.0][:rows])
         ax = fig.add_subplot(grid[0, :] if undated.empty else grid[0, :3])
+        if scored:
+            score_ax = fig.add_subplot(grid[1, :] if undated.empty else grid[1, :3], sharex=ax)
     fig = ax.get_figure(root=True)  # type: ignore[assignment]
+    if score_ax is not None:
+        plot_scores(case, ax=score_ax, lang=lang)
     labels = _LANE_LABELS.get(lang, _LANE_LABELS["en"])
     for row in dated.itertuples(index=False):
         lane = LANES.index(_LANE_OF.get(str(row.kind), str(row.kind)))
@@ -149,3 +164,36 @@ def _list_undated(fig: Figure, undated: pd.DataFrame, lang: str) -> None:
     lines = [title, *[f"• {str(r.label)[:40]}" for r in undated.itertuples(index=False)][:14]]
     text = "\n".join(lines)
     fig.text(0.77, 0.92, text, va="top", ha="left", fontsize=7, **_font_kwargs(text))
+
+
+def _dated_scores(case: CaseRecord) -> list[tuple[pd.Timestamp, str, float]]:
+    """(date, instrument, headline score) of every dated, scorable questionnaire."""
+    out = []
+    for entry in getattr(case.manifest, "scores", []):
+        result = score_entry(entry)
+        if entry.date is not None and result.primary is not None:
+            name = f"{entry.instrument} {next(iter(result.scales))}"
+            out.append((entry.date.as_timestamp(), name, result.primary))
+    return out
+
+
+def plot_scores(case: CaseRecord, *, ax: Axes | None = None, lang: str = "en") -> Figure:
+    """Outcome scores over time: one line per instrument scale (KOOS pain, pain NRS ...)."""
+    if ax is None:
+        fig = Figure(figsize=(11, 2.4), layout="constrained")
+        ax = fig.add_subplot()
+    fig = ax.get_figure(root=True)  # type: ignore[assignment]
+    points = sorted(_dated_scores(case))
+    for name in dict.fromkeys(n for _, n, _ in points):
+        mine = [(d, v) for d, n, v in points if n == name]
+        ax.plot([d for d, _ in mine], [v for _, v in mine], marker="o", label=name)
+        for d, v in mine:
+            ax.annotate(f"{v:g}", (mdates.date2num(d), v), xytext=(3, 3),
+                        textcoords="offset points", fontsize=7)  # fmt: skip
+    title = "Scores" if lang == "en" else "评分"
+    ax.set_ylabel(title, **_font_kwargs(title))
+    ax.grid(alpha=0.3)
+    if points:
+        ax.legend(loc="upper left", fontsize=7, frameon=False)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    return fig

@@ -1,0 +1,109 @@
+"""The intake form in a real JupyterLab: fill fields, click the pain map, save, reopen.
+
+Reuses the ``lab`` fixture of ``test_jupyterlab.py`` (JupyterLab on loopback, headless
+Debian Chromium through Playwright).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_jupyterlab import ALL_CELLS_RAN, CHROMIUM_ARGS, RUN_OVER, STDERR, JupyterLab, lab
+
+from workbench.export.opinion import chromium
+from workbench.record.manifest import load_manifest
+
+__all__ = ["lab"]  # the fixture, imported to be used here
+
+pytestmark = pytest.mark.slow
+
+
+def _notebook(path: Path, case_dir: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    source = (
+        "from workbench.widgets.intake_form import IntakeForm\n"
+        f"form = IntakeForm({str(case_dir)!r})\nform"
+    )
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+def test_intake_form_with_pain_map_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    case_dir = tmp_path / "case"
+    case_dir.mkdir()
+    (case_dir / "case.yaml").write_text("case_id: PW-1\n", encoding="utf-8")
+    _notebook(lab.notebooks / "intake.ipynb", case_dir)
+    lab.wait_ready()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(30_000)
+            page.goto(lab.url("lab/tree/intake.ipynb"))
+            idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
+            idle.wait_for(timeout=60_000)
+
+            def run_all() -> None:
+                page.get_by_role("menuitem", name="Run", exact=True).click()
+                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+                page.wait_for_function(RUN_OVER, arg=STDERR, timeout=60_000, polling=250)
+                idle.wait_for()
+                errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\w+Error:"))
+                assert errors.count() == 0, errors.first.inner_text()
+                assert page.evaluate(ALL_CELLS_RAN)
+
+            def field(name: str):
+                return (
+                    page.locator(".widget-text")
+                    .filter(has=page.locator("label", has_text=re.compile(f"^{re.escape(name)}$")))
+                    .locator("input")
+                )
+
+            run_all()
+            region = "svg.wb-body-map ellipse[data-region='{}'][data-side='{}']"
+            knee = page.locator(region.format("knee_medial", "left"))
+            knee.wait_for(state="visible")
+            assert field("Case id").input_value() == "PW-1"
+
+            field("Main concern").fill("Left inner knee pain on stairs")
+            field("Walking distance (m)").fill("800")
+            knee.click()  # chosen kind: pain (the default)
+            page.locator(".wb-pain-kinds button[data-kind='numbness']").click()
+            page.locator(region.format("calf", "right")).click()
+            page.locator("svg.wb-body-map ellipse[data-region='lower_back']").click()
+            page.wait_for_function(
+                "n => document.querySelectorAll('svg.wb-body-map .wb-marked').length === n", arg=3
+            )
+            page.get_by_role("button", name="Save case.yaml").click()
+            page.locator(".widget-html", has_text=re.compile("^Saved")).wait_for()
+
+            saved, problems = load_manifest(case_dir / "case.yaml")
+            assert problems == []
+            assert saved.main_concern == "Left inner knee pain on stairs"
+            assert saved.function is not None and saved.function.walking_distance_m == 800
+            marks = {(m.region.value, m.side.value if m.side else None, m.kind.value)
+                     for m in saved.pain_map}  # fmt: skip
+            assert marks == {
+                ("knee_medial", "left", "pain"),
+                ("calf", "right", "numbness"),
+                ("lower_back", None, "numbness"),
+            }
+
+            run_all()  # reopen: a new form from the saved case.yaml
+            page.locator(region.format("knee_medial", "left") + "[data-kind='pain']").wait_for()
+            assert page.locator("svg.wb-body-map .wb-marked").count() == 3
+            assert field("Walking distance (m)").input_value() == "800"
+            assert field("Main concern").input_value() == "Left inner knee pain on stairs"
+        finally:
+            browser.close()
