@@ -12,13 +12,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from workbench.errors import NothingUsableError, SeriesNotFoundError
-from workbench.imaging.volume import Volume, load_series
 from workbench.ingest import pipeline as ingest
-from workbench.pacs.dicomweb import fetch_to_folder, split_url
 from workbench.problems import Problem, problems_frame
 from workbench.readiness.checks import find_gaps
 from workbench.readiness.summary import Summary, build_summary
@@ -34,6 +33,9 @@ from workbench.workspace import (
     read_table,
     write_table,
 )
+
+if TYPE_CHECKING:
+    from workbench.imaging.volume import Volume
 
 TABLES = ("files", "instances", "series", "studies", "documents", "timeline", "problems")
 
@@ -90,6 +92,9 @@ class Case:
     def load_series(self, series_key: str) -> Volume:
         """The pixels and geometry of one series (decoded lazily, cached within a budget)."""
         if series_key not in self._volumes:
+            # heavy, lazy: start-up (pixel decoders are not needed to index a case)
+            from workbench.imaging.volume import load_series
+
             self._volumes[series_key] = load_series(self, series_key)
         return self._volumes[series_key]
 
@@ -216,6 +221,9 @@ def _fetch_dicomweb(
     auth: tuple[str, str] | None,
 ) -> tuple[Path, Path]:
     """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
+    # heavy, lazy: start-up (requests and dicomweb-client only for a DICOMweb source)
+    from workbench.pacs.dicomweb import fetch_to_folder, split_url
+
     base, _ = split_url(url)  # credentials never reach case.source
     key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
     space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
