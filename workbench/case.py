@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ from workbench.workspace import (
     home,
     prepare,
     read_table,
+    wait_for_writes,
     write_table,
 )
 
@@ -191,9 +193,9 @@ def open_case(
         problems.extend(found)
         _add_clinical_record(tables, manifest, problems, space)
         tables["problems"] = problems_frame(problems)
-        _save(tables_dir, tables, stamp)
-        # read back what was written, so a first open and a re-open give identical tables
-        tables = {name: read_table(tables_dir, name) for name in TABLES}
+        # the tables as a re-open reads them (dtypes as stored), so that a first open and a
+        # re-open give identical tables; converted from what was written, not read back
+        tables = _save(tables_dir, tables, stamp)
     else:
         manifest, _ = _manifest(tables["files"])
     files = tables["files"]
@@ -234,7 +236,9 @@ def _fetch_dicomweb(
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
     """Load the shallowest ``case.yaml`` of the case (absent: an empty manifest)."""
-    named = files[files["path"].str.rsplit("/", n=1).str[-1] == MANIFEST_NAME]
+    paths = files["path"]
+    ends = paths[paths.str.endswith(MANIFEST_NAME)]  # vectorised first: a re-open runs this
+    named = files.loc[ends.index[(ends == MANIFEST_NAME) | ends.str.endswith("/" + MANIFEST_NAME)]]
     if named.empty:
         return Manifest(), []
     row = named.loc[named["path"].str.count("/").idxmin()]
@@ -274,13 +278,21 @@ def _load_if_current(folder: Path, stamp: str) -> dict[str, pd.DataFrame] | None
     try:
         if json.loads(marker.read_text())["fingerprint"] != stamp:
             return None
-        return {name: read_table(folder, name) for name in TABLES}
+        return _read_tables(folder)
     except (OSError, ValueError, KeyError):
         return None
 
 
-def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> None:
-    for name in TABLES:
-        write_table(tables[name], folder, name)
+def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """The seven tables, read in parallel (Parquet decoding releases the GIL)."""
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="read-table") as pool:
+        frames = list(pool.map(lambda name: read_table(folder, name), TABLES))
+    return dict(zip(TABLES, frames, strict=True))
+
+
+def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> dict[str, pd.DataFrame]:
+    wait_for_writes(folder)  # a CSV of an earlier open of this workspace still being written
+    saved = {name: write_table(tables[name], folder, name) for name in TABLES}
     with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
         json.dump({"fingerprint": stamp}, fh)
+    return saved

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,12 +95,72 @@ def _neutralise(value: Any) -> Any:
     return value
 
 
-def write_table(frame: pd.DataFrame, folder: Path, name: str) -> None:
-    """Write *frame* as ``name.parquet`` (for programs) and ``name.csv`` (for people)."""
+#: Tables longer than this get their CSV (for people) written in a background thread: it is
+#: the slowest part of saving a large case and nothing of the workbench reads it back.
+BACKGROUND_CSV_ROWS = 1000
+
+_pending: dict[Path, list[threading.Thread]] = {}
+_pending_lock = threading.Lock()
+
+
+def write_table(frame: pd.DataFrame, folder: Path, name: str) -> pd.DataFrame:
+    """Write *frame* as ``name.parquet`` (for programs) and ``name.csv`` (for people).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table exactly as :func:`read_table` will return it (same dtypes), converted
+        from the Arrow table that was written rather than read back from the file.
+        The CSV of a table longer than :data:`BACKGROUND_CSV_ROWS` rows is finished in a
+        background thread; :func:`wait_for_writes` waits for it (a process waits for it
+        before it exits).
+    """
+    import pyarrow as pa  # pandas' parquet engine, loaded with pandas
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     with atomic_write(folder / f"{name}.parquet") as fh:
-        frame.to_parquet(fh, index=False)
+        pq.write_table(table, fh, compression="snappy")
+    if len(frame) > BACKGROUND_CSV_ROWS:
+        thread = threading.Thread(
+            target=_write_csv, args=(frame, folder, name), name=f"csv-{name}", daemon=False
+        )
+        with _pending_lock:
+            _pending.setdefault(folder.resolve(), []).append(thread)
+        thread.start()
+    else:
+        _write_csv(frame, folder, name)
+    return _as_read(table)
+
+
+def _write_csv(frame: pd.DataFrame, folder: Path, name: str) -> None:
     with atomic_write(folder / f"{name}.csv", "w", encoding="utf-8-sig", newline="") as fh:
         csv_safe(frame).to_csv(fh, index=False)
+
+
+def _as_read(table: Any) -> pd.DataFrame:
+    """What ``read_parquet`` gives for *table*: Parquet keeps no second-resolution times."""
+    import pyarrow as pa
+
+    fields = [
+        pa.field(f.name, pa.timestamp("ms", f.type.tz), f.nullable, f.metadata)
+        if pa.types.is_timestamp(f.type) and f.type.unit == "s"
+        else f
+        for f in table.schema
+    ]
+    schema = pa.schema(fields, metadata=table.schema.metadata)
+    if schema != table.schema:
+        table = table.cast(schema)
+    return table.to_pandas()
+
+
+def wait_for_writes(folder: Path | None = None) -> None:
+    """Wait until the CSV files being written in the background (under *folder*) are done."""
+    with _pending_lock:
+        keys = [k for k in _pending if folder is None or k == folder.resolve()]
+        threads = [t for k in keys for t in _pending.pop(k)]
+    for thread in threads:
+        thread.join()
 
 
 def read_table(folder: Path, name: str) -> pd.DataFrame:
