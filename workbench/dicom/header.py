@@ -504,7 +504,6 @@ def _decode_memo(
     return list(value) if type(value) is list else value
 
 
-
 def _decode(
     keyword: str, raw: bytes, vr_bytes: bytes, encodings: list[str] | None, header: Header
 ) -> Any:

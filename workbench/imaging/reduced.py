@@ -26,10 +26,11 @@ import math
 import struct
 
 import numpy as np
+from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.encaps import get_frame
 
-__all__ = ["J2K_SYNTAXES", "decode_reduced", "levels_for"]
+__all__ = ["J2K_SYNTAXES", "box_resize", "decode_reduced", "levels_for"]
 
 #: JPEG 2000 transfer syntaxes (lossless, lossy, Part 2 multi-component).
 J2K_SYNTAXES = frozenset(
@@ -47,7 +48,7 @@ def levels_for(factor: int) -> int:
     >>> levels_for(1), levels_for(2), levels_for(3), levels_for(4), levels_for(7)
     (0, 1, 1, 2, 2)
     """
-    return int(math.floor(math.log2(factor))) if factor >= 2 else 0
+    return math.floor(math.log2(factor)) if factor >= 2 else 0
 
 
 def decode_reduced(ds: Dataset, index: int, levels: int) -> np.ndarray | None:
@@ -75,7 +76,7 @@ def decode_reduced(ds: Dataset, index: int, levels: int) -> np.ndarray | None:
     try:
         n_frames = int(ds.get("NumberOfFrames") or 1)
         codestream = get_frame(ds.PixelData, index, number_of_frames=n_frames)
-    except Exception:  # noqa: BLE001 - any oddity: the full decoder reports it properly
+    except Exception:  # any oddity: the full decoder reports it properly
         return None
     start = codestream.find(_SOC_SIZ)  # a JP2 file wraps the codestream in boxes
     siz = _siz(codestream, start) if start >= 0 else None
@@ -85,8 +86,6 @@ def decode_reduced(ds: Dataset, index: int, levels: int) -> np.ndarray | None:
     if signed or components != 1 or not 1 <= precision <= 16:
         return None
     levels = min(levels, _decomposition_levels(codestream, start))
-    from PIL import Image  # heavy, lazy: start-up (the viewer needs it, indexing does not)
-
     while levels >= 1:
         try:
             with Image.open(io.BytesIO(codestream)) as im:
@@ -141,3 +140,12 @@ def _stored_values(array: np.ndarray, precision: int, ds: Dataset) -> np.ndarray
             out = out >> np.uint16(16 - precision)
     bits = int(ds.get("BitsAllocated") or 8)
     return out.astype(np.uint8 if bits == 8 else np.uint16, copy=False)
+
+
+def box_resize(values: np.ndarray, rows: int, cols: int, step: float) -> np.ndarray:
+    """*values* averaged over boxes of *step* pixels to ``rows x cols`` (top-left aligned)."""
+    if step == 1:
+        return np.array(values[:rows, :cols], dtype=np.float32)  # a copy: rounded in place
+    image = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32))  # mode F
+    box = (0.0, 0.0, cols * step, rows * step)
+    return np.array(image.resize((cols, rows), Image.Resampling.BOX, box=box), np.float32)

@@ -43,7 +43,7 @@ from workbench.imaging.frames import (
     series_frames,
 )
 from workbench.imaging.geometry import Geometry
-from workbench.imaging.reduced import J2K_SYNTAXES, decode_reduced, levels_for
+from workbench.imaging.reduced import J2K_SYNTAXES, box_resize, decode_reduced, levels_for
 
 if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
@@ -263,14 +263,14 @@ class Volume:
             source = self._source(ref)
             ds = source if isinstance(source, Dataset) else pydicom.dcmread(source)
             raw = decode_reduced(ds, ref.number, levels)
-        except Exception:  # noqa: BLE001 - the full decode reports the error properly
+        except Exception:  # the full decode reports the error properly
             return None
         if raw is None or raw.ndim != 2:
             return None
         values, integral = _values(raw, ds, ref, False)
         rows, cols = self.shape[1] // factor, self.shape[2] // factor
         got = 2 ** round(math.log2(math.ceil(self.shape[1] / raw.shape[0])))
-        out = _box_resize(np.asarray(values, dtype=np.float32), rows, cols, factor / got)
+        out = box_resize(np.asarray(values, dtype=np.float32), rows, cols, factor / got)
         if integral:
             np.rint(out, out=out)
         return out
@@ -407,17 +407,6 @@ class Volume:
             return np.asarray(values, dtype=np.uint8 if self.is_color else np.float32)
         np.copyto(out, values, casting="unsafe")
         return out
-
-
-def _box_resize(values: np.ndarray, rows: int, cols: int, step: float) -> np.ndarray:
-    """*values* averaged over boxes of *step* pixels to ``rows x cols`` (top-left aligned)."""
-    if step == 1:
-        return np.array(values[:rows, :cols], dtype=np.float32)  # a copy: rounded in place
-    from PIL import Image  # heavy, lazy: start-up (only for a reduced decode)
-
-    image = Image.fromarray(values, mode="F")
-    box = (0.0, 0.0, cols * step, rows * step)
-    return np.array(image.resize((cols, rows), Image.Resampling.BOX, box=box), np.float32)
 
 
 def _values(

@@ -15,9 +15,10 @@ import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from io import BufferedReader
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from workbench.cache import load_cache, save_cache
 from workbench.dicom.header import DICOMDIR_SOP_CLASS, HeaderError, looks_like_dicom, read_header
@@ -167,7 +168,7 @@ def _hasher() -> ThreadPoolExecutor:
     return _HASHER[1]
 
 
-def _hash_rest(fh: BinaryIO, digest: Any) -> None:
+def _hash_rest(fh: BufferedReader, digest: Any) -> None:
     buf = bytearray(_CHUNK)
     view = memoryview(buf)
     while n := fh.readinto(buf):
