@@ -19,6 +19,7 @@ import pandas as pd
 
 from workbench.errors import NothingUsableError, SeriesNotFoundError
 from workbench.ingest import pipeline as ingest
+from workbench.ingest.registry import register_remote, remote_reader_for
 from workbench.problems import Problem, problems_frame
 from workbench.readiness.checks import find_gaps
 from workbench.readiness.summary import Summary, build_summary
@@ -29,7 +30,6 @@ from workbench.record.timeline import build_timeline
 from workbench.workspace import (
     atomic_write,
     default_workspace,
-    home,
     prepare,
     read_table,
     wait_for_writes,
@@ -38,6 +38,25 @@ from workbench.workspace import (
 
 if TYPE_CHECKING:
     from workbench.imaging.volume import Volume
+
+
+def _fetch_dicomweb(
+    url: str,
+    workspace: str | Path | None,
+    *,
+    study: str | None = None,
+    patient: str | None = None,
+    auth: tuple[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """:func:`workbench.pacs.dicomweb.fetch_case_source`, imported when first used."""
+    # heavy, lazy: start-up (requests and dicomweb-client only for a DICOMweb source)
+    from workbench.pacs.dicomweb import fetch_case_source
+
+    return fetch_case_source(url, workspace, study=study, patient=patient, auth=auth)
+
+
+#: The façade wires the remote readers it offers (a new transport registers here).
+register_remote("dicomweb+", _fetch_dicomweb)
 
 TABLES = ("files", "instances", "series", "studies", "documents", "timeline", "problems")
 
@@ -169,8 +188,9 @@ def open_case(
     WorkspaceError
         The workspace cannot be created or is inside *source*.
     """
-    if isinstance(source, str) and source.startswith("dicomweb+"):
-        source, workspace = _fetch_dicomweb(source, workspace, study, patient, auth)
+    remote = remote_reader_for(source)
+    if remote is not None:
+        source, workspace = remote(source, workspace, study=study, patient=patient, auth=auth)
     src = ingest.resolve_source(source)
     space = prepare(
         Path(workspace) if workspace is not None else default_workspace(src.given), src.root
@@ -213,25 +233,6 @@ def open_case(
         manifest=manifest,
         _locals=locals_,
     )
-
-
-def _fetch_dicomweb(
-    url: str,
-    workspace: str | Path | None,
-    study: str | None,
-    patient: str | None,
-    auth: tuple[str, str] | None,
-) -> tuple[Path, Path]:
-    """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
-    # heavy, lazy: start-up (requests and dicomweb-client only for a DICOMweb source)
-    from workbench.pacs.dicomweb import fetch_to_folder, split_url
-
-    base, _ = split_url(url)  # credentials never reach case.source
-    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
-    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
-    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
-                             auth=auth)  # fmt: skip
-    return Path(folder), space
 
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:

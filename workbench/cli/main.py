@@ -190,17 +190,19 @@ def _notebook(args: argparse.Namespace) -> int:
     _without_format_grammar()
     kernel = _early_kernel(args.output.parent) if args.execute else None
     from workbench.case import open_case
+    from workbench.hints import jupyter_lab, workbench
     from workbench.notebook.build import build_review_notebook
 
     case = open_case(args.source, workspace=args.workspace)
     path = build_review_notebook(case, args.output)
+    ran = ""
     if kernel is not None:
         from workbench.notebook.run import execute_notebook
 
         execute_notebook(path, kernel=kernel)
-        print(f"Wrote and ran {path}; open it in JupyterLab (make lab) and write the opinion.")
-    else:
-        print(f"Wrote {path}; open it in JupyterLab (make lab) and write the opinion.")
+        ran = " and ran every cell"
+    print(f"Wrote {path}{ran}. Open it in JupyterLab: `{jupyter_lab(path)}`; write the opinion "
+          f"there, then export it: `{workbench('export', path)}`.")  # fmt: skip
     return 0
 
 

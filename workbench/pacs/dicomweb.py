@@ -26,11 +26,10 @@ malformed JSON, a multipart answer cut short.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -41,20 +40,24 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pandas as pd
 import pydicom
+import pydicom.errors
 import requests
 from dicomweb_client.api import DICOMwebClient
 
+from workbench.dicom import uids
 from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
 from workbench.record.protocol import CaseRecord
+from workbench.workspace import OUTPUTS, home, write_bytes_atomic
 
 __all__ = [
     "COMPLETE_MARKER",
     "PUSH_COLUMNS",
     "complete_marker",
     "fetch_to_folder",
+    "output_objects",
     "push",
     "split_url",
 ]
@@ -313,7 +316,7 @@ def fetch_to_folder(
             "the server's log if they never arrive."
         )
     marker = {"server": server.base, "studies": sorted(set(studies)), "instances": len(expected)}
-    _atomic_write(complete_marker(folder), json.dumps(marker, indent=2).encode())
+    write_bytes_atomic(complete_marker(folder), json.dumps(marker, indent=2).encode())
     return folder
 
 
@@ -330,12 +333,12 @@ def _store(folder: Path, data: bytes) -> str:
     uids = [str(values.get(k) or "") for k in _UID_KEYS]
     if not all(_UID.match(u) for u in uids):
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
-    _atomic_write(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
+    write_bytes_atomic(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
     return uids[2]
 
 
 _UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
-_NATIVE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"})
+_NATIVE = uids.NATIVE_SYNTAXES - {uids.DEFLATED_LE}
 
 
 def _fast_check(data: bytes) -> dict[str, Any] | None:
@@ -380,26 +383,36 @@ def _check_complete(data: bytes) -> pydicom.Dataset:
     return ds
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 # --- push ---------------------------------------------------------------------------
 
 
-def push(case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None) -> pd.DataFrame:
+def output_objects(case: CaseRecord) -> pd.DataFrame:
+    """The review's DICOM objects in ``<workspace>/outputs`` (SR, KOS, GSPS) as instance rows.
+
+    Columns ``path`` (absolute), ``SOPInstanceUID`` and ``StudyInstanceUID``; files that
+    are not readable DICOM are left out.
+    """
+    rows = []
+    for path in sorted((Path(case.workspace) / OUTPUTS).glob("*.dcm")):
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True,
+                                 specific_tags=["SOPInstanceUID", "StudyInstanceUID"])  # fmt: skip
+            rows.append({"path": str(path), "SOPInstanceUID": str(ds.SOPInstanceUID),
+                         "StudyInstanceUID": str(ds.StudyInstanceUID)})  # fmt: skip
+        except (OSError, pydicom.errors.InvalidDicomError, AttributeError):
+            continue
+    return pd.DataFrame(rows, columns=["path", "SOPInstanceUID", "StudyInstanceUID"])
+
+
+def push(
+    case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None, outputs: bool = True
+) -> pd.DataFrame:
     """Send the DICOM instances of *case* to a DICOMweb server (STOW-RS).
 
     Instances the server already holds (by QIDO-RS, per study) are not sent
-    again, so a push that failed half-way is resumed by running it again.
+    again, so a push that failed half-way is resumed by running it again. With
+    *outputs* (the default) the review's objects in ``<workspace>/outputs``
+    (measurement report, key-object selection, presentation states) go too.
 
     Parameters
     ----------
@@ -423,6 +436,10 @@ def push(case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None) -> 
     """
     server = _Server(url, auth)
     instances = case.instances.drop_duplicates("SOPInstanceUID").sort_values("path")
+    own = output_objects(case) if outputs else pd.DataFrame()
+    if len(own):
+        own = own[~own["SOPInstanceUID"].isin(instances["SOPInstanceUID"])]
+        instances = pd.concat([instances, own], ignore_index=True)
     present: set[str] = set()
     for study_uid in sorted(instances["StudyInstanceUID"].dropna().astype(str).unique()):
         with server.talking(f"asking which instances of study {study_uid} exist (QIDO-RS)"):
@@ -443,7 +460,8 @@ def push(case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None) -> 
         if sop in present:
             rows.append(_push_row(row.path, sop, "already_present", ""))
             continue
-        data = case.local_path(str(row.path)).read_bytes()
+        local = Path(str(row.path)) if Path(str(row.path)).is_absolute() else None
+        data = (local or case.local_path(str(row.path))).read_bytes()
         batch.append((str(row.path), sop, data))
         size += len(data)
         if size >= _BATCH_BYTES or len(batch) >= 64:
@@ -494,3 +512,20 @@ def _stow(server: _Server, batch: list[tuple[str, str, bytes]]) -> list[dict[str
         else:
             rows.append(_push_row(path, sop, "failed", "not acknowledged by the server"))
     return rows
+
+
+def fetch_case_source(
+    url: str,
+    workspace: str | Path | None,
+    *,
+    study: str | None = None,
+    patient: str | None = None,
+    auth: tuple[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
+    base, _ = split_url(url)  # credentials never reach case.source
+    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
+    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
+                             auth=auth)  # fmt: skip
+    return Path(folder), space
