@@ -58,16 +58,15 @@ def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
     )
     if warm:
         client = manager.client()
-        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        # the kernel's shell channel only (no subprocess shell is involved)
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)  # noqa: S604
         # queued by ZeroMQ until the kernel is up; silent: no output, no execution count
         client.execute(WARM_UP, silent=True, store_history=False, allow_stdin=False)
         client.stop_channels()
     return Kernel(manager, Path(cwd) if cwd is not None else None)
 
 
-def execute_notebook(
-    path: str | Path, *, kernel: Kernel | None = None, timeout: int = 300
-) -> Path:
+def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout: int = 300) -> Path:
     """Run every cell of the notebook at *path* and write it back with its outputs.
 
     Widget state is not stored. The kernel (started by :func:`start_kernel`, or here
