@@ -81,7 +81,7 @@ def one_file(name: str, size: int, repeat: int) -> dict[str, Any]:
         t, _ = timed(lambda: thumbnail(load_files([path]), size=96))
         thumb_s.append(t)
         volume = load_files([path])
-        t, _ = timed(lambda: (volume.frame(0), thumbnail(volume, size=96)))
+        t, _ = timed(lambda v=volume: (v.frame(0), thumbnail(v, size=96)))
         thumb_full_s.append(t)
     assert full is not None and reduced is not None
     factor = reduction_factor(full.shape, size)
