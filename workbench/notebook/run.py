@@ -43,6 +43,7 @@ class Kernel:
 
     manager: Any
     cwd: Path | None
+    warm_client: Any = None  # kept open until the run: closing it may drop the queued request
 
 
 def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
@@ -62,7 +63,7 @@ def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
         client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)  # noqa: S604
         # queued by ZeroMQ until the kernel is up; silent: no output, no execution count
         client.execute(WARM_UP, silent=True, store_history=False, allow_stdin=False)
-        client.stop_channels()
+        return Kernel(manager, Path(cwd) if cwd is not None else None, client)
     return Kernel(manager, Path(cwd) if cwd is not None else None)
 
 
@@ -96,6 +97,8 @@ def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout:
             "the notebook in JupyterLab, fix the cell and run it again."
         ) from exc
     finally:
+        if kernel.warm_client is not None:
+            kernel.warm_client.stop_channels()
         if kernel.manager.has_kernel:
             kernel.manager.shutdown_kernel(now=True)
     with atomic_write(path, "w", encoding="utf-8") as fh:
