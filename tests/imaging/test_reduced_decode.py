@@ -10,6 +10,7 @@ import pytest
 from conftest import dicom_file
 from PIL import Image
 
+from workbench.errors import PixelDataError
 from workbench.imaging import volume as imaging
 from workbench.imaging.reduced import decode_reduced, levels_for
 from workbench.imaging.volume import area_reduce, load_files, reduction_factor
@@ -119,3 +120,13 @@ def test_thumbnail_and_first_view_of_a_radiograph_never_decode_the_full_frame(fu
     zoomed = state.__class__(**{**state.__dict__, "zoom": 4.0})
     compose(volume, zoomed, max_size=640, overlays=False)  # zoomed in: full resolution
     assert full_decodes == [0]
+
+
+def test_a_codestream_that_contradicts_its_header_is_not_shown_resampled(tmp_path):
+    ds = pydicom.dcmread(dicom_file("MR2_J2KR.dcm"))
+    ds.Rows = 1000  # the codestream holds 1024 rows
+    path = tmp_path / "lying.dcm"
+    ds.save_as(path)
+    volume = load_files([path])
+    with pytest.raises(PixelDataError):
+        volume.display_frame(0, 256)

@@ -267,9 +267,11 @@ class Volume:
             return None
         if raw is None or raw.ndim != 2:
             return None
+        got = 2 ** round(math.log2(math.ceil(self.shape[1] / max(raw.shape[0], 1))))
+        if raw.shape != (-(-self.shape[1] // got), -(-self.shape[2] // got)):
+            return None  # the codestream does not match the header: the full decode says so
         values, integral = _values(raw, ds, ref, False)
         rows, cols = self.shape[1] // factor, self.shape[2] // factor
-        got = 2 ** round(math.log2(math.ceil(self.shape[1] / raw.shape[0])))
         out = box_resize(np.asarray(values, dtype=np.float32), rows, cols, factor / got)
         if integral:
             np.rint(out, out=out)
