@@ -34,3 +34,11 @@ def test_export_execute_of_a_missing_notebook_names_it(tmp_path, capsys):
     missing = tmp_path / "nope.ipynb"
     assert main(["export", str(missing), "--execute"]) == 2
     assert "nope.ipynb" in capsys.readouterr().err
+
+
+def test_export_execute_of_a_broken_notebook_is_refused_naming_it(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{ not json", encoding="utf-8")
+    assert main(["export", str(broken), "--execute"]) == 2
+    err = capsys.readouterr().err
+    assert "broken.ipynb" in err and "Cannot read notebook" in err

@@ -80,16 +80,22 @@ def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout:
     """
     path = Path(path)
     kernel = kernel if kernel is not None else start_kernel(path.parent, warm=False)
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        km=kernel.manager,
-        timeout=timeout,
-        kernel_name=KERNEL_NAME,
-        store_widget_state=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     try:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as exc:  # nbformat.NotJSONError is a ValueError
+            raise ExportError(
+                f"Cannot read notebook '{path}': {exc}. Pass a notebook written by "
+                "`workbench notebook`."
+            ) from exc
+        client = NotebookClient(
+            nb,
+            km=kernel.manager,
+            timeout=timeout,
+            kernel_name=KERNEL_NAME,
+            store_widget_state=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         client.execute()
     except CellExecutionError as exc:
         raise ExportError(
