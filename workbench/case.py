@@ -86,7 +86,7 @@ class Case:
     documents: pd.DataFrame
     timeline: pd.DataFrame
     problems: pd.DataFrame
-    manifest: Manifest = field(default_factory=Manifest)
+    manifest: Manifest = field(default_factory=Manifest.model_construct)
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
     _gaps: pd.DataFrame | None = field(default=None, repr=False)
     _volumes: dict[str, Volume] = field(default_factory=dict, repr=False)
@@ -241,7 +241,8 @@ def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
     ends = paths[paths.str.endswith(MANIFEST_NAME)]  # vectorised first: a re-open runs this
     named = files.loc[ends.index[(ends == MANIFEST_NAME) | ends.str.endswith("/" + MANIFEST_NAME)]]
     if named.empty:
-        return Manifest(), []
+        # equal to Manifest(), without building the validators (deferred: start-up)
+        return Manifest.model_construct(), []
     row = named.loc[named["path"].str.count("/").idxmin()]
     return load_manifest(Path(row["local"]), display_path=str(row["path"]))
 
