@@ -34,6 +34,7 @@ from workbench.errors import (
 )
 
 if TYPE_CHECKING:
+    from workbench.board import case_board
     from workbench.case import Case, open_case
     from workbench.deid.pipeline import deidentify
     from workbench.deid.verify import verify_deidentified
@@ -64,6 +65,7 @@ _LAZY = {
     "deidentify": "workbench.deid.pipeline",
     "verify_deidentified": "workbench.deid.verify",
     "push": "workbench.pacs.dicomweb",
+    "case_board": "workbench.board",
 }
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "WorkbenchError",
     "WorkspaceError",
     "build_review_notebook",
+    "case_board",
     "deidentify",
     "export_opinion",
     "key_images",

@@ -33,6 +33,8 @@ from workbench.workspace import (
     prepare,
     read_table,
     wait_for_writes,
+    workspace_faults,
+    workspace_lock,
     write_table,
 )
 
@@ -195,6 +197,19 @@ def open_case(
     space = prepare(
         Path(workspace) if workspace is not None else default_workspace(src.given), src.root
     )
+    # One writer per workspace: a second opener (a notebook and the CLI, two coordinators)
+    # waits here, then finds the tables the first one wrote.
+    with workspace_lock(space), workspace_faults(space):
+        try:
+            return _open_locked(src, space, verify, progress)
+        finally:
+            # the CSVs of long tables are written beside the rest (a background thread);
+            # they are done before the lock goes, so that the next opener, which clears
+            # unfinished temporary files, never meets one of ours
+            wait_for_writes(space / "tables")
+
+
+def _open_locked(src: ingest.ResolvedSource, space: Path, verify: bool, progress: bool) -> Case:
     listing = ingest.list_source(src, space)
     if not listing.files and not listing.problems:
         raise NothingUsableError(
@@ -253,7 +268,7 @@ def _add_clinical_record(
     """Documents, photos, report matching and the timeline (the clinical-record tables)."""
     files = tables["files"]
     locals_ = dict(zip(files["path"], files["local"], strict=True))
-    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.pkl")
+    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.json")
     problems.extend(found)
     studies = pd.concat([tables["studies"], records.photo_studies(files)], ignore_index=True)
     studies, documents = records.match_reports(studies, documents)
