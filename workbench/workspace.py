@@ -21,11 +21,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any
 
 from workbench.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    import pandas as pd
 from workbench.safe_text import CONTROL_RE, FORMULA_RE, neutralise_cell
 
 #: Folder of a workspace for what leaves the workbench (opinion page, SR, KOS, GSPS).
@@ -251,14 +252,16 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     A formula sign after leading blanks or control characters, or at the start of any
     line of a cell, is neutralised; control characters become spaces.
     """
+    import pandas  # heavy, lazy: start-up (the CLI imports this module to report faults)
+
     out = frame.copy()
     for col in out.columns:
         values = out[col]
-        if isinstance(values.dtype, pd.StringDtype):  # vectorised; most columns need nothing
+        if isinstance(values.dtype, pandas.StringDtype):  # vectorised; most columns need nothing
             text = values.str.replace(CONTROL_RE, " ", regex=True)
             risky = text.str.match(FORMULA_RE).fillna(False).astype(bool)
             out[col] = text.where(~risky, "'" + text)
-        elif values.dtype == object or pd.api.types.is_string_dtype(values):  # lists too
+        elif values.dtype == object or pandas.api.types.is_string_dtype(values):  # lists too
             out[col] = values.map(_neutralise)
     return out
 
@@ -339,4 +342,6 @@ def wait_for_writes(folder: Path | None = None) -> None:
 
 def read_table(folder: Path, name: str) -> pd.DataFrame:
     """Read a table written by :func:`write_table`."""
-    return pd.read_parquet(folder / f"{name}.parquet")
+    import pandas  # heavy, lazy: start-up (the CLI imports this module to report faults)
+
+    return pandas.read_parquet(folder / f"{name}.parquet")
