@@ -293,11 +293,10 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str) -> pd.DataFrame:
         waits for it (``open_case`` does before it releases the workspace lock).
     """
     import pyarrow as pa  # pandas' parquet engine, loaded with pandas
-    import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     with atomic_write(folder / f"{name}.parquet") as fh:
-        pq.write_table(table, fh, compression="snappy")
+        frame.to_parquet(fh, index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # what to_parquet wrote
     if len(frame) > BACKGROUND_CSV_ROWS:
         thread = threading.Thread(
             target=_write_csv, args=(frame, folder, name), name=f"csv-{name}", daemon=False
