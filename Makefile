@@ -71,8 +71,15 @@ FUZZ_SEED ?= 1
 fuzz: $(STAMP)
 	$(BIN)/python -W ignore tests/fuzz/run.py --mutants $(FUZZ_MUTANTS) --seed $(FUZZ_SEED)
 
+# Every benchmark, each beside its peer (dcmdump, python -c pass, the full decode, the
+# nbconvert route, SimpleITK ...); figures in benchmarks/results/, summed up in
+# benchmarks/results/summary.md. A benchmark that misses its target does not stop the rest.
+BENCHMARKS := bench_startup bench_ingest bench_first_view bench_notebook bench_volume \
+	bench_viewer bench_pacs
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_ingest.py
+	@status=0; for b in $(BENCHMARKS); do \
+		echo "== $$b"; $(BIN)/python benchmarks/$$b.py || status=1; \
+	done; $(BIN)/python benchmarks/summarize.py; exit $$status
 
 samples: $(STAMP)
 	$(BIN)/python sample_cases/generate.py

@@ -11,7 +11,9 @@ Measured, with the page cache warm for every tool (the files are ``cat``-ed firs
 - ``dcmdump`` printing ten tags over all files (one process per 500 files, via xargs);
 - first ingest into a new, empty workspace (``open_case``), files/s;
 - re-ingest of the unchanged case into the same workspace, files/s (target >= 20,000);
-- the ratio first ingest / dcmdump (target >= 0.5);
+- the ratio first ingest / dcmdump (target >= 1.0 against one dcmdump stream and
+  >= 0.6 against one dcmdump stream per core, every byte still hashed with sha256);
+- when the CSV copies of the long tables (written in a background thread) are done;
 - peak memory (VmHWM) of a child process that only ingests, for 512x512 and for
   1024x1024 files (4x the pixel data, same file count);
 - plain ``pydicom.dcmread(stop_before_pixels=True)`` plus 30 tags, for reference.
@@ -46,7 +48,8 @@ DATA = HERE / ".data"
 RESULTS = HERE / "results" / "ingest.json"
 GENERATOR_VERSION = 1
 TARGET_REINGEST_FPS = 20_000
-TARGET_RATIO = 0.5
+TARGET_RATIO = 1.0
+TARGET_PARALLEL_RATIO = 0.6
 
 #: Ten tags for dcmdump: what an index needs at minimum.
 DCMDUMP_TAGS = (
@@ -430,15 +433,21 @@ def main(argv: list[str] | None = None) -> int:
     cold_cpu: list[float] = []
     other_cpu: list[float] = []
     warm: list[float] = []
+    csv_done: list[float] = []
+    from workbench.workspace import wait_for_writes
+
     with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
         for r in range(repeat):
             warm_page_cache(files)  # this VM's kdamond reclaims idle page cache
             dd.append(dcmdump_run(exe, files, parallel=1, extra=(), cpu=dd_cpu))
             ws = Path(tmp) / f"ws{r}"
             c0 = cpu_seconds()
+            started = time.perf_counter()
             t, case = timed(open_case, source, workspace=ws)
             cold_cpu.append(cpu_seconds() - c0)
             cold.append(t)
+            wait_for_writes()  # the background CSVs: timed apart, not left to slow the next run
+            csv_done.append(time.perf_counter() - started)
             assert len(case.instances) == n_files, case
             dd_short.append(dcmdump_run(exe, files, parallel=1, extra=("-M",), cpu=other_cpu))
             dd_par.append(dcmdump_run(exe, files, parallel=ncpu, extra=(), cpu=other_cpu))
@@ -497,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_seconds": cold_cpu,
             "files_per_s": fps(n_files, min(cold)),
             "files_per_cpu_s": fps(n_files, min(cold_cpu)),
+            "seconds_until_csv_written": csv_done,
         },
         "reingest_warm_workspace": {
             "seconds": warm,
@@ -507,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_ingest_to_dcmdump": {
             "value": min(dd) / min(cold),
             "vs_parallel_dcmdump": min(dd_par) / min(cold),
+            "target_vs_parallel": TARGET_PARALLEL_RATIO,
             "cpu_time_ratio": min(dd_cpu) / min(cold_cpu),
             "target": TARGET_RATIO,
         },
@@ -560,10 +571,14 @@ def print_table(r: dict[str, Any]) -> None:
         print(f"{name:<40} {value:>10,.0f}  {target}")
     ratio = r["ratio_ingest_to_dcmdump"]
     ok = "ok" if ratio["value"] >= TARGET_RATIO else "BELOW TARGET"
+    par_ok = "ok" if ratio["vs_parallel_dcmdump"] >= TARGET_PARALLEL_RATIO else "BELOW TARGET"
     print(
         f"{'ratio ingest / dcmdump':<40} {ratio['value']:>10.2f}  >= {TARGET_RATIO} ({ok}); "
-        f"vs {m['cpu_count']} dcmdump streams {ratio['vs_parallel_dcmdump']:.2f}"
+        f"vs {m['cpu_count']} dcmdump streams {ratio['vs_parallel_dcmdump']:.2f} "
+        f">= {TARGET_PARALLEL_RATIO} ({par_ok})"
     )
+    csv = r["ingest_cold_workspace"]["seconds_until_csv_written"]
+    print(f"{'ingest incl. background CSVs, best s':<40} {min(csv):>10.2f}")
     per_cpu = r["ingest_cold_workspace"]["files_per_cpu_s"]
     print(
         f"{'files per CPU second: dcmdump, ingest':<40} {dd['files_per_cpu_s']:>10,.0f}  "

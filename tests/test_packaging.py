@@ -118,3 +118,30 @@ def test_python_m_workbench_runs():
         [sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True, check=True
     )
     assert "ingest" in out.stdout
+
+
+def test_importing_workbench_and_the_cli_loads_no_table_or_dicom_library():
+    # start-up: argument parsing comes before pandas, pydicom and pydantic (lazy names)
+    code = (
+        "import sys, workbench, workbench.cli.main\n"
+        "heavy = ('pandas', 'pydicom', 'pydantic', 'numpy', 'pyarrow', 'nbformat')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+        "assert workbench.open_case.__module__ == 'workbench.case'\n"
+        "assert workbench.Case.__name__ == 'Case'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"eager imports: {out.stdout.strip()}"
+
+
+def test_notebook_commands_skip_only_the_rfc3987_grammar():
+    code = (
+        "import sys\n"
+        "from workbench.cli.main import _without_format_grammar\n"
+        "_without_format_grammar()\n"
+        "import nbformat\n"
+        "from nbformat.v4 import new_notebook\n"
+        "nbformat.validate(new_notebook())\n"
+        "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

@@ -10,8 +10,10 @@ JupyterLab and export the opinion::
     case.summary()                               # the one-page summary
     workbench.SeriesViewer(case)                 # in JupyterLab
 
-Names from the render, widget and export layers load on first use, so importing
-the core never pulls in matplotlib, ipywidgets or nbconvert.
+Every name but the exceptions and ``samples`` loads on first use: importing the
+package never pulls in matplotlib, ipywidgets or nbconvert, and not even pandas or
+pydicom until :func:`open_case` or :class:`Case` is first touched (the command line
+starts in a few tens of milliseconds).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import importlib as _importlib
 from typing import TYPE_CHECKING
 
 from workbench import samples
-from workbench.case import Case, open_case
 from workbench.errors import (
     CaseNotFoundError,
     DeidentificationError,
@@ -34,6 +35,7 @@ from workbench.errors import (
 
 if TYPE_CHECKING:
     from workbench.board import case_board
+    from workbench.case import Case, open_case
     from workbench.deid.pipeline import deidentify
     from workbench.deid.verify import verify_deidentified
     from workbench.export.opinion import export_opinion
@@ -49,6 +51,10 @@ if TYPE_CHECKING:
 
 #: Public names of the upper layers → the module that defines them (loaded lazily).
 _LAZY = {
+    # the core façade too: importing workbench (the CLI does) must not pull in pandas,
+    # pydicom and pydantic before the arguments are parsed (heavy, lazy: start-up)
+    "Case": "workbench.case",
+    "open_case": "workbench.case",
     "SeriesViewer": "workbench.widgets.series_viewer",
     "CompareViewer": "workbench.widgets.compare",
     "render_slice": "workbench.render.figures",

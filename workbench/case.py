@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from workbench.errors import NothingUsableError, SeriesNotFoundError
-from workbench.imaging.volume import Volume, load_series
 from workbench.ingest import pipeline as ingest
 from workbench.ingest.registry import register_remote, remote_reader_for
-from workbench.pacs.dicomweb import fetch_case_source
 from workbench.problems import Problem, problems_frame
 from workbench.readiness.checks import find_gaps
 from workbench.readiness.summary import Summary, build_summary
@@ -32,13 +32,33 @@ from workbench.workspace import (
     default_workspace,
     prepare,
     read_table,
+    wait_for_writes,
     workspace_faults,
     workspace_lock,
     write_table,
 )
 
+if TYPE_CHECKING:
+    from workbench.imaging.volume import Volume
+
+
+def _fetch_dicomweb(
+    url: str,
+    workspace: str | Path | None,
+    *,
+    study: str | None = None,
+    patient: str | None = None,
+    auth: tuple[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """:func:`workbench.pacs.dicomweb.fetch_case_source`, imported when first used."""
+    # heavy, lazy: start-up (requests and dicomweb-client only for a DICOMweb source)
+    from workbench.pacs.dicomweb import fetch_case_source
+
+    return fetch_case_source(url, workspace, study=study, patient=patient, auth=auth)
+
+
 #: The façade wires the remote readers it offers (a new transport registers here).
-register_remote("dicomweb+", fetch_case_source)
+register_remote("dicomweb+", _fetch_dicomweb)
 
 TABLES = ("files", "instances", "series", "studies", "documents", "timeline", "problems")
 
@@ -68,7 +88,7 @@ class Case:
     documents: pd.DataFrame
     timeline: pd.DataFrame
     problems: pd.DataFrame
-    manifest: Manifest = field(default_factory=Manifest)
+    manifest: Manifest = field(default_factory=Manifest.model_construct)
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
     _gaps: pd.DataFrame | None = field(default=None, repr=False)
     _volumes: dict[str, Volume] = field(default_factory=dict, repr=False)
@@ -95,6 +115,9 @@ class Case:
     def load_series(self, series_key: str) -> Volume:
         """The pixels and geometry of one series (decoded lazily, cached within a budget)."""
         if series_key not in self._volumes:
+            # heavy, lazy: start-up (pixel decoders are not needed to index a case)
+            from workbench.imaging.volume import load_series
+
             self._volumes[series_key] = load_series(self, series_key)
         return self._volumes[series_key]
 
@@ -180,7 +203,13 @@ def open_case(
     # One writer per workspace: a second opener (a notebook and the CLI, two coordinators)
     # waits here, then finds the tables the first one wrote.
     with workspace_lock(space), workspace_faults(space):
-        return _open_locked(src, space, verify, progress)
+        try:
+            return _open_locked(src, space, verify, progress)
+        finally:
+            # the CSVs of long tables are written beside the rest (a background thread);
+            # they are done before the lock goes, so that the next opener, which clears
+            # unfinished temporary files, never meets one of ours
+            wait_for_writes(space / "tables")
 
 
 def _open_locked(src: ingest.ResolvedSource, space: Path, verify: bool, progress: bool) -> Case:
@@ -202,9 +231,9 @@ def _open_locked(src: ingest.ResolvedSource, space: Path, verify: bool, progress
         problems.extend(found)
         _add_clinical_record(tables, manifest, problems, space)
         tables["problems"] = problems_frame(problems)
-        _save(tables_dir, tables, stamp)
-        # read back what was written, so a first open and a re-open give identical tables
-        tables = {name: read_table(tables_dir, name) for name in TABLES}
+        # the tables as a re-open reads them (dtypes as stored), so that a first open and a
+        # re-open give identical tables; converted from what was written, not read back
+        tables = _save(tables_dir, tables, stamp)
     else:
         manifest, _ = _manifest(tables["files"])
     files = tables["files"]
@@ -226,9 +255,12 @@ def _open_locked(src: ingest.ResolvedSource, space: Path, verify: bool, progress
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
     """Load the shallowest ``case.yaml`` of the case (absent: an empty manifest)."""
-    named = files[files["path"].str.rsplit("/", n=1).str[-1] == MANIFEST_NAME]
+    paths = files["path"]
+    ends = paths[paths.str.endswith(MANIFEST_NAME)]  # vectorised first: a re-open runs this
+    named = files.loc[ends.index[(ends == MANIFEST_NAME) | ends.str.endswith("/" + MANIFEST_NAME)]]
     if named.empty:
-        return Manifest(), []
+        # equal to Manifest(), without building the validators (deferred: start-up)
+        return Manifest.model_construct(), []
     row = named.loc[named["path"].str.count("/").idxmin()]
     return load_manifest(Path(row["local"]), display_path=str(row["path"]))
 
@@ -266,13 +298,21 @@ def _load_if_current(folder: Path, stamp: str) -> dict[str, pd.DataFrame] | None
     try:
         if json.loads(marker.read_text())["fingerprint"] != stamp:
             return None
-        return {name: read_table(folder, name) for name in TABLES}
+        return _read_tables(folder)
     except (OSError, ValueError, KeyError):
         return None
 
 
-def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> None:
-    for name in TABLES:
-        write_table(tables[name], folder, name)
+def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """The seven tables, read in parallel (Parquet decoding releases the GIL)."""
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="read-table") as pool:
+        frames = list(pool.map(lambda name: read_table(folder, name), TABLES))
+    return dict(zip(TABLES, frames, strict=True))
+
+
+def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> dict[str, pd.DataFrame]:
+    wait_for_writes(folder)  # a CSV of an earlier open of this workspace still being written
+    saved = {name: write_table(tables[name], folder, name) for name in TABLES}
     with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
         json.dump({"fingerprint": stamp}, fh)
+    return saved

@@ -16,15 +16,17 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any
 
 from workbench.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    import pandas as pd
 from workbench.safe_text import CONTROL_RE, FORMULA_RE, neutralise_cell
 
 #: Folder of a workspace for what leaves the workbench (opinion page, SR, KOS, GSPS).
@@ -250,14 +252,16 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     A formula sign after leading blanks or control characters, or at the start of any
     line of a cell, is neutralised; control characters become spaces.
     """
+    import pandas  # heavy, lazy: start-up (the CLI imports this module to report faults)
+
     out = frame.copy()
     for col in out.columns:
         values = out[col]
-        if isinstance(values.dtype, pd.StringDtype):  # vectorised; most columns need nothing
+        if isinstance(values.dtype, pandas.StringDtype):  # vectorised; most columns need nothing
             text = values.str.replace(CONTROL_RE, " ", regex=True)
             risky = text.str.match(FORMULA_RE).fillna(False).astype(bool)
             out[col] = text.where(~risky, "'" + text)
-        elif values.dtype == object or pd.api.types.is_string_dtype(values):  # lists too
+        elif values.dtype == object or pandas.api.types.is_string_dtype(values):  # lists too
             out[col] = values.map(_neutralise)
     return out
 
@@ -268,14 +272,75 @@ def _neutralise(value: Any) -> Any:
     return neutralise_cell(value) if isinstance(value, str) else value
 
 
-def write_table(frame: pd.DataFrame, folder: Path, name: str) -> None:
-    """Write *frame* as ``name.parquet`` (for programs) and ``name.csv`` (for people)."""
+#: Tables longer than this get their CSV (for people) written in a background thread: it is
+#: the slowest part of saving a large case and nothing of the workbench reads it back.
+BACKGROUND_CSV_ROWS = 1000
+
+_pending: dict[Path, list[threading.Thread]] = {}
+_pending_lock = threading.Lock()
+
+
+def write_table(frame: pd.DataFrame, folder: Path, name: str) -> pd.DataFrame:
+    """Write *frame* as ``name.parquet`` (for programs) and ``name.csv`` (for people).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table exactly as :func:`read_table` will return it (same dtypes), converted
+        from the Arrow table that was written rather than read back from the file.
+        The CSV of a table longer than :data:`BACKGROUND_CSV_ROWS` rows is written in a
+        background thread, alongside the caller's next steps; :func:`wait_for_writes`
+        waits for it (``open_case`` does before it releases the workspace lock).
+    """
+    import pyarrow as pa  # pandas' parquet engine, loaded with pandas
+
     with atomic_write(folder / f"{name}.parquet") as fh:
         frame.to_parquet(fh, index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # what to_parquet wrote
+    if len(frame) > BACKGROUND_CSV_ROWS:
+        thread = threading.Thread(
+            target=_write_csv, args=(frame, folder, name), name=f"csv-{name}", daemon=False
+        )
+        with _pending_lock:
+            _pending.setdefault(folder.resolve(), []).append(thread)
+        thread.start()
+    else:
+        _write_csv(frame, folder, name)
+    return _as_read(table)
+
+
+def _write_csv(frame: pd.DataFrame, folder: Path, name: str) -> None:
     with atomic_write(folder / f"{name}.csv", "w", encoding="utf-8-sig", newline="") as fh:
         csv_safe(frame).to_csv(fh, index=False)
 
 
+def _as_read(table: Any) -> pd.DataFrame:
+    """What ``read_parquet`` gives for *table*: Parquet keeps no second-resolution times."""
+    import pyarrow as pa
+
+    fields = [
+        pa.field(f.name, pa.timestamp("ms", f.type.tz), f.nullable, f.metadata)
+        if pa.types.is_timestamp(f.type) and f.type.unit == "s"
+        else f
+        for f in table.schema
+    ]
+    schema = pa.schema(fields, metadata=table.schema.metadata)
+    if schema != table.schema:
+        table = table.cast(schema)
+    return table.to_pandas()
+
+
+def wait_for_writes(folder: Path | None = None) -> None:
+    """Wait until the CSV files being written in the background (under *folder*) are done."""
+    with _pending_lock:
+        keys = [k for k in _pending if folder is None or k == folder.resolve()]
+        threads = [t for k in keys for t in _pending.pop(k)]
+    for thread in threads:
+        thread.join()
+
+
 def read_table(folder: Path, name: str) -> pd.DataFrame:
     """Read a table written by :func:`write_table`."""
-    return pd.read_parquet(folder / f"{name}.parquet")
+    import pandas  # heavy, lazy: start-up (the CLI imports this module to report faults)
+
+    return pandas.read_parquet(folder / f"{name}.parquet")

@@ -77,6 +77,11 @@ def _key_image_source(case: Case, caption: str, modality: str, which: int) -> st
 def prepare_notebook(case: Case, path: Path, sample: str) -> Path:
     """Write the case notebook with the demo reviewer's answers and key-image cells."""
     build_review_notebook(case, path)
+    return apply_demo_review(case, path, sample)
+
+
+def apply_demo_review(case: Case, path: Path, sample: str) -> Path:
+    """Put the demo reviewer's answers and key-image cells into the case notebook at *path*."""
     nb = nbformat.read(path, as_version=4)
     review = DEMO_REVIEW.get(sample, {})
     answers = list(review.get("answers", []))  # type: ignore[call-overload]

@@ -6,10 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
 from workbench.safe_text import terminal_text
 from workbench.workspace import is_workspace_fault, workspace_error
+
+if TYPE_CHECKING:
+    from workbench.notebook.run import Kernel
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,12 +45,18 @@ def _parser() -> argparse.ArgumentParser:
     notebook.add_argument("source", type=Path)
     notebook.add_argument("-o", "--output", type=Path, default=Path("review.ipynb"))
     notebook.add_argument("--workspace", type=Path)
+    notebook.add_argument(
+        "--execute", action="store_true", help="also run every cell (a fresh kernel) and save"
+    )
     export = sub.add_parser("export", help="export a case notebook as the patient's opinion page")
     export.add_argument("notebook", type=Path)
     export.add_argument("-o", "--output", type=Path, help="HTML file (default opinion.html)")
     export.add_argument("--lang", choices=["en", "zh", "en+zh"], default="en")
     export.add_argument("--pdf", action="store_true", help="also print it to PDF (Chromium)")
     export.add_argument("--include-name", action="store_true", help="show the patient's name")
+    export.add_argument(
+        "--execute", action="store_true", help="run every cell first (a fresh kernel) and save"
+    )
     deid = sub.add_parser(
         "deid", help="write a de-identified copy of a case (DICOM PS3.15 Basic Profile)"
     )
@@ -202,19 +212,56 @@ def _organize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _without_format_grammar() -> None:
+    """Keep jsonschema from compiling its RFC 3987 grammar in this process (about a second).
+
+    ``import nbformat`` imports jsonschema, which builds a lark parser for the "iri"
+    string formats when ``rfc3987_syntax`` is installed. Notebooks are validated with
+    fastjsonschema (nbformat's default), which checks no string formats; a command that
+    only reads, writes and exports notebooks never needs that grammar.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def _notebook(args: argparse.Namespace) -> int:
+    _without_format_grammar()
+    kernel = _early_kernel(args.output.parent) if args.execute else None
     from workbench.case import open_case
     from workbench.hints import jupyter_lab, workbench
     from workbench.notebook.build import build_review_notebook
 
     case = open_case(args.source, workspace=args.workspace)
     path = build_review_notebook(case, args.output)
-    print(f"Wrote {path}. Open it in JupyterLab: `{jupyter_lab(path)}`; write the opinion "
+    ran = ""
+    if kernel is not None:
+        from workbench.notebook.run import execute_notebook
+
+        execute_notebook(path, kernel=kernel)
+        ran = " and ran every cell"
+    print(f"Wrote {path}{ran}. Open it in JupyterLab: `{jupyter_lab(path)}`; write the opinion "
           f"there, then export it: `{workbench('export', path)}`.")  # fmt: skip
     return 0
 
 
+def _early_kernel(folder: Path) -> Kernel:
+    """A kernel started before the command's own work, so that both proceed at once."""
+    from workbench.notebook.run import start_kernel
+
+    return start_kernel(folder.resolve())
+
+
 def _export(args: argparse.Namespace) -> int:
+    _without_format_grammar()
+    if args.execute:
+        if not args.notebook.is_file():
+            print(f"workbench: notebook '{args.notebook}' does not exist.", file=sys.stderr)
+            return 2
+        kernel = _early_kernel(args.notebook.parent)
+        from workbench.export.opinion import export_opinion  # imported while the kernel boots
+        from workbench.notebook.run import execute_notebook
+
+        execute_notebook(args.notebook, kernel=kernel)
     from workbench.export.opinion import export_opinion
 
     out = export_opinion(args.notebook, args.output, lang=args.lang, pdf=args.pdf,

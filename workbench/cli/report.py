@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
-from workbench.case import Case
-from workbench.readiness.triage import Triage
 from workbench.safe_text import terminal_text
+
+if TYPE_CHECKING:
+    from workbench.case import Case
+    from workbench.readiness.triage import Triage
 
 _STUDY_VIEW = [
     "date",

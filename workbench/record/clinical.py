@@ -62,10 +62,15 @@ _MODALITY_FAMILY = {
 
 def is_document(path: str, kind: str) -> bool:
     """Whether a file of the case is a report or note to read (not case.yaml, not junk)."""
+    if kind in _NOT_DOCUMENTS:  # checked first: most files of a case are images
+        return False
     name = PurePosixPath(path.split("#")[0]).name
-    if name == MANIFEST_NAME or kind in {"junk", "dicom", "dicomdir", "archive", "image"}:
+    if name == MANIFEST_NAME:
         return False
     return PurePosixPath(name).suffix.lower() in DOCUMENT_SUFFIXES
+
+
+_NOT_DOCUMENTS = frozenset({"junk", "dicom", "dicomdir", "archive", "image"})
 
 
 def read_documents(

@@ -102,12 +102,9 @@ def view_image(
     PIL.Image.Image
         Mode ``L`` or ``RGB``, of size ``viewport.size``.
     """
-    factor = min(viewport.strides())
-    if reduced is not None and factor > 1:
-        small = reduced(factor)
-        got = frame.shape[0] // small.shape[0] if small.shape[0] else 1
-        if 1 < got <= factor and frame.shape[1] // small.shape[1] == got:
-            return view_image(small, viewport.reduced(got), windower, invert=invert)
+    shrunk = reduced_view(frame.shape, viewport, windower, invert=invert, reduced=reduced)
+    if shrunk is not None:
+        return shrunk
     region, origin, step = source_region(frame, viewport)
     if region.size == 0:
         return Image.new("RGB" if frame.ndim == 3 else "L", viewport.size, 0)
@@ -133,6 +130,29 @@ def view_image(
     unit = all(abs(abs(coeffs[k]) + abs(coeffs[k + 1]) - 1.0) < 0.02 for k in (0, 3))
     resample = Image.Resampling.NEAREST if unit else Image.Resampling.BILINEAR
     return image.transform(viewport.size, Image.Transform.AFFINE, coeffs, resample, fillcolor=fill)
+
+
+def reduced_view(
+    shape: tuple[int, ...],
+    viewport: Viewport,
+    windower: Windower,
+    *,
+    invert: bool = False,
+    reduced: ReducedSource | None = None,
+) -> Image.Image | None:
+    """:func:`view_image` from ``reduced(factor)`` when the view shrinks a frame of *shape*.
+
+    None when the view does not shrink the frame (or no reduced copy fits): then the
+    full-resolution frame is needed.
+    """
+    factor = min(viewport.strides())
+    if reduced is None or factor <= 1:
+        return None
+    small = reduced(factor)
+    got = shape[0] // small.shape[0] if small.shape[0] else 1
+    if 1 < got <= factor and shape[1] // small.shape[1] == got:
+        return view_image(small, viewport.reduced(got), windower, invert=invert)
+    return None
 
 
 @lru_cache(maxsize=1024)
@@ -229,13 +249,12 @@ def compose(
     """
     image = slice_image(volume, state)
     viewport = viewport_for(state, image, max_size)
-    base = view_image(
-        image.pixels,
-        viewport,
-        windower(volume, state),
-        invert=state.invert,
-        reduced=image.reduced,
-    )
+    window = windower(volume, state)
+    # a view that shrinks the frame is drawn from the volume's reduced copy (a reduced
+    # JPEG 2000 decode on first view); the full frame is decoded only when needed
+    base = reduced_view(image.shape, viewport, window, invert=state.invert, reduced=image.reduced)
+    if base is None:
+        base = view_image(image.pixels, viewport, window, invert=state.invert, reduced=None)
     if not overlays:
         return base, viewport
     items = view_layout(

@@ -18,7 +18,6 @@ and the two painters (:mod:`workbench.render.frame` with Pillow,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,14 +36,15 @@ if TYPE_CHECKING:
 DEFAULT_SIZE = 640
 
 
-@dataclass(frozen=True)
 class SliceImage:
     """The pixels of one view and what is known about them.
 
     Attributes
     ----------
     pixels : numpy.ndarray
-        Full-resolution values after the modality LUT (or RGB uint8).
+        Full-resolution values after the modality LUT (or RGB uint8). Decoded on first
+        access when the image was made with a loader: a view that fits the frame into
+        a small canvas takes :attr:`reduced` instead and never decodes the full frame.
     aspect : float
         Pixel height over width.
     labels : dict
@@ -55,14 +55,49 @@ class SliceImage:
         Where the spacing comes from (``"none"`` when unknown).
     reduced : callable or None
         ``reduced(k)``: the pixels area-reduced up to *k* times (cached by the volume).
+    shape : tuple of int
+        Shape of :attr:`pixels` (known without decoding).
     """
 
-    pixels: np.ndarray
-    aspect: float
-    labels: dict[str, str]
-    pixel_spacing: tuple[float, float] | None
-    spacing_source: str
-    reduced: Callable[[int], np.ndarray] | None = None
+    __slots__ = ("_load", "_pixels", "aspect", "labels", "pixel_spacing", "reduced", "shape",
+                 "spacing_source")  # fmt: skip
+
+    def __init__(
+        self,
+        pixels: np.ndarray | Callable[[], np.ndarray],
+        aspect: float,
+        labels: dict[str, str],
+        pixel_spacing: tuple[float, float] | None,
+        spacing_source: str,
+        reduced: Callable[[int], np.ndarray] | None = None,
+        *,
+        shape: tuple[int, ...] | None = None,
+    ) -> None:
+        if callable(pixels):
+            if shape is None:
+                raise TypeError("SliceImage with a pixel loader needs its shape")
+            self._pixels: np.ndarray | None = None
+            self._load: Callable[[], np.ndarray] | None = pixels
+            self.shape: tuple[int, ...] = tuple(shape)
+        else:
+            self._pixels, self._load = pixels, None
+            self.shape = tuple(pixels.shape)
+        self.aspect = aspect
+        self.labels = labels
+        self.pixel_spacing = pixel_spacing
+        self.spacing_source = spacing_source
+        self.reduced = reduced
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """Full-resolution values (decoded now when they were not yet)."""
+        if self._pixels is None:
+            assert self._load is not None
+            self._pixels = self._load()
+        return self._pixels
+
+    def __repr__(self) -> str:
+        return f"<SliceImage {self.shape} aspect={self.aspect:.3g} {self.spacing_source}>"
 
 
 def slice_count(volume: Volume, plane: str = "acquired") -> int:
@@ -97,9 +132,15 @@ def slice_image(volume: Volume, state: ViewState) -> SliceImage:
             rows, cols = volume.shape[1], volume.shape[2]
             return volume.display_frame(index, max_size=-(-max(rows, cols) // k))
 
+        def full() -> np.ndarray:
+            return volume.frame(index)
+
+        # the full frame is decoded only when the view needs it (zoomed in, measuring):
+        # a first view at display size takes the volume's reduced decode
         return SliceImage(
-            volume.frame(index), aspect, orientation_labels(g), spacing, source, reduced
-        )
+            full, aspect, orientation_labels(g), spacing, source, reduced,
+            shape=tuple(volume.shape[1:]),
+        )  # fmt: skip
     pixels, aspect = mpr.reformat(volume, state.plane, state.index)
     col_mm = _plane_column_spacing(volume, state.plane)
     spacing = (aspect * col_mm, col_mm) if col_mm else None
@@ -190,4 +231,4 @@ def view_layout(
 
 def viewport_for(state: ViewState, image: SliceImage, max_size: int) -> Viewport:
     """The display mapping of *state* for *image* at *max_size* pixels."""
-    return Viewport.for_state(state, image.pixels.shape, max_size, aspect=image.aspect)
+    return Viewport.for_state(state, image.shape, max_size, aspect=image.aspect)

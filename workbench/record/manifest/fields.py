@@ -126,4 +126,5 @@ class _Section(BaseModel):
         coerce_numbers_to_str=True,
         str_strip_whitespace=True,
         validate_assignment=True,
+        defer_build=True,  # schemas built on first validation, not at import (start-up)
     )

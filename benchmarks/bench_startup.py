@@ -1,0 +1,168 @@
+"""Start-up of the command line, side by side with a bare interpreter start.
+
+Run ``python benchmarks/bench_startup.py`` (or ``make bench``). Each round runs, one after
+the other (so a busy machine slows all alike):
+
+- ``python -c pass`` with the same interpreter (the peer);
+- ``workbench --help``: argument parsing only (target: within 8x the peer);
+- ``workbench ingest`` of a 5-file case (pydicom's CT, MR, RT plan, JPEG 2000 and
+  ultrasound test files) into a new workspace (target: within 25x the peer);
+- ``workbench ingest`` of the same case again (tables current: the re-open path);
+- ``python -c "import nbformat"`` as the notebook commands import it, with jsonschema's
+  RFC 3987 grammar left out, and plainly, for reference.
+
+The minimum and the median of ``--repeat`` rounds are reported; ratios are taken from
+the minima (the least disturbed runs) and from the medians. Figures are printed and
+written to ``benchmarks/results/startup.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "startup.json"
+TARGET_HELP = 8.0
+TARGET_INGEST = 25.0
+CASE_FILES = ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "JPEG2000.dcm", "US1_J2KR.dcm")
+NBFORMAT_LEAN = "import sys; sys.modules['rfc3987_syntax'] = None; import nbformat"
+
+
+def _workbench() -> list[str]:
+    script = Path(sys.executable).with_name("workbench")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "workbench"]
+
+
+def five_file_case(folder: Path) -> Path:
+    from pydicom.data import get_testdata_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(CASE_FILES):
+        found = get_testdata_file(name)
+        if found is None:
+            raise SystemExit(f"pydicom test file {name} not found (install pydicom-data)")
+        shutil.copy(str(found), folder / f"IM{i:04d}.dcm")
+    return folder
+
+
+def wall(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    return {"min_s": min(values), "median_s": statistics.median(values), "runs_s": values}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="rounds (default 7)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    args = parser.parse_args(argv)
+    load = os.getloadavg()
+    wb = _workbench()
+    runs: dict[str, list[float]] = {
+        k: [] for k in ("python", "help", "ingest", "reingest", "nbformat_lean", "nbformat")
+    }
+    with tempfile.TemporaryDirectory(prefix="wb-bench-startup-") as tmp:
+        case = five_file_case(Path(tmp) / "case")
+        wall([*wb, "--help"])  # byte-compile, warm the page cache
+        for r in range(max(1, args.repeat)):
+            ws = Path(tmp) / f"ws{r}"
+            runs["python"].append(wall([sys.executable, "-c", "pass"]))
+            runs["help"].append(wall([*wb, "--help"]))
+            ingest = [*wb, "ingest", str(case), "--workspace", str(ws), "--no-progress"]
+            runs["ingest"].append(wall(ingest))
+            runs["reingest"].append(wall(ingest))
+            runs["nbformat_lean"].append(wall([sys.executable, "-c", NBFORMAT_LEAN]))
+            runs["nbformat"].append(wall([sys.executable, "-c", "import nbformat"]))
+    figures = {name: summary(values) for name, values in runs.items()}
+    peer_min, peer_median = figures["python"]["min_s"], figures["python"]["median_s"]
+
+    def ratio(name: str, target: float | None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "ratio_of_min": figures[name]["min_s"] / peer_min,
+            "ratio_of_median": figures[name]["median_s"] / peer_median,
+        }
+        if target is not None:
+            out["target"] = target
+            out["ok"] = out["ratio_of_min"] <= target
+        return out
+
+    results = {
+        "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "loadavg_at_start": [round(x, 2) for x in load],
+        },
+        "peer": "python -c pass (same interpreter)",
+        "case_files": list(CASE_FILES),
+        "seconds": figures,
+        "ratios_to_python": {
+            "help": ratio("help", TARGET_HELP),
+            "ingest_5_files": ratio("ingest", TARGET_INGEST),
+            "reingest_5_files": ratio("reingest", None),
+            "import_nbformat_lean": ratio("nbformat_lean", None),
+            "import_nbformat": ratio("nbformat", None),
+        },
+    }
+    print_table(results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(_rounded(results), indent=2, sort_keys=True) + "\n")
+    print(f"\nwritten: {args.output}")
+    return 0
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def print_table(r: dict[str, Any]) -> None:
+    m, s, q = r["machine"], r["seconds"], r["ratios_to_python"]
+    print(
+        f"\n{m['cpu_count']} CPUs, Python {m['python']}, load average at start "
+        f"{m['loadavg_at_start'][0]}"
+    )
+    print(f"\n{'command':<36} {'min s':>7} {'median s':>9} {'x python':>9}  target")
+    rows = [
+        ("python -c pass (peer)", "python", None),
+        ("workbench --help", "help", "help"),
+        ("workbench ingest (5 files, new)", "ingest", "ingest_5_files"),
+        ("workbench ingest (5 files, again)", "reingest", "reingest_5_files"),
+        ("import nbformat (no RFC 3987 grammar)", "nbformat_lean", "import_nbformat_lean"),
+        ("import nbformat (plain)", "nbformat", "import_nbformat"),
+    ]
+    for label, key, rkey in rows:
+        ratio = q[rkey]["ratio_of_min"] if rkey else 1.0
+        target = ""
+        if rkey and "target" in q[rkey]:
+            target = f"<= {q[rkey]['target']:.0f}x " + ("ok" if q[rkey]["ok"] else "ABOVE TARGET")
+        print(
+            f"{label:<36} {s[key]['min_s']:>7.3f} {s[key]['median_s']:>9.3f} {ratio:>8.1f}x  "
+            f"{target}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The fast paths of indexing give the same results as the plain ones."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+from conftest import dicom_file
+
+from workbench import workspace
+from workbench.dicom import header
+from workbench.ingest.inventory import scan_file
+from workbench.ingest.sources import SourceFile
+
+
+def _source(path) -> SourceFile:
+    st = os.stat(path)
+    return SourceFile(path.name, str(path), st.st_size, st.st_mtime_ns)
+
+
+@pytest.mark.parametrize("size", [10, 64 * 1024, 64 * 1024 + 1, 700_000])
+def test_sha256_of_every_byte_with_the_hashing_thread(tmp_path, size):
+    path = tmp_path / "blob.bin"
+    data = os.urandom(size)
+    path.write_bytes(data)
+    assert scan_file(_source(path)).sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_dicom_hashed_and_parsed_at_once(tmp_path):
+    src = dicom_file("MR2_J2KR.dcm")  # larger than one chunk: the rest hashed in the thread
+    path = tmp_path / "mr.dcm"
+    path.write_bytes(src.read_bytes())
+    out = scan_file(_source(path))
+    assert out.kind == "dicom" and out.header is not None
+    assert out.sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert out.header["Rows"] == 1024
+
+
+def test_remembered_values_are_copies_and_keep_their_issues(tmp_path):
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    del ds.SpecificCharacterSet
+    ds.InstitutionName = "Hôpital"  # non-ASCII without (0008,0005): an issue every time
+    path = tmp_path / "ct.dcm"
+    ds.save_as(path)
+    data = path.read_bytes()
+    first, second = header.walk_bytes(data), header.walk_bytes(data)
+    assert first is not None and second is not None
+    for h in (first, second):
+        assert [kind for kind, _ in h.issues] == ["undeclared_charset"]
+    assert first.values == second.values
+    first.values["ImagePositionPatient"].append(99.0)
+    assert second.values["ImagePositionPatient"] != first.values["ImagePositionPatient"]
+
+
+def test_written_table_equals_the_table_read_back(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "path": ["a", "b"],
+            "date": pd.to_datetime(["2024-01-02", None]).astype("datetime64[s]"),
+            "n": [1, 2],
+            "x": [np.nan, 1.5],
+            "flag": pd.array([True, None], dtype="boolean"),
+            "spacing": [[0.5, 0.5], None],
+        }
+    )
+    written = workspace.write_table(frame, tmp_path, "t")
+    pd.testing.assert_frame_equal(written, workspace.read_table(tmp_path, "t"))
+    assert (tmp_path / "t.csv").exists()
+
+
+def test_csv_of_a_long_table_is_finished_in_the_background(tmp_path):
+    rows = workspace.BACKGROUND_CSV_ROWS + 1
+    frame = pd.DataFrame({"path": [f"f{i}" for i in range(rows)], "v": range(rows)})
+    written = workspace.write_table(frame, tmp_path, "long")
+    assert len(written) == rows
+    workspace.wait_for_writes(tmp_path)
+    back = pd.read_csv(tmp_path / "long.csv", encoding="utf-8-sig")
+    assert len(back) == rows and back["path"].iloc[-1] == f"f{rows - 1}"

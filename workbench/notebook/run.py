@@ -1,0 +1,112 @@
+"""Run a case notebook from the command line in a fresh kernel, started early and warmed.
+
+A command that executes a notebook pays for a new kernel: the process starts, imports
+IPython, then the first cells import pandas, pydicom, matplotlib and ipywidgets. On a
+machine with two cores most of that can happen while the command does its own work
+(indexing the case, building the notebook, importing nbconvert): :func:`start_kernel`
+launches the kernel at once and queues a silent import of what the case notebook uses
+(no output, no execution count, no history), and :func:`execute_notebook` then runs
+the cells in that kernel and writes the outputs into the notebook.
+
+>>> kernel = start_kernel(warm=False)  # doctest: +SKIP
+>>> execute_notebook("review.ipynb", kernel=kernel)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from workbench.errors import ExportError
+from workbench.workspace import atomic_write
+
+__all__ = ["WARM_UP", "Kernel", "execute_notebook", "start_kernel"]
+
+#: What the case notebook imports, loaded silently while the command does other work.
+WARM_UP = """\
+import matplotlib_inline.backend_inline, matplotlib.pyplot
+import workbench, workbench.case, workbench.render.timeline_plot
+import workbench.widgets.series_viewer, workbench.widgets.compare
+"""
+KERNEL_NAME = "python3"
+
+
+@dataclass
+class Kernel:
+    """A kernel started by :func:`start_kernel` (shut down by :func:`execute_notebook`)."""
+
+    manager: Any
+    cwd: Path | None
+    warm_client: Any = None  # kept open until the run: closing it may drop the queued request
+
+
+def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
+    """Launch a fresh kernel now and, with *warm*, queue the silent warm-up imports.
+
+    Returns at once: the kernel boots and imports in its own process.
+    """
+    manager = KernelManager(kernel_name=KERNEL_NAME)
+    # nbclient's own default: no IPython history database for a batch run
+    manager.start_kernel(
+        extra_arguments=["--HistoryManager.hist_file=:memory:"],
+        cwd=str(cwd) if cwd is not None else None,
+    )
+    if warm:
+        client = manager.client()
+        # the kernel's shell channel only (no subprocess shell is involved)
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)  # noqa: S604
+        # queued by ZeroMQ until the kernel is up; silent: no output, no execution count
+        client.execute(WARM_UP, silent=True, store_history=False, allow_stdin=False)
+        return Kernel(manager, Path(cwd) if cwd is not None else None, client)
+    return Kernel(manager, Path(cwd) if cwd is not None else None)
+
+
+def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout: int = 300) -> Path:
+    """Run every cell of the notebook at *path* and write it back with its outputs.
+
+    Widget state is not stored. The kernel (started by :func:`start_kernel`, or here
+    when None) is shut down afterwards.
+
+    Raises
+    ------
+    ExportError
+        A cell raised; the message names the notebook and the error.
+    """
+    path = Path(path)
+    kernel = kernel if kernel is not None else start_kernel(path.parent, warm=False)
+    try:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as exc:  # nbformat.NotJSONError is a ValueError
+            raise ExportError(
+                f"Cannot read notebook '{path}': {exc}. Pass a notebook written by "
+                "`workbench notebook`."
+            ) from exc
+        client = NotebookClient(
+            nb,
+            km=kernel.manager,
+            timeout=timeout,
+            kernel_name=KERNEL_NAME,
+            store_widget_state=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+    except CellExecutionError as exc:
+        raise ExportError(
+            f"Running '{path}' failed in a cell: {str(exc).strip().splitlines()[-1]}. Open "
+            "the notebook in JupyterLab, fix the cell and run it again."
+        ) from exc
+    finally:
+        if kernel.warm_client is not None:
+            kernel.warm_client.stop_channels()
+        if kernel.manager.has_kernel:
+            kernel.manager.shutdown_kernel(now=True)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        nbformat.write(nb, fh)
+    return path
