@@ -75,6 +75,62 @@ LABELS: dict[str, tuple[str, str]] = {
     "side.bilateral": ("bilateral", "双侧"),
     "side.unknown": ("side unknown", "侧别不明"),
     # --- readiness (gaps, triage, summary) --------------------------------------------
+    "triage.remote_now": (
+        "Remote review can answer the question now",
+        "现有资料可进行远程阅片评估",
+    ),
+    "triage.remote_after_records": (
+        "Remote review after the listed records arrive",
+        "补齐所列资料后可进行远程评估",
+    ),
+    "triage.in_person": ("In-person examination advised", "建议面诊查体"),
+    "triage.urgent": (
+        "Urgent in-person care advised, not a remote review",
+        "建议尽快线下就医（急诊），不宜等待远程评估",
+    ),
+    "triage.reason.sign": ("{sign}: {source} says \u201c{quote}\u201d.", "{sign}：{source}写道\u201c{quote}\u201d。"),
+    "triage.reason.combination": (
+        "{sign}: {sources}.",
+        "{sign}：{sources}。",
+    ),
+    "triage.reason.exam": (
+        "These need range of motion, stability, strength and nerve tests by hand.",
+        "这些情况需要面对面检查关节活动度、稳定性、肌力和神经功能。",
+    ),
+    "triage.reason.urgent": (
+        "Seek urgent medical care now; a remote review cannot wait for these signs.",
+        "请立即就医；出现这些情况不能等待远程评估。",
+    ),
+    "triage.reason.gap": ("[{code}] {message}", "[{code}] {message}"),
+    "triage.reason.dicom": (
+        "{n} imaging stud{plural} with original DICOM, dated and labelled with side.",
+        "{n} 项影像检查有原始 DICOM，日期和侧别齐全。",
+    ),
+    "triage.reason.questions": ("{n} specific questions to answer.", "有 {n} 个具体问题待解答。"),
+    "triage.reason.no_sign": (
+        "No sign in the patient's account calls for a hands-on examination.",
+        "患者陈述中没有需要面诊查体的表现。",
+    ),
+    "treatment.physiotherapy": ("physiotherapy", "康复理疗"),
+    "treatment.injection": ("injection", "注射治疗"),
+    "treatment.medication": ("medication", "药物治疗"),
+    "treatment.bracing": ("bracing", "支具"),
+    "treatment.acupuncture": ("acupuncture", "针灸"),
+    "treatment.surgery": ("surgery", "手术"),
+    "treatment.rest": ("rest", "休息"),
+    "treatment.other": ("other treatment", "其他治疗"),
+    "treatment.treatment": ("treatment", "治疗"),
+    "source.main_concern": ("the main concern", "主要问题"),
+    "source.pain_pattern": ("the pain pattern", "疼痛特点"),
+    "source.trigger": ("a trigger", "诱发因素"),
+    "source.pain_location": ("the pain location", "疼痛部位"),
+    "source.function": ("the function", "功能状况"),
+    "source.treatment_response": ("the response to {kind}", "{kind}的治疗反应"),
+    "source.treatment_detail": ("the {kind} record", "{kind}记录"),
+    "source.question": ("question {n}", "问题 {n}"),
+    "source.event": ("the event of {date}", "{date} 的事件"),
+    "source.surgery": ("the operation of {date}", "{date} 的手术"),
+    "source.document": ("the document '{path}'", "文件“{path}”"),
     # --- export (the patient's page) ---------------------------------------------------
     # --- notebook ----------------------------------------------------------------------
 }

@@ -145,7 +145,8 @@ def _check(args: argparse.Namespace) -> int:
             "triage": {
                 "decision": triage.decision,
                 "label": triage.label(args.lang),
-                "reasons": list(triage.reasons),
+                "reasons": triage.reasons_in(args.lang),
+                "signs": list(triage.signs),
             },
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -91,7 +91,7 @@ def check_report(case: Case, triage: Triage, lang: str = "en") -> str:
         for row in rows.itertuples(index=False):
             lines += [f"  - [{row.code}] {row.message}", f"      → {row.advice}"]
         lines.append("")
-    lines += [f"Triage: {triage.label(lang)}", *[f"  - {r}" for r in triage.reasons]]
+    lines += [f"Triage: {triage.label(lang)}", *[f"  - {r}" for r in triage.reasons_in(lang)]]
     ready = "ready for review" if case.ready_for_review() else "NOT ready: blockers remain"
     lines += ["", f"Status: {ready}"]
     return "\n".join(lines)

@@ -207,6 +207,6 @@ def build_summary(
         (t["treatment"], treatments or none),
         (t["questions"], [f"{i + 1}. {q}" for i, q in enumerate(m.questions)] or none),
         (t["gaps"], gap_lines or none),
-        (t["triage"], [triage.label(lang), *triage.reasons]),
+        (t["triage"], [triage.label(lang), *triage.reasons_in(lang)]),
     ]
     return Summary(lang, sections, header)
