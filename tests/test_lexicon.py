@@ -111,3 +111,16 @@ def test_a_negation_stops_at_but_and_reaches_only_its_clause():
     assert "instability" not in affirmed("Used to give way; now it locks")
     assert "nerve_symptoms" in affirmed("以前无麻木，但现在左足麻木")
     assert "nerve_symptoms" in affirmed("下肢无力伴麻木")  # 无 of 无力 is not a negation
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("ORIF with a lateral locking plate and six locking screws", "locking"),
+        ("the plate feels loose", "instability"),
+        ("采用锁定钢板内固定", "locking"),
+        ("Report from the radiation oncology clinic", "nerve_symptoms"),
+    ],
+)
+def test_exclusions_keep_technical_terms_out(text, concept):
+    assert concept not in affirmed(text)

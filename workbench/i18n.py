@@ -88,7 +88,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "Urgent in-person care advised, not a remote review",
         "建议尽快线下就医（急诊），不宜等待远程评估",
     ),
-    "triage.reason.sign": ("{sign}: {source} says \u201c{quote}\u201d.", "{sign}：{source}写道\u201c{quote}\u201d。"),
+    "triage.reason.sign": (
+        "{sign}: {source} says \u201c{quote}\u201d.",
+        "{sign}：{source}写道\u201c{quote}\u201d。",
+    ),
     "triage.reason.combination": (
         "{sign}: {sources}.",
         "{sign}：{sources}。",

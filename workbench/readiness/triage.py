@@ -119,7 +119,7 @@ def patient_account(case: CaseRecord) -> list[tuple[Any, str]]:
 
 def _documents(case: CaseRecord) -> list[tuple[Any, str, bool]]:
     docs = case.documents
-    out = []
+    out: list[tuple[Any, str, bool]] = []
     if "text" not in docs.columns:
         return out
     for d in docs.itertuples(index=False):
@@ -181,14 +181,18 @@ def triage(case: CaseRecord, gaps: pd.DataFrame) -> Triage:
             parts = [found[p] for p in combo.all]
             quoted = " + ".join(f"\u201c{_quote(m)}\u201d" for _, m in parts)
             by_route[combo.route].append(
-                Reason("triage.reason.combination", {"sign": _capital(combo.label), "sources": quoted})
+                Reason(
+                    "triage.reason.combination", {"sign": _capital(combo.label), "sources": quoted}
+                )
             )
             signs[combo.route].append(combo.name)
     if by_route[URGENT]:
         reasons = [*by_route[URGENT], Reason("triage.reason.urgent"), *by_route[IN_PERSON]]
         return _made(URGENT, reasons, signs[URGENT] + signs[IN_PERSON])
     if by_route[IN_PERSON]:
-        return _made(IN_PERSON, [*by_route[IN_PERSON], Reason("triage.reason.exam")], signs[IN_PERSON])
+        return _made(
+            IN_PERSON, [*by_route[IN_PERSON], Reason("triage.reason.exam")], signs[IN_PERSON]
+        )
     serious = gaps[gaps["severity"].isin([Severity.BLOCKER, Severity.MAJOR])]
     if not serious.empty:
         reasons = [
@@ -197,7 +201,9 @@ def triage(case: CaseRecord, gaps: pd.DataFrame) -> Triage:
         ]
         return _made(REMOTE_AFTER_RECORDS, reasons, [])
     n_dicom = int((case.studies["source"] == "dicom").sum())
-    reasons = [Reason("triage.reason.dicom", {"n": n_dicom, "plural": "y" if n_dicom == 1 else "ies"})]
+    reasons = [
+        Reason("triage.reason.dicom", {"n": n_dicom, "plural": "y" if n_dicom == 1 else "ies"})
+    ]
     if case.manifest.questions:
         reasons.append(Reason("triage.reason.questions", {"n": len(case.manifest.questions)}))
     reasons.append(Reason("triage.reason.no_sign"))

@@ -290,7 +290,9 @@ def _mentions_in_clause(lex: Lexicon, clause: str) -> list[Mention]:
         hits: list[tuple[str, tuple[int, int], str]] = []
         for concept in lex.concepts.values():
             patterns, excluded = (
-                (concept.en, concept.exclude_en) if lang == "en" else (concept.zh, concept.exclude_zh)
+                (concept.en, concept.exclude_en)
+                if lang == "en"
+                else (concept.zh, concept.exclude_zh)
             )
             excl = _spans(excluded, text)
             for pattern in patterns:
