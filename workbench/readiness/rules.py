@@ -121,6 +121,15 @@ RULES: tuple[Rule, ...] = (
         "{detail}手术所用的植入物未记录。",
         "请从手术记录或植入物卡片补充植入物信息（厂家、型号、尺寸）。",
     ),
+    Rule(
+        "imaging_wrong_region",
+        Severity.MAJOR,
+        "The complaint is about the {body_part}, but the imaging sent covers {detail}.",
+        "Send the imaging of the {body_part} itself; imaging of another region cannot show "
+        "what causes this complaint.",
+        "主诉部位是{body_part}，但提供的影像检查的是{detail}。",
+        "请提供{body_part}本身的影像；其他部位的影像无法说明这次症状的原因。",
+    ),
     # --- clinical record -------------------------------------------------------------
     Rule(
         "no_case_yaml",
@@ -186,6 +195,25 @@ RULES: tuple[Rule, ...] = (
         "Write down what the treating surgeon proposed, in their words.",
         "问题涉及手术，但未写明建议的治疗方案。",
         "请用主治医生的原话写下其建议的治疗。",
+    ),
+    Rule(
+        "missing_labs",
+        Severity.MINOR,
+        "The account mentions {detail} but no lab results were sent.",
+        "Send recent blood tests (blood count, CRP, ESR; uric acid or rheumatoid factor if "
+        "asked): swelling, fever or systemic symptoms call for them.",
+        "病史提到{detail}，但未提供化验结果。",
+        "请提供近期的化验结果（血常规、C反应蛋白、血沉，必要时尿酸或类风湿因子）："
+        "有肿胀、发热或全身症状时需要这些检查。",
+    ),
+    Rule(
+        "untranslated_document",
+        Severity.MAJOR,
+        "The {kind} '{path}' is in {doc_lang}, which the reviewer ({reviewer_lang}) does not "
+        "read, and no summary in {reviewer_lang} was sent.",
+        "Send a translation or a summary of this document in {reviewer_lang}.",
+        "{kind}“{path}”是{doc_lang}，阅片医生（{reviewer_lang}）看不懂，且未提供{reviewer_lang}摘要。",
+        "请提供该文件的{reviewer_lang}翻译或摘要。",
     ),
     # --- media quality ---------------------------------------------------------------
     Rule(

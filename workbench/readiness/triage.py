@@ -22,7 +22,8 @@ import pandas as pd
 
 from workbench.i18n import label
 from workbench.model import Severity
-from workbench.record.lexicon import Mention, affirmed, lexicon
+from workbench.readiness.account import signs_found
+from workbench.record.lexicon import Mention, lexicon
 
 if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
@@ -33,11 +34,6 @@ IN_PERSON = "in_person"
 URGENT = "urgent"
 DECISIONS = (URGENT, IN_PERSON, REMOTE_AFTER_RECORDS, REMOTE_NOW)
 
-#: Document types whose text is a clinician's account of the patient (signs count there);
-#: in any other document (an imaging report) only an explicit hardware problem counts.
-_CLINICAL_DOCS = frozenset(
-    {"outpatient_note", "discharge_summary", "treatment_record", "operation_note", "other"}
-)
 _QUOTE_CHARS = 160
 
 
@@ -76,83 +72,6 @@ class Triage:
         if not self.structured:
             return list(self.reasons)
         return [r.text(lang) for r in self.structured]
-
-
-def _kind(value: str) -> Any:
-    return lambda lang: label(f"treatment.{value}", lang)
-
-
-def _source(key: str, **values: Any) -> Any:
-    def text(lang: str) -> str:
-        filled = {k: (v(lang) if callable(v) else v) for k, v in values.items()}
-        return label(f"source.{key}", lang).format(**filled)
-
-    return text
-
-
-def patient_account(case: CaseRecord) -> list[tuple[Any, str]]:
-    """The texts of case.yaml and the clinical documents, each with where it comes from."""
-    m = case.manifest
-    texts: list[tuple[Any, str]] = []
-    if m.main_concern:
-        texts.append((_source("main_concern"), m.main_concern))
-    pain = m.pain_history
-    if pain is not None:
-        if pain.location:
-            texts.append((_source("pain_location"), pain.location))
-        texts += [(_source("pain_pattern"), p) for p in pain.pattern]
-        texts += [(_source("trigger"), t) for t in pain.triggers]
-        if pain.function:
-            texts.append((_source("function"), pain.function))
-    for t in m.treatments:
-        kind = _kind(t.kind.value if t.kind else "treatment")
-        if t.response:
-            texts.append((_source("treatment_response", kind=kind), t.response))
-        if t.detail:
-            texts.append((_source("treatment_detail", kind=kind), t.detail))
-    for e in m.events:
-        if e.label:
-            texts.append((_source("event", date=str(e.date or "?")), e.label))
-    texts += [(_source("question", n=i + 1), q) for i, q in enumerate(m.questions)]
-    return texts
-
-
-def _documents(case: CaseRecord) -> list[tuple[Any, str, bool]]:
-    docs = case.documents
-    out: list[tuple[Any, str, bool]] = []
-    if "text" not in docs.columns:
-        return out
-    for d in docs.itertuples(index=False):
-        if isinstance(d.text, str) and d.text.strip():
-            clinical = str(d.doc_type) in _CLINICAL_DOCS
-            out.append((_source("document", path=str(d.path)), d.text, clinical))
-    return out
-
-
-def operated(case: CaseRecord) -> bool:
-    """Whether the patient has had surgery (case.yaml or an operation note says so)."""
-    m = case.manifest
-    onset = m.pain_history.onset_kind.value if m.pain_history and m.pain_history.onset_kind else ""
-    docs = case.documents
-    has_note = "doc_type" in docs.columns and bool((docs["doc_type"] == "operation_note").any())
-    return bool(m.surgeries) or onset == "after_surgery" or has_note
-
-
-def signs_found(case: CaseRecord) -> dict[str, tuple[Any, Mention]]:
-    """Each lexicon concept affirmed in the case, with its first source and mention."""
-    lex = lexicon()
-    found: dict[str, tuple[Any, Mention]] = {}
-    is_operated = operated(case)
-    for source, text in patient_account(case):
-        for name, mention in affirmed(text).items():
-            found.setdefault(name, (source, mention))
-    for source, text, clinical in _documents(case):
-        for name, mention in affirmed(text).items():
-            if clinical or name == "hardware_problem":
-                found.setdefault(name, (source, mention))
-    if not is_operated:
-        found = {k: v for k, v in found.items() if not lex.concepts[k].needs_surgery}
-    return found
 
 
 def _quote(mention: Mention) -> str:
