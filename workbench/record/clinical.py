@@ -33,6 +33,7 @@ DOCUMENT_COLUMNS = [
     "date",
     "date_text",
     "date_ambiguous",
+    "date_precision",
     "body_part",
     "side",
     "sides_mentioned",
@@ -46,7 +47,7 @@ DOCUMENT_COLUMNS = [
     "encoding",
     "text",
 ]
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: documents carry date_precision
 
 #: Report modality → DICOM modalities it can describe.
 _MODALITY_FAMILY = {
@@ -157,6 +158,7 @@ def match_reports(
     documents["side_agrees"] = documents["side_agrees"].astype(object)
     taken: dict[str, int] = {}
     extra: list[dict[str, Any]] = []
+    precision: dict[str, Any] = {}
     for i, doc in documents.iterrows():
         if doc["doc_type"] != "imaging_report":
             continue
@@ -177,6 +179,7 @@ def match_reports(
             )
             documents.at[i, "study_key"] = key
             documents.at[i, "side_agrees"] = None
+            precision[key] = doc.get("date_precision")
             continue
         taken[key] = taken.get(key, 0) + 1
         documents.at[i, "study_key"] = key
@@ -189,6 +192,11 @@ def match_reports(
     studies["has_report"] = studies["study_key"].isin(matched)
     studies["date"] = pd.to_datetime(studies["date"])
     studies["weight_bearing"] = studies["weight_bearing"].astype("boolean")
+    # a DICOM study date is a day; a report-only study is as precise as its report's date
+    studies["date_precision"] = [
+        None if pd.isna(d) else (precision.get(k) or "day")
+        for k, d in zip(studies["study_key"], studies["date"], strict=True)
+    ]
     studies = studies.sort_values(["date", "study_key"], na_position="last", kind="stable")
     return studies.reset_index(drop=True), documents
 
@@ -224,6 +232,9 @@ def _match_score(doc: pd.Series, study: Any) -> float | None:
     if pd.isna(doc["date"]) or pd.isna(study.date):
         # without dates, only an exact modality and body-part match may pair them
         return 50.0 if doc["modality"] and doc["body_part"] and study.body_part else None
+    if doc.get("date_precision") == "month":  # a report of "2024-03": a study of that month
+        same = (doc["date"].year, doc["date"].month) == (study.date.year, study.date.month)
+        return 10.0 if same else None
     days = abs((doc["date"] - study.date).days)
     if days > MATCH_WINDOW_DAYS:
         return None

@@ -592,7 +592,8 @@ def analyse_text(text: str, filename: str = "") -> dict[str, Any]:
     Returns
     -------
     dict
-        ``doc_type``, ``date``, ``date_text``, ``date_ambiguous``, ``body_part``, ``side``,
+        ``doc_type``, ``date``, ``date_text``, ``date_ambiguous``, ``date_precision``
+        (``day`` or ``month``), ``body_part``, ``side``,
         ``sides_mentioned``, ``modality``, ``weight_bearing``, ``language``, ``title``.
     """
     text = text[:ANALYSE_CHARS]
@@ -618,6 +619,7 @@ def analyse_text(text: str, filename: str = "") -> dict[str, Any]:
         "date": found.date if found else pd.NaT,
         "date_text": found.text if found else "",
         "date_ambiguous": bool(found and found.ambiguous),
+        "date_precision": found.precision if found else None,
         "body_part": _document_body_part(exam_lines, clauses),
         "side": _document_side(exam_lines, clauses),
         "sides_mentioned": ",".join(sorted(sides_in_text(text))),
