@@ -18,7 +18,8 @@ import pandas as pd
 from workbench.errors import NothingUsableError, SeriesNotFoundError
 from workbench.imaging.volume import Volume, load_series
 from workbench.ingest import pipeline as ingest
-from workbench.pacs.dicomweb import fetch_to_folder, split_url
+from workbench.ingest.registry import register_remote, remote_reader_for
+from workbench.pacs.dicomweb import fetch_case_source
 from workbench.problems import Problem, problems_frame
 from workbench.readiness.checks import find_gaps
 from workbench.readiness.summary import Summary, build_summary
@@ -29,11 +30,13 @@ from workbench.record.timeline import build_timeline
 from workbench.workspace import (
     atomic_write,
     default_workspace,
-    home,
     prepare,
     read_table,
     write_table,
 )
+
+#: The façade wires the remote readers it offers (a new transport registers here).
+register_remote("dicomweb+", fetch_case_source)
 
 TABLES = ("files", "instances", "series", "studies", "documents", "timeline", "problems")
 
@@ -162,8 +165,9 @@ def open_case(
     WorkspaceError
         The workspace cannot be created or is inside *source*.
     """
-    if isinstance(source, str) and source.startswith("dicomweb+"):
-        source, workspace = _fetch_dicomweb(source, workspace, study, patient, auth)
+    remote = remote_reader_for(source)
+    if remote is not None:
+        source, workspace = remote(source, workspace, study=study, patient=patient, auth=auth)
     src = ingest.resolve_source(source)
     space = prepare(
         Path(workspace) if workspace is not None else default_workspace(src.given), src.root
@@ -206,22 +210,6 @@ def open_case(
         manifest=manifest,
         _locals=locals_,
     )
-
-
-def _fetch_dicomweb(
-    url: str,
-    workspace: str | Path | None,
-    study: str | None,
-    patient: str | None,
-    auth: tuple[str, str] | None,
-) -> tuple[Path, Path]:
-    """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
-    base, _ = split_url(url)  # credentials never reach case.source
-    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
-    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
-    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
-                             auth=auth)  # fmt: skip
-    return Path(folder), space
 
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:

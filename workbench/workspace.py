@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,20 +57,40 @@ def prepare(workspace: Path, source_root: Path) -> Path:
 
 
 @contextmanager
-def atomic_write(path: Path, mode: str = "wb", **kwargs: Any) -> Iterator[IO[Any]]:
-    """Open a temporary file beside *path*; rename it over *path* only on success."""
+def atomic_write(
+    path: Path, mode: str = "wb", *, durable: bool = False, **kwargs: Any
+) -> Iterator[IO[Any]]:
+    """Open a temporary file beside *path*; rename it over *path* only on success.
+
+    The one atomic writer of the workbench: a reader sees the old file or the new one,
+    never half of either. An existing *path* keeps its permission bits; a new one gets
+    the umask's. ``durable=True`` also flushes the bytes to disk before the rename (for
+    files a person edits, such as ``case.yaml``).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
-        umask = os.umask(0)
-        os.umask(umask)
-        Path(tmp).chmod(0o666 & ~umask)  # mkstemp makes 0600; derived files are ordinary files
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        if path.exists():
+            shutil.copymode(path, tmp)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            Path(tmp).chmod(0o666 & ~umask)  # mkstemp makes 0600; derived files are ordinary
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write *data* to *path* through :func:`atomic_write`."""
+    with atomic_write(path) as fh:
+        fh.write(data)
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:

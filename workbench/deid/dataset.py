@@ -41,6 +41,7 @@ from pydicom.uid import (
 from workbench.deid.keys import remap_uid
 from workbench.deid.profile import ActionTable
 from workbench.deid.text import DatePolicy, Redactor
+from workbench.dicom import uids
 
 __all__ = [
     "DicomRules",
@@ -60,10 +61,10 @@ _PATIENT_NAME, _PATIENT_ID = 0x00100010, 0x00100020
 _CHARSET = 0x00080005
 _ESCAPE = re.compile(r"\x1b[$()*+\-./]{1,2}[@-~]")
 
-_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
-_ULTRASOUND = ("1.2.840.10008.5.1.4.1.1.6.", "1.2.840.10008.5.1.4.1.1.3.1")
-_ENCAPSULATED = "1.2.840.10008.5.1.4.1.1.104."
-_VISIBLE_LIGHT = "1.2.840.10008.5.1.4.1.1.77.1."
+_SECONDARY_CAPTURE = uids.SECONDARY_CAPTURE_PREFIX
+_ULTRASOUND = uids.ULTRASOUND_PREFIXES
+_ENCAPSULATED = uids.ENCAPSULATED_PREFIX
+_VISIBLE_LIGHT = uids.VISIBLE_LIGHT_PREFIX
 
 #: Private elements kept by default: ``(private creator, group, element low byte)``.
 #: Empty: no private attribute is known safe for the cases this workbench sees.

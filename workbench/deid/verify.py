@@ -37,6 +37,7 @@ import pydicom
 from workbench.deid.dataset import decode_text
 from workbench.deid.identifiers import case_identity, walk
 from workbench.deid.text import is_cjk
+from workbench.dicom import uids
 from workbench.record.protocol import CaseRecord
 
 __all__ = ["LEAK_COLUMNS", "compare_dciodvfy", "verify_deidentified"]
@@ -233,7 +234,7 @@ def _without_pixels(raw: bytes) -> bytes:
     start = fp.tell()
     if raw[start : start + 4] != b"\xe0\x7f\x10\x00":
         return raw
-    implicit = ds.file_meta.get("TransferSyntaxUID", "") == "1.2.840.10008.1.2"
+    implicit = ds.file_meta.get("TransferSyntaxUID", "") == uids.IMPLICIT_LE
     if implicit:
         (length,), head = struct.unpack("<I", raw[start + 4 : start + 8]), 8
     else:

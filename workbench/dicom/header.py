@@ -25,6 +25,8 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.errors import InvalidDicomError
 from pydicom.valuerep import MAX_VALUE_LEN, PersonName
 
+from workbench.dicom import uids
+
 #: Elements the index keeps, by DICOM keyword.
 WANTED_KEYWORDS: tuple[str, ...] = (
     "SpecificCharacterSet",
@@ -111,10 +113,10 @@ _TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT", "PN"})
 _NUMBER_FORMATS = {"US": "H", "UL": "I", "SS": "h", "SL": "i", "FL": "f", "FD": "d"}
 _NUMERIC_STRING_VRS = frozenset({"DS", "IS"})
 
-_IMPLICIT_LE = "1.2.840.10008.1.2"
-_EXPLICIT_LE = "1.2.840.10008.1.2.1"
-_FALLBACK_SYNTAXES = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
-DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+_IMPLICIT_LE = uids.IMPLICIT_LE
+_EXPLICIT_LE = uids.EXPLICIT_LE
+_FALLBACK_SYNTAXES = uids.WALKER_FALLBACK_SYNTAXES
+DICOMDIR_SOP_CLASS = uids.DICOMDIR_SOP_CLASS
 
 _TAG_LE = struct.Struct("<HH")
 _U16 = struct.Struct("<H")

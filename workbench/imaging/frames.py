@@ -20,6 +20,7 @@ import pandas as pd
 import pydicom
 from pydicom.dataset import Dataset
 
+from workbench.dicom import uids
 from workbench.errors import PixelDataError
 from workbench.imaging.geometry import (
     Geometry,
@@ -42,15 +43,7 @@ __all__ = [
 #: Photometric interpretations shown as RGB.
 COLOUR = frozenset({"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "PALETTE COLOR"})
 #: SOP classes whose geometry lives in functional groups (enhanced multi-frame objects).
-ENHANCED_PREFIXES = (
-    "1.2.840.10008.5.1.4.1.1.2.1",  # Enhanced CT
-    "1.2.840.10008.5.1.4.1.1.2.2",  # Legacy Converted Enhanced CT
-    "1.2.840.10008.5.1.4.1.1.4.1",  # Enhanced MR
-    "1.2.840.10008.5.1.4.1.1.4.4",  # Legacy Converted Enhanced MR
-    "1.2.840.10008.5.1.4.1.1.128.1",  # Legacy Converted Enhanced PET
-    "1.2.840.10008.5.1.4.1.1.130",  # Enhanced PET
-    "1.2.840.10008.5.1.4.1.1.13.1",  # X-ray 3D and breast tomosynthesis
-)
+ENHANCED_PREFIXES = uids.ENHANCED_PREFIXES
 #: Header keywords a record needs.
 RECORD_KEYWORDS = (
     "SOPInstanceUID", "SOPClassUID", "Modality", "InstanceNumber", "Rows", "Columns",

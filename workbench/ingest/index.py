@@ -16,6 +16,7 @@ import pandas as pd
 from pydicom.uid import UID
 
 from workbench import vocab
+from workbench.dicom import uids
 from workbench.dicom.header import WANTED_KEYWORDS
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import EMPTY_ROW
@@ -23,10 +24,8 @@ from workbench.dicom.values import NUMERIC_LISTS as NUMERIC_LISTS
 from workbench.ingest.inventory import Scanned
 from workbench.problems import Problem
 
-_NATIVE_SYNTAXES = frozenset(
-    {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
-)
-SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
+_NATIVE_SYNTAXES = uids.NATIVE_SYNTAXES
+SECONDARY_CAPTURE_PREFIX = uids.SECONDARY_CAPTURE_PREFIX
 
 INSTANCE_COLUMNS = [
     "path",
@@ -284,19 +283,7 @@ def _series_row(key: str, g: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-LOSSY_SYNTAXES = frozenset(
-    {
-        "1.2.840.10008.1.2.4.50",
-        "1.2.840.10008.1.2.4.51",
-        "1.2.840.10008.1.2.4.81",
-        "1.2.840.10008.1.2.4.91",
-        "1.2.840.10008.1.2.4.203",
-        "1.2.840.10008.1.2.4.100",
-        "1.2.840.10008.1.2.4.101",
-        "1.2.840.10008.1.2.4.102",
-        "1.2.840.10008.1.2.4.103",
-    }
-)
+LOSSY_SYNTAXES = uids.LOSSY_SYNTAXES
 
 
 def _dicom_date(value: Any) -> pd.Timestamp | None:

@@ -10,32 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from workbench.dicom.dicomdir import check_dicomdir
-from workbench.dicom.header import DICOMDIR_SOP_CLASS, looks_like_dicom
 from workbench.errors import CaseNotFoundError, NothingUsableError
 from workbench.ingest import index as dicom_index
 from workbench.ingest.inventory import Scanned, scan
+from workbench.ingest.registry import ResolvedSource, SourceKind, local_reader_for
 from workbench.ingest.sources import Listing, SourceFile, unpack_archive, walk_folder
 from workbench.problems import Problem
 
 FILE_COLUMNS = ["path", "size", "sha256", "kind", "member_of", "duplicate_of", "in_dicomdir"]
 TABLE_VERSION = "1"
-
-
-@dataclass(frozen=True)
-class ResolvedSource:
-    """What the user pointed at and where its files are."""
-
-    given: Path
-    root: Path
-    kind: str  # folder | zip | dicomdir
 
 
 def resolve_source(source: str | Path) -> ResolvedSource:
@@ -46,17 +35,9 @@ def resolve_source(source: str | Path) -> ResolvedSource:
             f"Case source '{given}' does not exist; check the path (a folder, a .zip or a "
             "DICOMDIR file)."
         )
-    if given.is_dir():
-        has_dicomdir = any((given / n).is_file() for n in ("DICOMDIR", "dicomdir"))
-        return ResolvedSource(given, given.resolve(), "dicomdir" if has_dicomdir else "folder")
-    if zipfile.is_zipfile(given):
-        return ResolvedSource(given, given.resolve(), "zip")
-    with open(given, "rb") as fh:
-        head = fh.read(4096)
-    if given.name.upper() == "DICOMDIR" or (
-        looks_like_dicom(head) and DICOMDIR_SOP_CLASS.encode() in head
-    ):
-        return ResolvedSource(given, given.resolve().parent, "dicomdir")
+    reader = local_reader_for(given)
+    if reader is not None:
+        return ResolvedSource(given, reader.root(given), reader.kind)
     if given.suffix.lower() == ".zip":
         raise NothingUsableError(
             f"'{given}' is named .zip but is not a readable zip archive (truncated or "
@@ -71,7 +52,7 @@ def resolve_source(source: str | Path) -> ResolvedSource:
 
 def list_source(src: ResolvedSource, workspace: Path) -> Listing:
     """List every original; unpack the zip source itself into the workspace."""
-    if src.kind != "zip":
+    if src.kind != SourceKind.ZIP:
         return walk_folder(src.root, skip=workspace, aliases=workspace / "aliases")
     st = src.root.stat()
     top = SourceFile(src.root.name, str(src.root), st.st_size, st.st_mtime_ns)
@@ -94,7 +75,7 @@ def scan_source(
     tick = bar.update if bar is not None else None
     cache = workspace / "cache" / "scan.pkl"
     scanned = scan(listing.files, cache_file=cache, verify=verify, progress=tick)
-    if src.kind != "zip":
+    if src.kind != SourceKind.ZIP:
         for s in list(scanned):
             if s.kind != "archive":
                 continue

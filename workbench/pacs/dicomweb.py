@@ -26,11 +26,10 @@ malformed JSON, a multipart answer cut short.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -44,11 +43,13 @@ import pydicom
 import requests
 from dicomweb_client.api import DICOMwebClient
 
+from workbench.dicom import uids
 from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
 from workbench.record.protocol import CaseRecord
+from workbench.workspace import home, write_bytes_atomic
 
 __all__ = [
     "COMPLETE_MARKER",
@@ -313,7 +314,7 @@ def fetch_to_folder(
             "the server's log if they never arrive."
         )
     marker = {"server": server.base, "studies": sorted(set(studies)), "instances": len(expected)}
-    _atomic_write(complete_marker(folder), json.dumps(marker, indent=2).encode())
+    write_bytes_atomic(complete_marker(folder), json.dumps(marker, indent=2).encode())
     return folder
 
 
@@ -330,12 +331,12 @@ def _store(folder: Path, data: bytes) -> str:
     uids = [str(values.get(k) or "") for k in _UID_KEYS]
     if not all(_UID.match(u) for u in uids):
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
-    _atomic_write(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
+    write_bytes_atomic(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
     return uids[2]
 
 
 _UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
-_NATIVE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"})
+_NATIVE = uids.NATIVE_SYNTAXES - {uids.DEFLATED_LE}
 
 
 def _fast_check(data: bytes) -> dict[str, Any] | None:
@@ -378,18 +379,6 @@ def _check_complete(data: bytes) -> pydicom.Dataset:
         except Exception as exc:
             raise _Truncated(f"an instance cannot be read ({exc})") from exc
     return ds
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # --- push ---------------------------------------------------------------------------
@@ -494,3 +483,20 @@ def _stow(server: _Server, batch: list[tuple[str, str, bytes]]) -> list[dict[str
         else:
             rows.append(_push_row(path, sop, "failed", "not acknowledged by the server"))
     return rows
+
+
+def fetch_case_source(
+    url: str,
+    workspace: str | Path | None,
+    *,
+    study: str | None = None,
+    patient: str | None = None,
+    auth: tuple[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
+    base, _ = split_url(url)  # credentials never reach case.source
+    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
+    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
+                             auth=auth)  # fmt: skip
+    return Path(folder), space

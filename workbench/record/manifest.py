@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,6 +42,7 @@ from workbench.errors import CaseNotFoundError, ManifestError
 from workbench.i18n import label as i18n_label
 from workbench.problems import Problem
 from workbench.vocab import BodyPart, CaseType, Side, body_part_from_text, side_from_text
+from workbench.workspace import atomic_write
 
 __all__ = [
     "MANIFEST_NAME",
@@ -724,23 +723,10 @@ def dump_manifest(manifest: Manifest, path: Path, *, backup: bool = True) -> Pat
     text = (
         f"# {path.name}: case details for the workbench (schema: workbench.record.manifest)\n{body}"
     )
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            shutil.copymode(path, temp)
-            if backup:
-                shutil.copy2(path, path.with_name(path.name + ".bak"))
-        else:
-            temp.chmod(0o644)
-        temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    if backup and path.exists():
+        shutil.copy2(path, path.with_name(path.name + ".bak"))
+    with atomic_write(path, "w", durable=True, encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
     return path
 
 

@@ -16,14 +16,14 @@ import pydicom
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from orthanc_server import PLUGINS, OrthancServer, free_port, orthanc_binary
 
 from workbench.case import open_case
 from workbench.errors import PacsError
 from workbench.pacs.dicomweb import complete_marker, fetch_to_folder, push, split_url
 
-SAMPLE = Path(__file__).parents[1] / "sample_cases" / "lumbar_spine_zh"
+SAMPLE = Path(__file__).parents[2] / "sample_cases" / "lumbar_spine_zh"
 #: Columns that depend on where the files are, not on what they hold.
 _LOCATION = ["path", "series_key", "study_key", "local", "file_key", "size", "mtime_ns"]
 
@@ -258,7 +258,7 @@ def test_not_a_dicomweb_url() -> None:
 def test_the_example_configuration_serves_dicomweb(tmp_path: Path, folder_case) -> None:
     """examples/orthanc.json, with this machine's folders and port, takes a push and a fetch."""
     _need_orthanc()
-    example = json.loads((Path(__file__).parents[1] / "examples" / "orthanc.json").read_text())
+    example = json.loads((Path(__file__).parents[2] / "examples" / "orthanc.json").read_text())
     assert example["AuthenticationEnabled"] and example["DicomWeb"]["Enable"]
     with OrthancServer(tmp_path / "orthanc", base_config=example) as server:
         stored = push(folder_case, server.dicomweb_url, auth=server.auth)
@@ -271,7 +271,7 @@ def test_the_example_configuration_serves_dicomweb(tmp_path: Path, folder_case) 
 def test_push_command(orthanc: OrthancServer, folder_case, pushed, monkeypatch, capsys) -> None:
     import argparse
 
-    from workbench.pacs.dicomweb import push_main
+    from workbench.cli.push_cmd import push_main
 
     monkeypatch.setenv("WORKBENCH_PACS_USER", orthanc.user)
     monkeypatch.setenv("WORKBENCH_PACS_PASSWORD", orthanc.password)

@@ -405,7 +405,7 @@ def test_command_line(planted: tuple[Case, dict[str, str], Path], monkeypatch, c
 @pytest.mark.parametrize("name", ["lumbar_spine_zh", "messy_upload"])
 def test_sample_cases(name: str, tmp_path: Path) -> None:
     """GB18030 headers and a Chinese report; a zip with a damaged file and junk."""
-    source = Path(__file__).parents[1] / "sample_cases" / name
+    source = Path(__file__).parents[2] / "sample_cases" / name
     if not source.exists():
         pytest.skip(f"sample case {name} not generated (make samples)")
     case = open_case(source, workspace=tmp_path / "ws")
