@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from workbench.readiness.summary import Summary, build_summary
 from workbench.readiness.triage import Triage, triage
 from workbench.record import clinical as records
 from workbench.record.manifest import MANIFEST_NAME, Manifest, load_manifest
+from workbench.record.ocr import OcrReader
 from workbench.record.timeline import build_timeline
 from workbench.workspace import (
     atomic_write,
@@ -129,6 +131,7 @@ def open_case(
     verify: bool = False,
     *,
     progress: bool = False,
+    ocr: bool = True,
     study: str | None = None,
     patient: str | None = None,
     auth: tuple[str, str] | None = None,
@@ -146,7 +149,10 @@ def open_case(
     verify : bool
         Also decode every frame of every image (slow; finds undecodable pixel data).
     progress : bool
-        Show a progress bar on stderr.
+        Show a progress bar on stderr (also one line per file read by OCR).
+    ocr : bool
+        Read scanned PDFs and photos of reports with OCR (offline; seconds per page,
+        cached by content hash in the workspace). ``False`` skips it.
     study, patient, auth
         For a DICOMweb source (``"dicomweb+http://host:8042/dicom-web"``): the study UID or
         patient ID to fetch, and optional (user, password). Instances are retrieved once
@@ -178,7 +184,7 @@ def open_case(
             f"No files found under '{src.given}'; check that the upload was copied completely."
         )
     tables_dir = space / "tables"
-    stamp = _fingerprint(listing.files, verify)
+    stamp = _fingerprint(listing.files, verify, ocr)
     tables = _load_if_current(tables_dir, stamp)
     if tables is None:
         scanned, problems = ingest.scan_source(
@@ -188,7 +194,7 @@ def open_case(
         tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
         manifest, found = _manifest(tables["files"])
         problems.extend(found)
-        _add_clinical_record(tables, manifest, problems, space)
+        _add_clinical_record(tables, manifest, problems, space, ocr=ocr, progress=progress)
         tables["problems"] = problems_frame(problems)
         _save(tables_dir, tables, stamp)
         # read back what was written, so a first open and a re-open give identical tables
@@ -222,18 +228,34 @@ def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
 
 
 def _add_clinical_record(
-    tables: dict[str, pd.DataFrame], manifest: Manifest, problems: list[Problem], space: Path
+    tables: dict[str, pd.DataFrame],
+    manifest: Manifest,
+    problems: list[Problem],
+    space: Path,
+    *,
+    ocr: bool = True,
+    progress: bool = False,
 ) -> None:
     """Documents, photos, report matching and the timeline (the clinical-record tables)."""
     files = tables["files"]
     locals_ = dict(zip(files["path"], files["local"], strict=True))
-    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.pkl")
+    reader = (
+        OcrReader(space / "cache" / "ocr", _ocr_progress if progress else None) if ocr else None
+    )
+    documents, found = records.read_documents(
+        files, locals_, space / "cache" / "documents.pkl", ocr=reader
+    )
     problems.extend(found)
-    studies = pd.concat([tables["studies"], records.photo_studies(files)], ignore_index=True)
+    photos = records.photo_studies(files, documents)
+    studies = pd.concat([tables["studies"], photos], ignore_index=True)
     studies, documents = records.match_reports(studies, documents)
     tables["studies"] = studies
     tables["documents"] = documents
     tables["timeline"] = build_timeline(manifest, studies, documents)
+
+
+def _ocr_progress(what: str) -> None:
+    print(f"workbench: {what} (about 8 s a page)", file=sys.stderr, flush=True)
 
 
 def scanned_sorted(scanned: list[ingest.Scanned], files: pd.DataFrame) -> list[ingest.Scanned]:
@@ -242,8 +264,8 @@ def scanned_sorted(scanned: list[ingest.Scanned], files: pd.DataFrame) -> list[i
     return [by_path[p] for p in files["path"]]
 
 
-def _fingerprint(files: list[ingest.SourceFile], verify: bool) -> str:
-    h = hashlib.sha256(f"{ingest.TABLE_VERSION}|{verify}".encode())
+def _fingerprint(files: list[ingest.SourceFile], verify: bool, ocr: bool = True) -> str:
+    h = hashlib.sha256(f"{ingest.TABLE_VERSION}|{verify}|{'ocr' if ocr else ''}".encode())
     for f in files:
         h.update(f"{f.path}\x00{f.size}\x00{f.mtime_ns}\n".encode())
     return h.hexdigest()

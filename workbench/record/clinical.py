@@ -21,8 +21,9 @@ from workbench.cache import load_cache, save_cache
 from workbench.ingest.index import STUDY_COLUMNS, short_key
 from workbench.problems import Problem
 from workbench.record.dates import extract_dates
-from workbench.record.documents import DOCUMENT_SUFFIXES, read_document
+from workbench.record.documents import DOCUMENT_SUFFIXES, read_document, read_photo_report
 from workbench.record.manifest import MANIFEST_NAME
+from workbench.record.ocr import OcrReader
 
 #: A report dated up to this many days from a study can describe it.
 MATCH_WINDOW_DAYS = 7
@@ -46,6 +47,8 @@ DOCUMENT_COLUMNS = [
     "n_pages",
     "encoding",
     "text",
+    "text_source",
+    "ocr_confidence",
 ]
 _CACHE_VERSION = 2  # 2: documents carry date_precision
 
@@ -69,9 +72,17 @@ def is_document(path: str, kind: str) -> bool:
 
 
 def read_documents(
-    files: pd.DataFrame, locals_: dict[str, str], cache_file: Path | None
+    files: pd.DataFrame,
+    locals_: dict[str, str],
+    cache_file: Path | None,
+    *,
+    ocr: OcrReader | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read every document of the case, reusing results cached by content hash."""
+    """Read every document of the case, reusing results cached by content hash.
+
+    With *ocr*, scanned PDFs are read by OCR and photos that are pictures of a
+    report become documents too (``text_source="ocr"``); see :func:`report_photos`.
+    """
     cache = load_cache(cache_file, _CACHE_VERSION)
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
@@ -80,8 +91,10 @@ def read_documents(
         if not is_document(str(f.path), str(f.kind)) or f.duplicate_of:
             continue
         key = (str(f.sha256), PurePosixPath(str(f.path)).name)
-        if key not in cache:
-            cache[key] = read_document(Path(locals_[str(f.path)]), display_path=str(f.path))
+        if key not in cache or (ocr is not None and _wants_ocr(cache[key])):
+            cache[key] = read_document(
+                Path(locals_[str(f.path)]), display_path=str(f.path), ocr=ocr, sha256=str(f.sha256)
+            )
             fresh = True
         row, found = cache[key]
         if row is not None:
@@ -89,6 +102,10 @@ def read_documents(
         problems.extend(p._replace(path=str(f.path)) for p in found)
     if fresh and cache_file is not None:
         save_cache(cache_file, cache, _CACHE_VERSION)
+    if ocr is not None:
+        photo_rows, photo_problems = report_photos(files, locals_, ocr)
+        rows += photo_rows
+        problems += photo_problems
     frame = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
     frame["study_key"] = frame["study_key"].astype(object)
@@ -96,11 +113,51 @@ def read_documents(
     return frame.reset_index(drop=True), problems
 
 
-def photo_studies(files: pd.DataFrame) -> pd.DataFrame:
-    """One ``studies`` row per photo or screenshot: imaging known only from a picture."""
+def _wants_ocr(cached: tuple[dict[str, Any] | None, list[Problem]]) -> bool:
+    """A cached read of a scanned PDF without text (OCR results are cached apart, by hash)."""
+    return any(p.kind == "no_text_layer" for p in cached[1])
+
+
+def _photos(files: pd.DataFrame) -> list[Any]:
+    return [f for f in files.itertuples(index=False) if f.kind == "image" and not f.duplicate_of]
+
+
+def report_photos(
+    files: pd.DataFrame, locals_: dict[str, str], ocr: OcrReader
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Document rows of the photos that are pictures of a report (read by OCR, cached).
+
+    A picture OCR cannot read stays a photo, with an ``ocr_failed`` problem.
+    """
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for f in _photos(files):
+        path = str(f.path)
+        try:
+            row, _ = read_photo_report(
+                Path(locals_[path]), display_path=path, ocr=ocr, sha256=str(f.sha256)
+            )
+        except Exception as exc:  # Pillow and onnxruntime raise many types on odd pictures
+            message = (
+                f"{path}: could not be read by OCR ({type(exc).__name__}); it is kept as a "
+                "photo. If it is a report, ask for a clearer photo or the original document."
+            )
+            problems.append(Problem(path, "document", "ocr_failed", message))
+            continue
+        if row is not None:
+            rows.append({**row, "path": f.path})
+    return rows, problems
+
+
+def photo_studies(files: pd.DataFrame, documents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One ``studies`` row per photo or screenshot: imaging known only from a picture.
+
+    Photos read as reports (rows of *documents*) are documents, not imaging.
+    """
+    as_documents = set(documents["path"]) if documents is not None else set()
     rows = []
-    for f in files.itertuples(index=False):
-        if f.kind != "image" or f.duplicate_of:
+    for f in _photos(files):
+        if f.path in as_documents:
             continue
         name = PurePosixPath(str(f.path)).stem.replace("_", " ")
         dates = extract_dates(name)
