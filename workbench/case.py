@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.errors import NothingUsableError, SeriesNotFoundError
+from workbench.imaging.markers import series_markers
 from workbench.imaging.volume import Volume, load_series
 from workbench.ingest import pipeline as ingest
 from workbench.ingest.registry import register_remote, remote_reader_for
@@ -195,6 +196,7 @@ def open_case(
         manifest, found = _manifest(tables["files"])
         problems.extend(found)
         _add_clinical_record(tables, manifest, problems, space, ocr=ocr, progress=progress)
+        _add_side_markers(tables, space, ocr=ocr)
         tables["problems"] = problems_frame(problems)
         _save(tables_dir, tables, stamp)
         # read back what was written, so a first open and a re-open give identical tables
@@ -252,6 +254,21 @@ def _add_clinical_record(
     tables["studies"] = studies
     tables["documents"] = documents
     tables["timeline"] = build_timeline(manifest, studies, documents)
+
+
+def _add_side_markers(tables: dict[str, pd.DataFrame], space: Path, *, ocr: bool) -> None:
+    """``image_marker`` / ``image_marker_text`` of each series: the lead L/R read on CR/DX."""
+    series = tables["series"]
+    if ocr:
+        files = tables["files"]
+        locals_ = dict(zip(files["path"], files["local"], strict=True))
+        found = series_markers(series, tables["instances"], locals_, space / "cache" / "markers")
+        series = series.merge(found, on="series_key", how="left")
+    else:
+        series = series.assign(image_marker=None, image_marker_text=None)
+    series["image_marker"] = series["image_marker"].astype(object)
+    series["image_marker_text"] = series["image_marker_text"].astype(object)
+    tables["series"] = series
 
 
 def _ocr_progress(what: str) -> None:

@@ -2,8 +2,9 @@
 
 Left/right errors are the orthopedic never-event. For each study this gathers
 what every source says about the side: the DICOM laterality elements of its
-series, the series and study descriptions, the matched reports and, for the
-body part of the complaint, the complaint side in case.yaml. Two sources naming
+series, the series and study descriptions, the lead marker burned into a radiograph (read by
+:mod:`workbench.imaging.markers`), the matched reports and, for the body part of the
+complaint, the complaint side in case.yaml. Two sources naming
 different single sides are a conflict; a bilateral film conflicts with nothing.
 """
 
@@ -47,6 +48,13 @@ def side_signals(case: CaseRecord) -> list[SideSignal]:
                     signals.append(
                         SideSignal(s.study_key, f"DICOM {col} of '{label}'", side, "dicom")
                     )
+        marker = getattr(s, "image_marker", None)
+        paired = getattr(s, "body_part", None) in vocab.PAIRED_BODY_PARTS
+        # on a spine or pelvis film the marker orients the view; on a limb it names the limb
+        if isinstance(marker, str) and marker and paired:
+            text = getattr(s, "image_marker_text", None) or marker
+            source = f"film marker '{text}' on '{label}'"
+            signals.append(SideSignal(s.study_key, source, marker, "image_marker"))
         side = vocab.side_from_text(s.SeriesDescription)
         if side:
             signals.append(

@@ -34,6 +34,7 @@ __all__ = [
     "classify_photo",
     "ocr_image",
     "pdf_page_images",
+    "recognise_text",
 ]
 
 PHOTO_CLASSES = ("report", "film_or_screen", "other")
@@ -106,6 +107,17 @@ def _run(array: np.ndarray) -> list[OcrLine]:
         x1, y1 = pts.max(axis=0)
         lines.append(OcrLine(str(text), float(score), (float(x0), float(y0), float(x1), float(y1))))
     return lines
+
+
+def recognise_text(array: np.ndarray) -> tuple[str, float]:
+    """Recognition only (no text detection) of a small crop: (text, score).
+
+    For a single word filling the picture, such as a side marker on a radiograph.
+    """
+    result = _engine()(array, use_det=False, use_cls=False, use_rec=True)
+    if result is None or not result.txts:
+        return "", 0.0
+    return str(result.txts[0]), float(result.scores[0])
 
 
 def _prepared(image: Image.Image) -> Image.Image:
