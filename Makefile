@@ -22,11 +22,14 @@ $(STAMP): $(LOCK) pyproject.toml
 	touch $(STAMP)
 
 # Regenerate the lock after changing a dependency range in pyproject.toml (uv is in the lock).
+# uv keeps the locked versions that still satisfy the ranges; `make lock UPGRADE=1` moves
+# every package to the newest release the ranges allow.
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra fhir $(LOCK_FLAGS) -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra fhir $(LOCK_FLAGS) \
+		$(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 # The suite against the newest releases the ranges allow, in a separate venv (not in CI):
-# an upgrade is deliberate - run this, then `make lock`, then `make test`.
+# an upgrade is deliberate - run this, then `make lock UPGRADE=1`, then `make test`.
 test-latest:
 	rm -rf .venv-latest
 	$(PYTHON) -m venv .venv-latest
@@ -36,10 +39,18 @@ test-latest:
 demo: $(STAMP)
 	$(BIN)/python -m workbench.cli.demo $(SAMPLE) --workspace $(WORKSPACE)
 
+# `make lab` opens the demo's notebook (running the demo first when it is missing);
+# `make lab NOTEBOOK=path/review.ipynb` opens that notebook instead.
+DEMO_NOTEBOOK = $(WORKSPACE)/$(SAMPLE)/review.ipynb
+NOTEBOOK ?= $(DEMO_NOTEBOOK)
+
 lab: $(STAMP)
-	test -f $(WORKSPACE)/$(SAMPLE)/review.ipynb || \
-		$(BIN)/python -m workbench.cli.demo $(SAMPLE) --workspace $(WORKSPACE)
-	$(BIN)/jupyter lab $(WORKSPACE)/$(SAMPLE)/review.ipynb
+ifeq ($(NOTEBOOK),$(DEMO_NOTEBOOK))
+	test -f $(NOTEBOOK) || $(BIN)/python -m workbench.cli.demo $(SAMPLE) --workspace $(WORKSPACE)
+endif
+	@test -f '$(NOTEBOOK)' || { echo "make lab: no notebook at '$(NOTEBOOK)'; write one with" \
+		"\`$(BIN)/workbench notebook SOURCE -o '$(NOTEBOOK)'\`" >&2; exit 2; }
+	$(BIN)/jupyter lab '$(NOTEBOOK)'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

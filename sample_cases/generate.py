@@ -11,12 +11,19 @@ for bones, cartilage, menisci, discs, dural sac ...): MR and CT slices sample th
 on the grid their ImagePositionPatient / ImageOrientationPatient describe, radiographs are
 parallel projections of the same phantom, so the series of one case share one anatomy.
 
-Re-running produces byte-identical files: UIDs are ``2.25.`` + 128 bits of SHA-256 of a
-fixed name, every date and time is fixed, noise comes from seeded generators, zip members
-(also inside the .docx) carry a fixed timestamp, PDF and DOCX metadata dates are fixed.
-The bytes depend on the pinned pydicom, pylibjpeg-openjpeg (JPEG 2000), zlib, libjpeg and
-FreeType (Pillow: JPEG photo, lead-marker letters), python-docx and fpdf2 versions; the
-determinism test compares a fresh run with the committed files.
+Re-running in one environment produces byte-identical files: UIDs are ``2.25.`` + 128 bits
+of SHA-256 of a fixed name, every date and time is fixed, noise comes from seeded generators,
+zip members (also inside the .docx) carry a fixed timestamp and come in a fixed order, PDF
+and DOCX metadata dates are fixed; nothing depends on the hash seed, the time zone, the
+working folder or the clock (``tests/test_samples.py`` runs it twice and compares bytes).
+Across environments the bytes of lossy or version-dependent encoders change: JPEG
+(libjpeg in Pillow), JPEG 2000 (pylibjpeg-openjpeg), RLE, deflate (zlib: zip members, PDF
+streams), fpdf2; Pillow's resampling and FreeType can move a few pixels of the photo. So the
+committed files are compared with a fresh run by meaning (``tests/sample_semantics.py``:
+DICOM headers equal, decoded pixels equal, or within the JPEG tolerance for lossy images,
+PDF text and metadata equal, zip member lists equal and other members byte-equal), never by
+encoder bytes. Regenerate the committed files only when that comparison reports a change
+you intend (``make samples``, then check ``git diff --stat``).
 
 Radiographs carry a burned-in lead side marker (``R``/``L``, at the patient's side) and are
 drawn with a true geometric magnification (knee 1.10, lumbar 1.15); only the 2024 knee AP

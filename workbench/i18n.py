@@ -225,6 +225,25 @@ LABELS: dict[str, tuple[str, str]] = {
     "source.surgery": ("the operation of {date}", "{date} 的手术"),
     "source.document": ("the document '{path}'", "文件“{path}”"),
     # --- export (the patient's page) ---------------------------------------------------
+    "export.kind": ("Orthopedic second opinion", "骨科第二诊疗意见"),
+    "export.title": ("Second opinion", "第二诊疗意见"),
+    "export.case_id": ("Case", "病例编号"),
+    "export.patient": ("Patient", "患者"),
+    "export.review_date": ("Date of review", "审阅日期"),
+    "export.reviewer": ("Reviewer", "审阅医生"),
+    "export.disclaimer_title": ("Please note", "请注意"),
+    "export.measure.length": ("Length", "长度"),
+    "export.measure.angle": ("Angle", "角度"),
+    "export.measure.cobb": ("Cobb angle", "Cobb角"),
+    "export.measure.roi": ("Mean value", "平均值"),
+    "export.measure.other": ("Measurement", "测量值"),
+    "export.film.standing": ("standing X-ray", "站立位X线片"),
+    "export.film.xray": ("X-ray", "X线片"),
+    "export.film.mri": ("MRI", "磁共振"),
+    "export.film.ct": ("CT scan", "CT"),
+    "export.film.ultrasound": ("ultrasound", "超声"),
+    "export.film.image": ("image", "影像"),
+    "export.not_calibrated": ("not calibrated", "未校准"),
     # --- notebook ----------------------------------------------------------------------
 }
 

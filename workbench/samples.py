@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.errors import CaseNotFoundError
+from workbench.hints import python
 
 __all__ = ["SAMPLE_ROOT", "names", "path"]
 
@@ -74,8 +75,14 @@ def path(name: str) -> Path:
         raise CaseNotFoundError(f"unknown sample case {name!r}; available: {available}")
     target = (SAMPLE_ROOT / name / _SAMPLES[name]).resolve()
     if not target.exists():
+        generator = SAMPLE_ROOT / "generate.py"
+        fix = (
+            f"run `{python(generator)}` to (re)create them"
+            if generator.is_file()
+            else "clone the repository and open them there"
+        )
         raise CaseNotFoundError(
             f"sample case {name!r} is missing at {target}; the samples ship with a "
-            "repository checkout: run `python sample_cases/generate.py` to (re)create them"
+            f"repository checkout: {fix}"
         )
     return target

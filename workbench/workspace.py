@@ -21,6 +21,8 @@ import pandas as pd
 
 from workbench.errors import WorkspaceError
 
+#: Folder of a workspace for what leaves the workbench (opinion page, SR, KOS, GSPS).
+OUTPUTS = "outputs"
 #: Characters that make a spreadsheet treat a cell as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

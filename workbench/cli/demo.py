@@ -16,11 +16,13 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
-from workbench import samples
+from workbench import hints, samples
 from workbench.case import Case, open_case
 from workbench.cli.report import check_report, ingest_report
-from workbench.export.opinion import chromium, export_opinion
+from workbench.export.clean import figures_of
+from workbench.export.opinion import CHROMIUM_MISSING, chromium, export_opinion
 from workbench.notebook.build import ANSWER_PLACEHOLDER, UNCHECKED, build_review_notebook
 
 #: What the demo reviewer writes: answers by question number, then key images to take.
@@ -99,33 +101,97 @@ def prepare_notebook(case: Case, path: Path, sample: str) -> Path:
     return path
 
 
+def kernel_config() -> Config:
+    """Kernel settings for nbclient: CurveZMQ encryption of the kernel's sockets when
+    jupyter_client (8.10 and later), pyzmq and the kernelspec support it. Without it
+    ipykernel warns "Kernel is running over TCP without encryption", rightly: code and
+    outputs, patient data included, would cross the loopback sockets in plain text. The
+    warning stays where encryption is not available, because there it matters."""
+    import zmq
+    from jupyter_client.manager import KernelManager
+
+    config = Config()
+    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def execute_notebook(path: Path, *, timeout: int = 300) -> Path:
     """Run every cell in a fresh kernel; widget state is not stored in the notebook."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
-                            resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
+                            resources={"metadata": {"path": str(path.parent)}},
+                            config=kernel_config())  # fmt: skip
     client.execute()
     nbformat.write(nb, path)
     return path
 
 
+def key_images(path: Path) -> int:
+    """How many key images the executed notebook holds (what the export will show)."""
+    nb = nbformat.read(path, as_version=4)
+    figure_cells = [c for c in nb.cells if "workbench-figure" in c.metadata.get("tags", [])]
+    return sum(len(figures_of(cell)) for cell in figure_cells)
+
+
 def run(sample: str, workspace: Path) -> dict[str, Path]:
-    """The whole job; returns the paths it wrote."""
+    """The whole job; prints what it made and what it skipped, why, and the fix.
+
+    Returns the paths it wrote this time (``pdf`` only when the PDF was printed).
+    """
     started = time.perf_counter()
     case = open_case(samples.path(sample), workspace=workspace / "case", progress=True)
     print(ingest_report(case), "\n")
     print(check_report(case, case.triage()), "\n")
     notebook = prepare_notebook(case, workspace / "review.ipynb", sample)
     execute_notebook(notebook)
+    browser = chromium()
     page = export_opinion(notebook, workspace / "opinion.html", lang="en",
-                          pdf=chromium() is not None)  # fmt: skip
-    out = {"workspace": case.workspace, "notebook": notebook, "opinion": page}
-    if page.with_suffix(".pdf").exists():
-        out["pdf"] = page.with_suffix(".pdf")
-    print(f"Done in {time.perf_counter() - started:.1f} s:")
-    for name, path in out.items():
-        print(f"  {name:10s} {path}")
-    return out
+                          pdf=browser is not None)  # fmt: skip
+    images = key_images(notebook)
+    made: dict[str, tuple[Path, str]] = {
+        "workspace": (case.workspace, "tables, caches, unpacked archives"),
+        "notebook": (notebook, "executed"),
+        "opinion": (page, f"{images} key image{'s' * (images != 1)}"),
+    }
+    skipped: dict[str, str] = {}
+    if browser is not None:
+        made["pdf"] = (page.with_suffix(".pdf"), f"printed by {browser}")
+    else:
+        again = hints.python_module("workbench.cli.demo", sample, "--workspace", workspace.parent)
+        skipped["pdf"] = f"{CHROMIUM_MISSING}, then run `{again}` again."
+        if page.with_suffix(".pdf").exists():
+            skipped["pdf"] += f" The {page.with_suffix('.pdf').name} there is from an earlier run."
+    review = DEMO_REVIEW.get(sample, {})
+    reviewed = ", ".join(DEMO_REVIEW)
+    if not images:
+        why = (
+            "the case has no study for the demo's key image"
+            if review.get("key_images")
+            else f"the demo reviewer picks key images for {reviewed} only"
+        )
+        skipped["key image"] = (
+            f"{why}; take one in the notebook (`viewer.snapshot(caption=...)` in the cell "
+            "tagged workbench-figure), then export again."
+        )
+    if not review:
+        count = len(case.manifest.questions)
+        answers = f" and the {count} answers are a generic sentence" if count else ""
+        skipped["opinion"] = (
+            f"the demo reviewer writes the opinion for {reviewed} only; here its sections keep "
+            f"the template's text{answers}: write them in the notebook, then export again."
+        )
+    print(f"Done in {time.perf_counter() - started:.1f} s. Made:")
+    for name, (path, note) in made.items():
+        print(f"  {name:10s} {path}  ({note})")
+    print("Skipped:" if skipped else "Skipped: nothing.")
+    for name, reason in skipped.items():
+        print(f"  {name:10s} {reason}")
+    export = hints.workbench("export", notebook, *(["--pdf"] if browser else []))
+    print("Next:")
+    print(f"  open the notebook in JupyterLab:  {hints.jupyter_lab(notebook)}")
+    print(f"  export it again after editing:    {export}")
+    return {name: path for name, (path, _) in made.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

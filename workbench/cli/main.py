@@ -174,11 +174,13 @@ def _organize(args: argparse.Namespace) -> int:
 
 def _notebook(args: argparse.Namespace) -> int:
     from workbench.case import open_case
+    from workbench.hints import jupyter_lab, workbench
     from workbench.notebook.build import build_review_notebook
 
     case = open_case(args.source, workspace=args.workspace)
     path = build_review_notebook(case, args.output)
-    print(f"Wrote {path}; open it in JupyterLab (make lab) and write the opinion.")
+    print(f"Wrote {path}. Open it in JupyterLab: `{jupyter_lab(path)}`; write the opinion "
+          f"there, then export it: `{workbench('export', path)}`.")  # fmt: skip
     return 0
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 from typing import Any
 
 import mistune
 import nh3
 from PIL import Image
+
+from workbench.export.sentences import measurement_sentence
 
 ALLOWED_TAGS = {
     "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "strong", "em",
@@ -58,10 +59,14 @@ def _reencode(data: str, mime: str) -> tuple[str, str, int, int] | None:
     return base64.b64encode(out.getvalue()).decode("ascii"), mime, image.width, image.height
 
 
-def _caption(output: Any) -> tuple[str, list[str]]:
+def _caption(output: Any, lang: str = "en") -> tuple[str, list[str]]:
     meta = output.get("metadata", {}).get("workbench", {}) or {}
     caption = str(meta.get("caption") or "")
-    measurements = [str(m) for m in meta.get("measurements", []) if m]
+    measurements = [
+        m if isinstance(m, str) else measurement_sentence(m, None, lang)
+        for m in meta.get("measurements", [])
+        if isinstance(m, str) or (isinstance(m, dict) and m.get("kind") != "calibration")
+    ]  # fmt: skip
     if not caption:
         text = output.get("data", {}).get("text/plain", "")
         text = "".join(text) if isinstance(text, list) else str(text)
@@ -69,7 +74,7 @@ def _caption(output: Any) -> tuple[str, list[str]]:
     return caption, measurements
 
 
-def figures_of(cell: Any) -> list[dict[str, Any]]:
+def figures_of(cell: Any, lang: str = "en") -> list[dict[str, Any]]:
     """The key images of a figure cell, re-encoded, with captions and measurement lines."""
     figures = []
     for output in cell.get("outputs", []):
@@ -83,14 +88,10 @@ def figures_of(cell: Any) -> list[dict[str, Any]]:
                 encoded = _reencode(payload, mime)
                 if encoded is None:
                     continue
-                caption, measurements = _caption(output)
+                caption, measurements = _caption(output, lang)
                 b64, out_mime, width, height = encoded
                 figures.append({"data": b64, "mime": out_mime, "width": width,
                                 "height": height, "caption": caption,
                                 "measurements": measurements})  # fmt: skip
                 break
     return figures
-
-
-def _strip_comment_lines(source: str) -> str:
-    return re.sub(r"<!--.*?-->", "", source, flags=re.DOTALL)

@@ -25,8 +25,11 @@ from workbench.case import open_case
 from workbench.errors import ExportError
 from workbench.export.audit import audit_page, forbidden_values
 from workbench.export.clean import figures_of, sanitize_markdown
+from workbench.export.patient_images import patient_figures
 from workbench.notebook.build import ANSWER_PLACEHOLDER, UNCHECKED
-from workbench.workspace import atomic_write
+from workbench.report.objects import ReviewObjects, write_review_objects
+from workbench.report.review import Review
+from workbench.workspace import OUTPUTS, atomic_write
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGS = ("en", "zh", "en+zh")
@@ -96,8 +99,12 @@ def check_ready(nb: Any, name: str) -> list[str]:
     return reasons
 
 
-def select_cells(nb: Any, lang: str) -> list[Any]:
-    """Opinion and figure cells for *lang*, cleaned; everything else dropped."""
+def select_cells(nb: Any, lang: str, case: Any | None = None) -> list[Any]:
+    """Opinion and figure cells for *lang*, cleaned; everything else dropped.
+
+    With the *case* at hand, key images are drawn again for the patient
+    (:mod:`workbench.export.patient_images`); otherwise the notebook's PNGs are used.
+    """
     zh_sections = {
         c.get("metadata", {}).get("workbench", {}).get("section")
         for c in nb.cells
@@ -105,6 +112,7 @@ def select_cells(nb: Any, lang: str) -> list[Any]:
     }
     keep: list[Any] = []
     figures: list[Any] = []
+    figure_cells: list[Any] = []
     images_at: int | None = None
     for cell in nb.cells:
         tags = _tags(cell)
@@ -126,11 +134,15 @@ def select_cells(nb: Any, lang: str) -> list[Any]:
             if section == "images":
                 images_at = len(keep)
         elif cell.cell_type == "code" and "workbench-figure" in tags:
-            found = figures_of(cell)
-            if found:
-                new = nbformat.v4.new_code_cell("")
-                new.metadata["workbench_figures"] = found
-                figures.append(new)
+            figure_cells.append(cell)
+    if case is not None and figure_cells:
+        found = patient_figures(figure_cells, case, lang)
+    else:
+        found = [f for cell in figure_cells for f in figures_of(cell, lang)]
+    if found:
+        new = nbformat.v4.new_code_cell("")
+        new.metadata["workbench_figures"] = found
+        figures.append(new)
     # key images go with "What the images show" (or at the end)
     at = len(keep) if images_at is None else images_at
     return keep[:at] + figures + keep[at:]
@@ -152,12 +164,20 @@ def _opinion_resources(meta: dict[str, Any], lang: str, patient_name: str | None
     }
 
 
-def _case_context(meta: dict[str, Any]) -> tuple[Any | None, list[str]]:
+def _beside(notebook: Path, value: Any) -> Path | None:
+    """A path of the notebook's metadata: relative to the notebook's folder, or absolute."""
+    if not value:
+        return None
+    path = Path(str(value))
+    return path if path.is_absolute() else (notebook.parent / path).resolve()
+
+
+def _case_context(meta: dict[str, Any], notebook: Path) -> tuple[Any | None, list[str]]:
     """Re-open the case (if reachable) for identifiers, paths and side conflicts."""
-    source = meta.get("case_source")
-    if not source or not Path(source).exists():
+    source = _beside(notebook, meta.get("case_source"))
+    if source is None or not source.exists():
         return None, []
-    case = open_case(source, workspace=meta.get("workspace") or None)
+    case = open_case(source, workspace=_beside(notebook, meta.get("workspace")))
     return case, [str(k) for k in case.gaps.loc[case.gaps["code"] == "side_conflict",
                                                   "study_key"]]  # fmt: skip
 
@@ -169,6 +189,7 @@ def export_opinion(
     lang: str = "en",
     pdf: bool = False,
     include_name: bool = False,
+    dicom: bool = True,
 ) -> Path:
     """Export *notebook* to a self-contained, static, audited HTML page (and PDF).
 
@@ -184,6 +205,10 @@ def export_opinion(
         Also print the page to PDF (same name, ``.pdf``) with headless Chromium.
     include_name : bool
         Show the patient's name on the cover; otherwise no identifier appears.
+    dicom : bool
+        Also write the measurement report (SR), the key-object selection (KOS) and one
+        presentation state (GSPS) per key image, with a copy of the page, to
+        ``<workspace>/outputs`` (when the case can be opened).
 
     Raises
     ------
@@ -205,7 +230,7 @@ def export_opinion(
             "`workbench notebook SOURCE` and write the opinion there."
         )
     reasons = check_ready(nb, path.name)
-    case, conflicts = _case_context(meta)
+    case, conflicts = _case_context(meta, path)
     acknowledged = {
         c.get("metadata", {}).get("workbench", {}).get("study_key")
         for c in nb.cells
@@ -217,7 +242,7 @@ def export_opinion(
     if reasons:
         raise ExportError(f"Not exported: in '{path.name}', " + "; ".join(reasons) + ".")
     patient_name = _patient_name(case) if include_name else None
-    clean = nbformat.v4.new_notebook(cells=select_cells(nb, lang))
+    clean = nbformat.v4.new_notebook(cells=select_cells(nb, lang, case))
     html = render_page(clean, _opinion_resources(meta, lang, patient_name))
     forbidden = forbidden_values(case, include_name=include_name, extra_paths=[str(path.parent)])
     findings = audit_page(html, forbidden=forbidden, title=PAGE_TITLE[lang])
@@ -228,7 +253,27 @@ def export_opinion(
         fh.write(html)
     if pdf:
         print_pdf(out, out.with_suffix(".pdf"))
+    if case is not None and dicom:
+        write_outputs(case, meta, html)
     return out
+
+
+def review_of(meta: dict[str, Any]) -> Review:
+    """The review a notebook's ``workbench`` metadata describes."""
+    return Review(
+        case_id=str(meta.get("case_id") or ""),
+        reviewer=str(meta.get("reviewer") or ""),
+        review_date=str(meta.get("review_date") or date.today().isoformat()),
+    )
+
+
+def write_outputs(case: Any, meta: dict[str, Any], html: str) -> ReviewObjects:
+    """The page and the review's DICOM objects in ``<workspace>/outputs`` (for the hospital)."""
+    objects = write_review_objects(case, review_of(meta))
+    folder = Path(case.workspace) / OUTPUTS
+    with atomic_write(folder / "opinion.html", "w", encoding="utf-8") as fh:
+        fh.write(html)
+    return objects
 
 
 def _patient_name(case: Any) -> str | None:
@@ -254,9 +299,17 @@ def render_page(nb: Any, opinion: dict[str, Any]) -> str:
     return str(body)
 
 
+#: Names :func:`chromium` looks for on ``PATH``, and what to say when none is there.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+CHROMIUM_MISSING = (
+    f"Chromium is not installed (no {', '.join(CHROMIUM_NAMES)} on PATH); "
+    "run `apt-get install chromium` (Debian, as root)"
+)
+
+
 def chromium() -> str | None:
     """Path of a Chromium binary, or None."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+    for name in CHROMIUM_NAMES:
         found = shutil.which(name)
         if found:
             return found
@@ -274,7 +327,7 @@ def print_pdf(html: Path, pdf: Path) -> Path:
     """Print *html* to *pdf* with headless Chromium (A4, from the page's print CSS)."""
     binary = chromium()
     if binary is None:
-        raise ExportError("--pdf needs Chromium: install the Debian package 'chromium'.")
+        raise ExportError(f"No PDF of '{html}': {CHROMIUM_MISSING}, then export again.")
     with tempfile.TemporaryDirectory() as profile:
         cmd = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
                f"--print-to-pdf={pdf}", html.resolve().as_uri()]  # fmt: skip

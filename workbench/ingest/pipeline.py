@@ -103,9 +103,13 @@ def _digest(text: str) -> str:
 
 
 def _progress_bar(total: int) -> Any:
+    """A bar on stderr that erases itself when closed (``leave=False``), so the results start
+    on a clean line; none when stderr is not a terminal (``disable=None``), where a log or a
+    pipe would keep its frames and carriage returns in front of the results."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", desc="indexing", file=sys.stderr, leave=False)
+    return tqdm(total=total, unit="file", desc="indexing", file=sys.stderr, leave=False,
+                disable=None)  # fmt: skip
 
 
 def mark_duplicates(scanned: list[Scanned], problems: list[Problem]) -> dict[str, str]:

@@ -19,6 +19,8 @@ Cell tags are the contract with the export (:mod:`workbench.export.opinion`):
 from __future__ import annotations
 
 import json
+import os
+import shlex
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,13 +77,16 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     path = Path(path)
     m = case.manifest
     case_id = m.case_id or case.source.name
+    source, workspace = _relative(case.source, path), _relative(case.workspace, path)
     cells = [
         _md(f"# Case review: {case_id}\n\nRun all cells (Run ▸ Run All Cells). Cells tagged "
             "`workbench-hide` are for you only; the patient's page is made from the opinion "
-            "cells below by `workbench export`.", "workbench-hide"),
+            f"cells below: save, then run `workbench.export_opinion({path.name!r})` in a cell "
+            f"(or `workbench export {shlex.quote(path.name)}` in this folder).", "workbench-hide"),
         _code("%matplotlib inline\nimport workbench\n\n"
-              f"case = workbench.open_case({str(case.source.resolve())!r}, "
-              f"workspace={str(case.workspace)!r})\ncase", "workbench-hide", "workbench-setup"),
+              "# paths relative to this notebook: move the folder and it still opens\n"
+              f"case = workbench.open_case({source!r}, workspace={workspace!r})\ncase",
+              "workbench-hide", "workbench-setup"),
         _md("## Summary", "workbench-hide"),
         _code("case.summary()", "workbench-hide"),
         _md("## Imaging", "workbench-hide"),
@@ -113,8 +118,8 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     nb.metadata["workbench"] = {
         "version": 1,
         "case_id": case_id,
-        "case_source": str(case.source.resolve()),
-        "workspace": str(case.workspace),
+        "case_source": source,
+        "workspace": workspace,
         "reviewer": "",
         "review_date": date.today().isoformat(),
         "questions": list(m.questions),
@@ -123,6 +128,14 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     with atomic_write(path, "w", encoding="utf-8") as fh:
         nbformat.write(nb, fh)
     return path
+
+
+def _relative(target: Path, notebook: Path) -> str:
+    """*target* relative to the notebook's folder (absolute when no relative path exists)."""
+    try:
+        return os.path.relpath(Path(target).resolve(), notebook.resolve().parent)
+    except ValueError:  # another drive
+        return str(Path(target).resolve())
 
 
 def _side_conflict_cells(case: ReviewCase) -> list[Any]:

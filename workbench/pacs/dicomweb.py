@@ -40,6 +40,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pandas as pd
 import pydicom
+import pydicom.errors
 import requests
 from dicomweb_client.api import DICOMwebClient
 
@@ -49,13 +50,14 @@ from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
 from workbench.record.protocol import CaseRecord
-from workbench.workspace import home, write_bytes_atomic
+from workbench.workspace import OUTPUTS, home, write_bytes_atomic
 
 __all__ = [
     "COMPLETE_MARKER",
     "PUSH_COLUMNS",
     "complete_marker",
     "fetch_to_folder",
+    "output_objects",
     "push",
     "split_url",
 ]
@@ -384,11 +386,33 @@ def _check_complete(data: bytes) -> pydicom.Dataset:
 # --- push ---------------------------------------------------------------------------
 
 
-def push(case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None) -> pd.DataFrame:
+def output_objects(case: CaseRecord) -> pd.DataFrame:
+    """The review's DICOM objects in ``<workspace>/outputs`` (SR, KOS, GSPS) as instance rows.
+
+    Columns ``path`` (absolute), ``SOPInstanceUID`` and ``StudyInstanceUID``; files that
+    are not readable DICOM are left out.
+    """
+    rows = []
+    for path in sorted((Path(case.workspace) / OUTPUTS).glob("*.dcm")):
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True,
+                                 specific_tags=["SOPInstanceUID", "StudyInstanceUID"])  # fmt: skip
+            rows.append({"path": str(path), "SOPInstanceUID": str(ds.SOPInstanceUID),
+                         "StudyInstanceUID": str(ds.StudyInstanceUID)})  # fmt: skip
+        except (OSError, pydicom.errors.InvalidDicomError, AttributeError):
+            continue
+    return pd.DataFrame(rows, columns=["path", "SOPInstanceUID", "StudyInstanceUID"])
+
+
+def push(
+    case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None, outputs: bool = True
+) -> pd.DataFrame:
     """Send the DICOM instances of *case* to a DICOMweb server (STOW-RS).
 
     Instances the server already holds (by QIDO-RS, per study) are not sent
-    again, so a push that failed half-way is resumed by running it again.
+    again, so a push that failed half-way is resumed by running it again. With
+    *outputs* (the default) the review's objects in ``<workspace>/outputs``
+    (measurement report, key-object selection, presentation states) go too.
 
     Parameters
     ----------
@@ -412,6 +436,10 @@ def push(case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None) -> 
     """
     server = _Server(url, auth)
     instances = case.instances.drop_duplicates("SOPInstanceUID").sort_values("path")
+    own = output_objects(case) if outputs else pd.DataFrame()
+    if len(own):
+        own = own[~own["SOPInstanceUID"].isin(instances["SOPInstanceUID"])]
+        instances = pd.concat([instances, own], ignore_index=True)
     present: set[str] = set()
     for study_uid in sorted(instances["StudyInstanceUID"].dropna().astype(str).unique()):
         with server.talking(f"asking which instances of study {study_uid} exist (QIDO-RS)"):
@@ -432,7 +460,8 @@ def push(case: CaseRecord, url: str, *, auth: tuple[str, str] | None = None) -> 
         if sop in present:
             rows.append(_push_row(row.path, sop, "already_present", ""))
             continue
-        data = case.local_path(str(row.path)).read_bytes()
+        local = Path(str(row.path)) if Path(str(row.path)).is_absolute() else None
+        data = (local or case.local_path(str(row.path))).read_bytes()
         batch.append((str(row.path), sop, data))
         size += len(data)
         if size >= _BATCH_BYTES or len(batch) >= 64:

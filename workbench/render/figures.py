@@ -127,6 +127,7 @@ def render_slice(
     view: ViewState | None = None,
     size: int = DEFAULT_SIZE,
     title: Sequence[str] = (),
+    technical: bool = True,
 ) -> Figure:
     """One slice, windowed, with side badge, orientation letters, scale bar and measurements.
 
@@ -152,6 +153,8 @@ def render_slice(
         Longest side of the image in display pixels.
     title : sequence of str
         First lines of the top-right text.
+    technical : bool
+        False for the patient's page: no window, image number or calibration text.
 
     Returns
     -------
@@ -168,6 +171,7 @@ def render_slice(
         side=side,
         measurements=measurements,
         title=title,
+        technical=technical,
     )
     w, h = viewport.size
     caption_px = 0.0

@@ -141,16 +141,20 @@ def scale_bar(
     spacing_source: str | None,
     *,
     size: float | None = None,
+    technical: bool = True,
 ) -> list[Item]:
     """A scale bar in the bottom-right corner labelled with its length and calibration source.
 
     Without a usable spacing there is no bar, only the words "not calibrated".
+    ``technical=False`` (the patient's page) leaves out the calibration words.
     """
     fs = size or font_size(viewport)
     w, h = viewport.size
     margin = fs * 0.8
     if not is_calibrated(pixel_spacing, spacing_source):
-        return [Text((w - margin, h - margin), "not calibrated", "rb", fs * 0.85)]
+        return (
+            [Text((w - margin, h - margin), "not calibrated", "rb", fs * 0.85)] if technical else []
+        )
     assert pixel_spacing is not None
     mm_per_px = float(pixel_spacing[1]) / viewport.scale  # the viewport applies the aspect
     length_mm = nice_scale_length(mm_per_px, w)
@@ -160,11 +164,13 @@ def scale_bar(
     x0 = x1 - bar_px
     tick = fs * 0.4
     short = SHORT_SOURCE.get(str(spacing_source), str(spacing_source))
-    return [
+    items: list[Item] = [
         Polyline(((x0, y - tick), (x0, y), (x1, y), (x1, y - tick)), SCALE_COLOUR, 2.0),
         Text((x1, y - tick - 2), f"{length_mm:g} mm", "rb", fs),
-        Text((x1, h - margin), f"calibrated: {short}", "rb", fs * 0.75),
     ]
+    if technical:
+        items.append(Text((x1, h - margin), f"calibrated: {short}", "rb", fs * 0.75))
+    return items
 
 
 def orientation_items(
@@ -251,6 +257,7 @@ def layout(
     spacing_source: str | None = None,
     corner_lines: Sequence[str] = (),
     shapes: Iterable[Shape] = (),
+    technical: bool = True,
 ) -> list[Item]:
     """Everything drawn over one view, in display pixels, in drawing order.
 
@@ -273,14 +280,18 @@ def layout(
         Lines shown top right (series, date, image number, window).
     shapes : iterable of Shape
         Measurements in source pixels.
+    technical : bool
+        False for the patient's page: no corner lines (window, image number) and no
+        calibration words; they stay in the reviewer's views.
     """
     fs = font_size(viewport)
+    corner_lines = corner_lines if technical else ()
     w, _ = viewport.size
     m = fs * 0.6
     items: list[Item] = []
     items.extend(shape_items(viewport, shapes, size=fs))
     items.extend(orientation_items(viewport, labels, size=fs))
-    items.extend(scale_bar(viewport, pixel_spacing, spacing_source, size=fs))
+    items.extend(scale_bar(viewport, pixel_spacing, spacing_source, size=fs, technical=technical))
     for k, line in enumerate(corner_lines):
         items.append(Text((w - m, m + k * fs * 1.25), line, "ra", fs * 0.85))
     items.append(

@@ -164,8 +164,12 @@ def view_layout(
     side: str | None,
     measurements: Iterable[Measurement | Shape] = (),
     title: Sequence[str] = (),
+    technical: bool = True,
 ) -> list[Item]:
-    """The overlay items of one view (side badge, letters, scale bar, text, measurements)."""
+    """The overlay items of one view (side badge, letters, scale bar, text, measurements).
+
+    ``technical=False`` leaves out the reviewer's text (window, calibration source).
+    """
     shapes = [m if isinstance(m, Shape) else measurement_shape(m) for m in measurements]
     return layout(
         viewport,
@@ -175,6 +179,7 @@ def view_layout(
         spacing_source=image.spacing_source,
         corner_lines=corner_lines(volume, state, title),
         shapes=shapes,
+        technical=technical,
     )
 
 
