@@ -21,6 +21,7 @@ from workbench.imaging.markers import series_markers
 from workbench.imaging.volume import Volume, load_series
 from workbench.ingest import pipeline as ingest
 from workbench.ingest.registry import register_remote, remote_reader_for
+from workbench.model import Severity
 from workbench.pacs.dicomweb import fetch_case_source
 from workbench.problems import Problem, problems_frame
 from workbench.readiness.checks import find_gaps
@@ -116,7 +117,7 @@ class Case:
 
     def ready_for_review(self) -> bool:
         """True when no blocker gap remains."""
-        return not (self.gaps["severity"] == "blocker").any()
+        return not (self.gaps["severity"] == Severity.BLOCKER).any()
 
     def __repr__(self) -> str:
         return (

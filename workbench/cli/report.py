@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.case import Case
+from workbench.model import Severity
 from workbench.readiness.triage import Triage
 
 _STUDY_VIEW = [
@@ -85,11 +86,13 @@ def timeline_report(case: Case) -> str:
 def check_report(case: Case, triage: Triage, lang: str = "en") -> str:
     """Gaps grouped by severity, then the triage with its reasons."""
     lines = [f"Case: {case.source}", ""]
-    for severity in ("blocker", "major", "minor"):
+    for severity in Severity:
         rows = case.gaps[case.gaps["severity"] == severity]
         lines.append(f"{severity.upper()} ({len(rows)})")
         for row in rows.itertuples(index=False):
-            lines += [f"  - [{row.code}] {row.message}", f"      → {row.advice}"]
+            zh = lang == "zh" and isinstance(getattr(row, "message_zh", None), str)
+            message, advice = (row.message_zh, row.advice_zh) if zh else (row.message, row.advice)
+            lines += [f"  - [{row.code}] {message}", f"      → {advice}"]
         lines.append("")
     lines += [f"Triage: {triage.label(lang)}", *[f"  - {r}" for r in triage.reasons_in(lang)]]
     ready = "ready for review" if case.ready_for_review() else "NOT ready: blockers remain"
