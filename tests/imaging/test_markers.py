@@ -72,3 +72,8 @@ def test_a_marker_contradicting_the_header_is_a_side_conflict(tmp_path):
     assert set(open_case(root, workspace=tmp_path / "ws2", ocr=False).series["image_marker"]) == {
         None
     }
+    # the viewer's badge says so too
+    from workbench.widgets.series_viewer import SeriesViewer
+
+    viewer = SeriesViewer(case, size=256)
+    assert "RIGHT? film marker says LEFT" in viewer.badge.value
