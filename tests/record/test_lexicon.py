@@ -124,3 +124,33 @@ def test_a_negation_stops_at_but_and_reaches_only_its_clause():
 )
 def test_exclusions_keep_technical_terms_out(text, concept):
     assert concept not in affirmed(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("No change in the numbness since the injection", "nerve_symptoms"),
+        ("Physio did not help, the knee still gives way", "instability"),
+        ("I used to run until the knee started giving way", "instability"),
+        ("shooting pain down into my foot", "nerve_symptoms"),
+        ("I drag my left foot when tired", "nerve_symptoms"),
+        ("麻木无明显变化", "nerve_symptoms"),
+        ("走路时膝盖打软", "instability"),
+        ("左脚麻，右腿乏力", "nerve_symptoms"),
+        ("小便控制不住", "cauda_equina"),
+    ],
+)
+def test_pseudo_negations_and_far_time_words_leave_the_sign(text, concept):
+    assert concept in affirmed(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("未再出现打软腿", "instability"),
+        ("Numbness in the past, after a fall", "nerve_symptoms"),
+        ("previously numb", "nerve_symptoms"),
+    ],
+)
+def test_more_negations(text, concept):
+    assert concept not in affirmed(text)

@@ -47,6 +47,7 @@ ROUTES = ("in_person", "urgent", "none")
 
 #: Words (English) or characters (Chinese) a negation before a phrase may reach over.
 _BEFORE_WORDS, _BEFORE_CHARS = 5, 8
+_PAST_WORDS, _PAST_CHARS = 2, 4
 _AFTER_WORDS, _AFTER_CHARS = 6, 8
 _GAP_WORDS, _GAP_CHARS = 4, 6
 
@@ -103,6 +104,10 @@ class Lexicon:
     after_zh: tuple[re.Pattern[str], ...]
     stop_en: tuple[re.Pattern[str], ...]
     stop_zh: tuple[re.Pattern[str], ...]
+    past_en: tuple[re.Pattern[str], ...] = ()
+    past_zh: tuple[re.Pattern[str], ...] = ()
+    pseudo_en: tuple[re.Pattern[str], ...] = ()
+    pseudo_zh: tuple[re.Pattern[str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,10 @@ def lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         _compile(neg["after"]["zh"], "zh"),
         _compile(neg["terminators"]["en"], "en"),
         _compile(neg["terminators"]["zh"], "zh"),
+        _compile(neg.get("past", {}).get("en"), "en"),
+        _compile(neg.get("past", {}).get("zh"), "zh"),
+        _compile(neg.get("pseudo", {}).get("en"), "en"),
+        _compile(neg.get("pseudo", {}).get("zh"), "zh"),
     )
 
 
@@ -246,16 +255,22 @@ def _negation(
     lex: Lexicon, text: str, span: tuple[int, int], taken: list[tuple[int, int]], lang: str
 ) -> str | None:
     """The negation or time cue that takes the phrase at *span* out of the present."""
-    before, after = (lex.before_en, lex.after_en) if lang == "en" else (lex.before_zh, lex.after_zh)
-    stops = _spans(lex.stop_en if lang == "en" else lex.stop_zh, text)
+    en = lang == "en"
+    before, after = (lex.before_en, lex.after_en) if en else (lex.before_zh, lex.after_zh)
+    past = lex.past_en if en else lex.past_zh
+    stops = _spans(lex.stop_en if en else lex.stop_zh, text)
+    # a cue inside another sign's phrase (无 of 无力) or a pseudo-negation (no change) is none
+    pseudo = _spans(lex.pseudo_en if en else lex.pseudo_zh, text)
+    blocked = [t for t in taken if t != span] + [p for p in pseudo if not _overlaps(p, [span])]
     start, end = span
-    for pattern in before:
+    windows = [(p, _BEFORE_WORDS, _BEFORE_CHARS) for p in before]
+    windows += [(p, _PAST_WORDS, _PAST_CHARS) for p in past]
+    for pattern, words, chars in windows:
         for m in pattern.finditer(text, 0, start):
             cue = (m.start(), m.end())
-            if cue[1] > start or _overlaps(cue, [t for t in taken if t != span]):
+            if cue[1] > start or _overlaps(cue, blocked):
                 continue
-            gap = text[cue[1] : start]
-            if _too_far(gap, lang, _BEFORE_WORDS, _BEFORE_CHARS):
+            if _too_far(text[cue[1] : start], lang, words, chars):
                 continue
             if any(cue[1] <= s and e <= start for s, e in stops):
                 continue
@@ -263,7 +278,7 @@ def _negation(
     for pattern in after:
         for m in pattern.finditer(text, end):
             cue = (m.start(), m.end())
-            if _overlaps(cue, [t for t in taken if t != span]):
+            if _overlaps(cue, blocked):
                 continue
             gap = text[end : cue[0]]
             if _too_far(gap, lang, _AFTER_WORDS, _AFTER_CHARS):
