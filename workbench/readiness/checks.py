@@ -18,7 +18,7 @@ from workbench.i18n import LABELS as I18N_LABELS
 from workbench.i18n import label
 from workbench.model import Severity
 from workbench.readiness.account import signs_found
-from workbench.readiness.laterality import side_conflicts
+from workbench.readiness.laterality import disputed_sides, side_conflicts
 from workbench.readiness.rules import (
     REQUIRED_IMAGING,
     RULE_BY_CODE,
@@ -165,9 +165,26 @@ def missing_side(case: CaseRecord) -> Iterator[Finding]:
 
 def side_conflict(case: CaseRecord) -> Iterator[Finding]:
     studies = case.studies
+    disputes = disputed_sides(case)
     for row in side_conflicts(case).itertuples(index=False):
         st = studies[studies["study_key"] == row.study_key].iloc[0]
-        yield "side_conflict", {"study": _label(st), "detail": row.detail}, row.study_key
+        detail = _conflict_detail(str(row.detail), disputes.get(row.study_key, {}))
+        yield "side_conflict", {"study": _label(st), "detail": detail}, row.study_key
+
+
+def _conflict_detail(english: str, dispute: dict[str, list[str]]) -> Value:
+    """The English detail names every source; the Chinese one the kinds of source per side."""
+
+    def text(lang: str) -> str:
+        if lang != "zh" or not dispute:
+            return english
+        sep = label("gap.list_sep", "zh")
+        return "；".join(
+            f"{vocab.term(side, 'zh')}：" + sep.join(label(f"signal.{k}", "zh") for k in kinds)
+            for side, kinds in dispute.items()
+        )
+
+    return text
 
 
 def _imaging_kinds(case: CaseRecord) -> set[str]:
@@ -211,7 +228,7 @@ def missing_core_imaging(case: CaseRecord) -> Iterator[Finding]:
         return
     if all(alt == {"XR_WB"} for alt in alternatives) and "XR" in have:
         return  # a radiograph exists but not standing: missing_weight_bearing says so
-    detail = str(need["text"])
+    detail = _i18n(f"imaging.need.{case_type.value}")
     yield (
         "missing_core_imaging",
         {"case_type": _term(case_type.value), "detail": detail},

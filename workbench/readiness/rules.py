@@ -270,14 +270,15 @@ RULES: tuple[Rule, ...] = (
 RULE_BY_CODE = {rule.code: rule for rule in RULES}
 
 #: What each case type needs: a list of alternatives, each a set of requirements.
-#: ``XR`` is a radiograph (CR/DX), ``XR_WB`` a weight-bearing radiograph.
+#: ``XR`` is a radiograph (CR/DX), ``XR_WB`` a weight-bearing radiograph. The words for
+#: each are the labels ``imaging.need.<case type>`` of :mod:`workbench.i18n`.
 REQUIRED_IMAGING: dict[str, dict[str, object]] = {
-    "knee_replacement": {"needs": [{"XR_WB"}], "text": "weight-bearing X-rays of the knee"},
-    "hip_replacement": {"needs": [{"XR_WB"}], "text": "weight-bearing X-rays of the hip"},
-    "spine": {"needs": [{"MR", "XR"}], "text": "an MRI and X-rays of the spine"},
-    "acl_meniscus": {"needs": [{"MR"}], "text": "an MRI of the knee"},
-    "shoulder": {"needs": [{"MR"}], "text": "an MRI of the shoulder"},
-    "fracture_revision": {"needs": [{"XR"}, {"CT"}], "text": "X-rays or a CT"},
+    "knee_replacement": {"needs": [{"XR_WB"}]},
+    "hip_replacement": {"needs": [{"XR_WB"}]},
+    "spine": {"needs": [{"MR", "XR"}]},
+    "acl_meniscus": {"needs": [{"MR"}]},
+    "shoulder": {"needs": [{"MR"}]},
+    "fracture_revision": {"needs": [{"XR"}, {"CT"}]},
 }
 
 #: Case types whose question is about an operation.
