@@ -97,11 +97,13 @@ def _engine() -> Any:
 
 
 def _run(array: np.ndarray) -> list[OcrLine]:
-    result = _engine()(array)
-    if result is None or result.txts is None or result.boxes is None:
+    # flags always passed: the engine keeps the last call's flags otherwise
+    result = _engine()(array, use_det=True, use_cls=True, use_rec=True)
+    boxes = getattr(result, "boxes", None)
+    if result is None or getattr(result, "txts", None) is None or boxes is None:
         return []
     lines = []
-    for text, score, box in zip(result.txts, result.scores, result.boxes, strict=True):
+    for text, score, box in zip(result.txts, result.scores, boxes, strict=True):
         pts = np.asarray(box, dtype=float)
         x0, y0 = pts.min(axis=0)
         x1, y1 = pts.max(axis=0)
@@ -115,7 +117,7 @@ def recognise_text(array: np.ndarray) -> tuple[str, float]:
     For a single word filling the picture, such as a side marker on a radiograph.
     """
     result = _engine()(array, use_det=False, use_cls=False, use_rec=True)
-    if result is None or not result.txts:
+    if result is None or not getattr(result, "txts", None):
         return "", 0.0
     return str(result.txts[0]), float(result.scores[0])
 
