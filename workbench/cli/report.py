@@ -7,6 +7,7 @@ import pandas as pd
 from workbench.case import Case
 from workbench.model import Severity
 from workbench.readiness.triage import Triage
+from workbench.record.timeline import format_date
 
 _STUDY_VIEW = [
     "date",
@@ -24,8 +25,9 @@ _STUDY_VIEW = [
 
 def _frame_text(frame: pd.DataFrame, columns: list[str]) -> str:
     view = frame[[c for c in columns if c in frame.columns]].copy()
-    if "date" in view:
-        view["date"] = view["date"].dt.strftime("%Y-%m-%d").fillna("undated")
+    if "date" in view:  # each date to its precision: a month date shows as 2023-03
+        precision = frame["date_precision"] if "date_precision" in frame else ["day"] * len(frame)
+        view["date"] = [format_date(d, p) for d, p in zip(frame["date"], precision, strict=True)]
     with pd.option_context(
         "display.width", 160, "display.max_colwidth", 40, "display.max_rows", 200
     ):
