@@ -100,7 +100,8 @@ def _label(study: Any) -> Value:
     def text(lang: str) -> str:
         precision = getattr(study, "date_precision", None)
         date = format_date(study.date, precision if isinstance(precision, str) else "day", lang)
-        return f"{study_label(study, lang)}, {date}"
+        comma = "\uff0c" if lang == "zh" else ", "
+        return f"{study_label(study, lang)}{comma}{date}"
 
     return text
 

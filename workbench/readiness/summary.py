@@ -132,7 +132,7 @@ def build_summary(
     disputes = disputed_sides(case)
     concern = [m.main_concern] if m.main_concern else none
     if m.proposed_treatment:
-        concern = [*concern, f"{t['proposed']}: {m.proposed_treatment}"]
+        concern = [*concern, f"{t['proposed']}{_colon(lang)}{m.proposed_treatment}"]
     timeline = [_timeline_line(r, disputes, lang) for r in case.timeline.itertuples(index=False)]
     imaging = []
     for s in case.studies.itertuples(index=False):
@@ -174,7 +174,7 @@ def build_summary(
         for tr in m.treatments
     ]
     gap_lines = [
-        f"{i18n_label(f'summary.severity.{g.severity}', lang)}: {_gap_message(g, lang)}"
+        f"{i18n_label(f'summary.severity.{g.severity}', lang)}{_colon(lang)}{_gap_message(g, lang)}"
         for g in gaps.itertuples(index=False)
     ]
     header = [
@@ -210,6 +210,10 @@ class _Bare:
         self.body_part = None
         self.side = None
         self.weight_bearing = study.weight_bearing
+
+
+def _colon(lang: str) -> str:
+    return "\uff1a" if lang == "zh" else ": "
 
 
 def _gap_message(gap: Any, lang: str) -> str:

@@ -74,7 +74,10 @@ def study_label(study: Any, lang: str = "en") -> str:
     In Chinese: ``右膝关节 X线（DX）（站立位）``. A photo is named by its description.
     """
     if study.source == "photo":
-        return _text(study.description) or i18n_label("modality.imaging", lang)
+        description = _text(study.description) or i18n_label("modality.imaging", lang)
+        if lang == "zh" and description.startswith("Photo: "):
+            description = i18n_label("signal.photo", "zh") + "\uff1a" + description[7:]
+        return description
     modality = _text(study.modality)
     name = _modality(modality, lang) if modality else i18n_label("modality.imaging", lang)
     body_part, side = _text(study.body_part), _text(study.side)
