@@ -230,6 +230,10 @@ def series_markers(
     return pd.DataFrame(rows, columns=["series_key", "image_marker", "image_marker_text"])
 
 
+#: Markers read by this process, by content hash (the same film in several workspaces).
+_MEMO: dict[str, Marker | None] = {}
+
+
 def _cached(cache_dir: Path | None, sha256: str, path: Path) -> Marker | None:
     file = cache_dir / f"{sha256}.json" if cache_dir is not None and sha256 else None
     if file is not None:
@@ -240,10 +244,15 @@ def _cached(cache_dir: Path | None, sha256: str, path: Path) -> Marker | None:
                 return Marker(**{**found, "box": tuple(found["box"])}) if found else None
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    try:
-        marker = find_marker(path)
-    except Exception:
-        marker = None
+    if sha256 and sha256 in _MEMO:
+        marker = _MEMO[sha256]
+    else:
+        try:
+            marker = find_marker(path)
+        except Exception:  # undecodable pixels are the pixel check's problem row
+            marker = None
+        if sha256:
+            _MEMO[sha256] = marker
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": _CACHE_VERSION, "marker": asdict(marker) if marker else None}
