@@ -36,6 +36,8 @@ from workbench.workspace import (
     default_workspace,
     prepare,
     read_table,
+    workspace_faults,
+    workspace_lock,
     write_table,
 )
 
@@ -180,6 +182,15 @@ def open_case(
     space = prepare(
         Path(workspace) if workspace is not None else default_workspace(src.given), src.root
     )
+    # One writer per workspace: a second opener (a notebook and the CLI, two coordinators)
+    # waits here, then finds the tables the first one wrote.
+    with workspace_lock(space), workspace_faults(space):
+        return _open_locked(src, space, verify, progress, ocr)
+
+
+def _open_locked(
+    src: ingest.ResolvedSource, space: Path, verify: bool, progress: bool, ocr: bool = True
+) -> Case:
     listing = ingest.list_source(src, space)
     if not listing.files and not listing.problems:
         raise NothingUsableError(
@@ -246,7 +257,7 @@ def _add_clinical_record(
         OcrReader(space / "cache" / "ocr", _ocr_progress if progress else None) if ocr else None
     )
     documents, found = records.read_documents(
-        files, locals_, space / "cache" / "documents.pkl", ocr=reader
+        files, locals_, space / "cache" / "documents.json", ocr=reader
     )
     problems.extend(found)
     photos = records.photo_studies(files, documents)

@@ -251,6 +251,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "export.film.image": ("image", "影像"),
     "export.not_calibrated": ("not calibrated", "未校准"),
     # --- notebook ----------------------------------------------------------------------
+    # --- case board (coordinators) ------------------------------------------------------
+    "board.waiting_for_records": ("waiting for records", "等待资料"),
+    "board.ready_for_review": ("ready for review", "可以审阅"),
+    "board.in_review": ("in review", "审阅中"),
+    "board.opinion_exported": ("opinion exported", "意见已导出"),
+    "board.in_archive": ("in the PACS, not opened yet", "已在影像库，尚未打开"),
 }
 
 

@@ -27,6 +27,7 @@ from workbench.export.audit import audit_page, forbidden_values
 from workbench.export.clean import figures_of, sanitize_markdown
 from workbench.export.patient_images import patient_figures
 from workbench.notebook.build import ANSWER_PLACEHOLDER, UNCHECKED
+from workbench.observer import current_observer
 from workbench.report.objects import ReviewObjects, write_review_objects
 from workbench.report.review import Review
 from workbench.workspace import OUTPUTS, atomic_write
@@ -156,7 +157,7 @@ def _opinion_resources(meta: dict[str, Any], lang: str, patient_name: str | None
         "page_title": PAGE_TITLE[lang],
         "labels": labels,
         "case_id": str(meta.get("case_id") or "—"),
-        "reviewer": str(meta.get("reviewer") or "—"),
+        "reviewer": str(meta.get("reviewer") or current_observer() or "—"),
         "review_date": str(meta.get("review_date") or date.today().isoformat()),
         "patient_name": patient_name,
         "disclaimer": [line for x in langs for line in DISCLAIMER[x]],
@@ -262,7 +263,7 @@ def review_of(meta: dict[str, Any]) -> Review:
     """The review a notebook's ``workbench`` metadata describes."""
     return Review(
         case_id=str(meta.get("case_id") or ""),
-        reviewer=str(meta.get("reviewer") or ""),
+        reviewer=str(meta.get("reviewer") or current_observer()),
         review_date=str(meta.get("review_date") or date.today().isoformat()),
     )
 

@@ -28,6 +28,9 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from workbench.errors import WorkspaceError
+from workbench.observer import current_observer, reviewer_folder
+from workbench.safe_text import markdown_text
 from workbench.workspace import atomic_write
 
 if TYPE_CHECKING:
@@ -69,20 +72,39 @@ def _code(source: str, *tags: str, **meta: Any) -> Any:
 def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
     """Write the case notebook for *case* to *path* (outputs empty; run it in JupyterLab).
 
+    The reviewer (``JUPYTERHUB_USER`` or ``WORKBENCH_OBSERVER``, see
+    :mod:`workbench.observer`) is recorded in the notebook's metadata and shown on
+    the exported page. A notebook another reviewer already started is never
+    overwritten; each reviewer has their own (:func:`reviewer_notebook_path`).
+
     Returns
     -------
     Path
         The written notebook.
+
+    Raises
+    ------
+    WorkspaceError
+        *path* is another reviewer's notebook.
     """
     path = Path(path)
+    reviewer = current_observer()
+    owner = notebook_metadata(path).get("reviewer", "") if path.is_file() else ""
+    if owner and owner != reviewer:
+        mine = reviewer_notebook_path(case.workspace, reviewer) if reviewer else None
+        raise WorkspaceError(
+            f"'{path}' is {owner}'s review notebook and is not overwritten"
+            + (f"; write yours to '{mine}'." if mine else "; give another output path.")
+        )
     m = case.manifest
     case_id = m.case_id or case.source.name
     source, workspace = _relative(case.source, path), _relative(case.workspace, path)
     cells = [
-        _md(f"# Case review: {case_id}\n\nRun all cells (Run ▸ Run All Cells). Cells tagged "
-            "`workbench-hide` are for you only; the patient's page is made from the opinion "
-            f"cells below: save, then run `workbench.export_opinion({path.name!r})` in a cell "
-            f"(or `workbench export {shlex.quote(path.name)}` in this folder).", "workbench-hide"),
+        _md(f"# Case review: {markdown_text(case_id)}\n\nRun all cells (Run ▸ Run All Cells). "
+            "Cells tagged `workbench-hide` are for you only; the patient's page is made from the "
+            f"opinion cells below: save, then run `workbench.export_opinion({path.name!r})` in a "
+            f"cell (or `workbench export {shlex.quote(path.name)}` in this folder).",
+            "workbench-hide"),
         _code("%matplotlib inline\nimport workbench\n\n"
               "# paths relative to this notebook: move the folder and it still opens\n"
               f"case = workbench.open_case({source!r}, workspace={workspace!r})\ncase",
@@ -120,7 +142,7 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
         "case_id": case_id,
         "case_source": source,
         "workspace": workspace,
-        "reviewer": "",
+        "reviewer": reviewer,
         "review_date": date.today().isoformat(),
         "questions": list(m.questions),
     }
@@ -141,7 +163,8 @@ def _relative(target: Path, notebook: Path) -> str:
 def _side_conflict_cells(case: ReviewCase) -> list[Any]:
     conflicts = case.gaps[case.gaps["code"] == "side_conflict"]
     return [
-        _md(f"**Side conflict** ({row.study_key}): {row.message}\n\n{UNCHECKED}",
+        _md(f"**Side conflict** ({markdown_text(row.study_key)}): {markdown_text(row.message)}"
+            f"\n\n{UNCHECKED}",
             "workbench-hide", "workbench-side-conflict", study_key=row.study_key)
         for row in conflicts.itertuples(index=False)
     ]  # fmt: skip
@@ -168,16 +191,28 @@ def _opinion_cells(case: ReviewCase) -> list[Any]:
     if questions:
         cells.append(_md("## Your questions", "workbench-opinion", section="questions"))
     for i, question in enumerate(questions):
-        cells.append(_md(f"### {i + 1}. {question}\n\n{ANSWER_PLACEHOLDER}", "workbench-opinion",
+        cells.append(_md(f"### {i + 1}. {markdown_text(question)}\n\n{ANSWER_PLACEHOLDER}",
+                         "workbench-opinion",
                          "workbench-answer", section=f"q{i + 1}", question=i))  # fmt: skip
     for section, heading, text in OPINION_SECTIONS:
         body = text
         if section == "missing":
-            body = "\n".join(f"- {g.message}" for g in case.gaps.itertuples(index=False)) or (
-                "Nothing essential is missing."
-            )
+            body = "\n".join(
+                f"- {markdown_text(g.message)}" for g in case.gaps.itertuples(index=False)
+            ) or ("Nothing essential is missing.")
         cells.append(_md(f"## {heading}\n\n{body}", "workbench-opinion", section=section))
     return cells
+
+
+def reviewer_notebook_path(workspace: str | Path, reviewer: str | None = None) -> Path:
+    """Where *reviewer*'s case notebook goes: ``<workspace>/reviewers/<slug>/review.ipynb``.
+
+    Without a reviewer (``None``: the current observer, and none is known) it is
+    ``<workspace>/review.ipynb``, as for one reader on one laptop.
+    """
+    who = current_observer() if reviewer is None else reviewer
+    folder = reviewer_folder(workspace, who) if who else Path(workspace)
+    return folder / "review.ipynb"
 
 
 def notebook_metadata(path: str | Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from workbench import vocab
 from workbench.i18n import LABELS as I18N_LABELS
 from workbench.i18n import label
 from workbench.model import Severity
+from workbench.problems import problem_details
 from workbench.readiness.account import signs_found
 from workbench.readiness.laterality import disputed_sides, side_conflicts
 from workbench.readiness.rules import (
@@ -392,9 +393,10 @@ def media_quality(case: CaseRecord) -> Iterator[Finding]:
 
 def multiple_patients(case: CaseRecord) -> Iterator[Finding]:
     found = case.problems[case.problems["kind"] == "multiple_patients"]
-    for message in found["message"]:
-        detail = str(message).split(": ", 1)[-1].split(". Everything")[0]
-        yield "multiple_patients", {"detail": detail}, None
+    for details in found.get("details", []):
+        patients = problem_details(details).get("patients") or []
+        detail = "; ".join(f"{p.get('id', '?')} ({p.get('images', '?')} images)" for p in patients)
+        yield "multiple_patients", {"detail": detail or "several patients"}, None
 
 
 def stale_imaging(case: CaseRecord) -> Iterator[Finding]:

@@ -18,6 +18,7 @@ from workbench import vocab
 from workbench.i18n import label as i18n_label
 from workbench.readiness.laterality import disputed_sides, side_display
 from workbench.record.timeline import format_date, is_true, study_label
+from workbench.safe_text import markdown_text
 
 if TYPE_CHECKING:
     from workbench.readiness.triage import Triage
@@ -97,9 +98,9 @@ class Summary:
     def _repr_markdown_(self) -> str:
         out: list[str] = []
         for title, body in self.sections:
-            out.append(f"### {title}\n")
+            out.append(f"### {_md(title)}\n")
             if body and isinstance(body[0], list):
-                out.append("| " + " | ".join(self.imaging_header) + " |")
+                out.append("| " + " | ".join(_md(h) for h in self.imaging_header) + " |")
                 out.append("|" + "---|" * len(self.imaging_header))
                 out += ["| " + " | ".join(_md(str(c)) for c in row) + " |" for row in body]
             else:
@@ -112,7 +113,8 @@ class Summary:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text from the case as literal Markdown (escaped like the HTML form escapes it)."""
+    return markdown_text(text)
 
 
 def build_summary(
