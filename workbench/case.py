@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,14 +19,17 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from workbench.errors import NothingUsableError, SeriesNotFoundError
+from workbench.imaging.markers import series_markers
 from workbench.ingest import pipeline as ingest
 from workbench.ingest.registry import register_remote, remote_reader_for
+from workbench.model import Severity
 from workbench.problems import Problem, problems_frame
 from workbench.readiness.checks import find_gaps
 from workbench.readiness.summary import Summary, build_summary
 from workbench.readiness.triage import Triage, triage
 from workbench.record import clinical as records
 from workbench.record.manifest import MANIFEST_NAME, Manifest, load_manifest
+from workbench.record.ocr import OcrReader
 from workbench.record.timeline import build_timeline
 from workbench.workspace import (
     atomic_write,
@@ -138,7 +142,7 @@ class Case:
 
     def ready_for_review(self) -> bool:
         """True when no blocker gap remains."""
-        return not (self.gaps["severity"] == "blocker").any()
+        return not (self.gaps["severity"] == Severity.BLOCKER).any()
 
     def __repr__(self) -> str:
         return (
@@ -154,6 +158,7 @@ def open_case(
     verify: bool = False,
     *,
     progress: bool = False,
+    ocr: bool = True,
     study: str | None = None,
     patient: str | None = None,
     auth: tuple[str, str] | None = None,
@@ -171,7 +176,10 @@ def open_case(
     verify : bool
         Also decode every frame of every image (slow; finds undecodable pixel data).
     progress : bool
-        Show a progress bar on stderr.
+        Show a progress bar on stderr (also one line per file read by OCR).
+    ocr : bool
+        Read scanned PDFs and photos of reports with OCR (offline; seconds per page,
+        cached by content hash in the workspace). ``False`` skips it.
     study, patient, auth
         For a DICOMweb source (``"dicomweb+http://host:8042/dicom-web"``): the study UID or
         patient ID to fetch, and optional (user, password). Instances are retrieved once
@@ -204,7 +212,7 @@ def open_case(
     # waits here, then finds the tables the first one wrote.
     with workspace_lock(space), workspace_faults(space):
         try:
-            return _open_locked(src, space, verify, progress)
+            return _open_locked(src, space, verify, progress, ocr)
         finally:
             # the CSVs of long tables are written beside the rest (a background thread);
             # they are done before the lock goes, so that the next opener, which clears
@@ -212,14 +220,16 @@ def open_case(
             wait_for_writes(space / "tables")
 
 
-def _open_locked(src: ingest.ResolvedSource, space: Path, verify: bool, progress: bool) -> Case:
+def _open_locked(
+    src: ingest.ResolvedSource, space: Path, verify: bool, progress: bool, ocr: bool = True
+) -> Case:
     listing = ingest.list_source(src, space)
     if not listing.files and not listing.problems:
         raise NothingUsableError(
             f"No files found under '{src.given}'; check that the upload was copied completely."
         )
     tables_dir = space / "tables"
-    stamp = _fingerprint(listing.files, verify)
+    stamp = _fingerprint(listing.files, verify, ocr)
     tables = _load_if_current(tables_dir, stamp)
     if tables is None:
         scanned, problems = ingest.scan_source(
@@ -229,7 +239,8 @@ def _open_locked(src: ingest.ResolvedSource, space: Path, verify: bool, progress
         tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
         manifest, found = _manifest(tables["files"])
         problems.extend(found)
-        _add_clinical_record(tables, manifest, problems, space)
+        _add_clinical_record(tables, manifest, problems, space, ocr=ocr, progress=progress)
+        _add_side_markers(tables, space, ocr=ocr)
         tables["problems"] = problems_frame(problems)
         # the tables as a re-open reads them (dtypes as stored), so that a first open and a
         # re-open give identical tables; converted from what was written, not read back
@@ -266,18 +277,49 @@ def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
 
 
 def _add_clinical_record(
-    tables: dict[str, pd.DataFrame], manifest: Manifest, problems: list[Problem], space: Path
+    tables: dict[str, pd.DataFrame],
+    manifest: Manifest,
+    problems: list[Problem],
+    space: Path,
+    *,
+    ocr: bool = True,
+    progress: bool = False,
 ) -> None:
     """Documents, photos, report matching and the timeline (the clinical-record tables)."""
     files = tables["files"]
     locals_ = dict(zip(files["path"], files["local"], strict=True))
-    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.json")
+    reader = (
+        OcrReader(space / "cache" / "ocr", _ocr_progress if progress else None) if ocr else None
+    )
+    documents, found = records.read_documents(
+        files, locals_, space / "cache" / "documents.json", ocr=reader
+    )
     problems.extend(found)
-    studies = pd.concat([tables["studies"], records.photo_studies(files)], ignore_index=True)
+    photos = records.photo_studies(files, documents)
+    studies = pd.concat([tables["studies"], photos], ignore_index=True)
     studies, documents = records.match_reports(studies, documents)
     tables["studies"] = studies
     tables["documents"] = documents
     tables["timeline"] = build_timeline(manifest, studies, documents)
+
+
+def _add_side_markers(tables: dict[str, pd.DataFrame], space: Path, *, ocr: bool) -> None:
+    """``image_marker`` / ``image_marker_text`` of each series: the lead L/R read on CR/DX."""
+    series = tables["series"]
+    if ocr:
+        files = tables["files"]
+        locals_ = dict(zip(files["path"], files["local"], strict=True))
+        found = series_markers(series, tables["instances"], locals_, space / "cache" / "markers")
+        series = series.merge(found, on="series_key", how="left")
+    else:
+        series = series.assign(image_marker=None, image_marker_text=None)
+    series["image_marker"] = series["image_marker"].astype(object)
+    series["image_marker_text"] = series["image_marker_text"].astype(object)
+    tables["series"] = series
+
+
+def _ocr_progress(what: str) -> None:
+    print(f"workbench: {what} (about 8 s a page)", file=sys.stderr, flush=True)
 
 
 def scanned_sorted(scanned: list[ingest.Scanned], files: pd.DataFrame) -> list[ingest.Scanned]:
@@ -286,8 +328,8 @@ def scanned_sorted(scanned: list[ingest.Scanned], files: pd.DataFrame) -> list[i
     return [by_path[p] for p in files["path"]]
 
 
-def _fingerprint(files: list[ingest.SourceFile], verify: bool) -> str:
-    h = hashlib.sha256(f"{ingest.TABLE_VERSION}|{verify}".encode())
+def _fingerprint(files: list[ingest.SourceFile], verify: bool, ocr: bool = True) -> str:
+    h = hashlib.sha256(f"{ingest.TABLE_VERSION}|{verify}|{'ocr' if ocr else ''}".encode())
     for f in files:
         h.update(f"{f.path}\x00{f.size}\x00{f.mtime_ns}\n".encode())
     return h.hexdigest()

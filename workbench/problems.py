@@ -78,6 +78,8 @@ class ProblemKind(StrEnum):
     ENCODING_UNKNOWN = "encoding_unknown"
     FILE_UNREADABLE = "file_unreadable"
     NO_TEXT_LAYER = "no_text_layer"
+    OCR_FAILED = "ocr_failed"
+    OCR_LOW_CONFIDENCE = "ocr_low_confidence"
     PDF_ENCRYPTED = "pdf_encrypted"
     PDF_PARTLY_UNREADABLE = "pdf_partly_unreadable"
     PDF_TOO_LARGE = "pdf_too_large"

@@ -71,7 +71,10 @@ def test_complete_case_has_no_gap_and_is_ready(complete_case, tmp_path):
     assert codes(case) == set(), case.gaps.to_string()
     assert case.ready_for_review()
     assert case.triage().decision == "remote_now"
-    assert list(case.gaps.columns) == ["code", "severity", "message", "advice", "study_key"]
+    assert list(case.gaps.columns) == [
+        *["code", "severity", "message", "advice", "study_key"],
+        *["message_zh", "advice_zh"],
+    ]
 
 
 def test_gaps_of_an_incomplete_case(tmp_path):
@@ -170,7 +173,7 @@ def test_summary_html_escapes_and_speaks_chinese(complete_case, tmp_path):
     ):
         assert label in html
     zh = case.summary("zh")._repr_markdown_()
-    assert "影像检查" in zh and "膝关节" in zh and "| 2024-03-10 | DX (站立位) |" in zh
+    assert "影像检查" in zh and "膝关节" in zh and "| 2024-03-10 | X线（DX）（站立位） |" in zh
 
 
 def test_organize_copies_verified_and_idempotent(complete_case, tmp_path):

@@ -7,8 +7,9 @@ import pytest
 from workbench import open_case, samples
 
 EXPECTED = {
-    # complete case: only the 2023 films lack a report
-    "knee_oa_right": {("missing_report", "minor")},
+    # complete case: only the 2023 films lack a report; "intermittent swelling" in the
+    # pain pattern and no lab results (DOMAIN.md: lab tests matter when there is swelling)
+    "knee_oa_right": {("missing_report", "minor"), ("missing_labs", "minor")},
     # Chinese lumbar case: function not described, X-ray report and physio response missing
     "lumbar_spine_zh": {("no_function", "major"), ("missing_report", "minor"),
                         ("no_treatment_response", "minor")},

@@ -143,7 +143,7 @@ def test_plot_timeline_draws_cjk_without_tofu(knee_case, tmp_path):
     case = open_case(knee_case, workspace=tmp_path / "ws")
     fig = plot_timeline(case, lang="zh")
     texts = [t.get_text() for t in fig.texts]
-    assert any("physiotherapy" in t for t in texts)  # undated listed beside, not plotted
+    assert any("康复理疗" in t for t in texts)  # undated listed beside, not plotted
     if cjk_font() is None:
         pytest.skip("no CJK font installed (CI installs fonts-wqy-microhei)")
     import warnings

@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--workspace", type=Path, help="where derived files go")
     ingest.add_argument("--verify", action="store_true", help="also decode every image frame")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ingest.add_argument(
+        "--no-ocr", action="store_true", help="do not read scanned PDFs and photos by OCR"
+    )
     timeline = sub.add_parser("timeline", help="print the case timeline in date order")
     timeline.add_argument("source", type=Path)
     timeline.add_argument("--workspace", type=Path)
@@ -149,7 +152,11 @@ def _ingest(args: argparse.Namespace) -> int:
     from workbench.cli.report import ingest_report
 
     case = open_case(
-        args.source, workspace=args.workspace, verify=args.verify, progress=not args.no_progress
+        args.source,
+        workspace=args.workspace,
+        verify=args.verify,
+        progress=not args.no_progress,
+        ocr=not args.no_ocr,
     )
     print(ingest_report(case))
     usable = (
@@ -193,7 +200,8 @@ def _check(args: argparse.Namespace) -> int:
             "triage": {
                 "decision": triage.decision,
                 "label": triage.label(args.lang),
-                "reasons": list(triage.reasons),
+                "reasons": triage.reasons_in(args.lang),
+                "signs": list(triage.signs),
             },
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from workbench.model import Severity
+from workbench.record.timeline import format_date
 from workbench.safe_text import terminal_text
 
 if TYPE_CHECKING:
@@ -28,8 +30,9 @@ _STUDY_VIEW = [
 
 def _frame_text(frame: pd.DataFrame, columns: list[str]) -> str:
     view = frame[[c for c in columns if c in frame.columns]].copy()
-    if "date" in view:
-        view["date"] = view["date"].dt.strftime("%Y-%m-%d").fillna("undated")
+    if "date" in view:  # each date to its precision: a month date shows as 2023-03
+        precision = frame["date_precision"] if "date_precision" in frame else ["day"] * len(frame)
+        view["date"] = [format_date(d, p) for d, p in zip(frame["date"], precision, strict=True)]
     with pd.option_context(
         "display.width", 160, "display.max_colwidth", 40, "display.max_rows", 200
     ):
@@ -90,13 +93,15 @@ def timeline_report(case: Case) -> str:
 def check_report(case: Case, triage: Triage, lang: str = "en") -> str:
     """Gaps grouped by severity, then the triage with its reasons."""
     lines = [f"Case: {case.source}", ""]
-    for severity in ("blocker", "major", "minor"):
+    for severity in Severity:
         rows = case.gaps[case.gaps["severity"] == severity]
         lines.append(f"{severity.upper()} ({len(rows)})")
         for row in rows.itertuples(index=False):
-            lines += [f"  - [{row.code}] {row.message}", f"      → {row.advice}"]
+            zh = lang == "zh" and isinstance(getattr(row, "message_zh", None), str)
+            message, advice = (row.message_zh, row.advice_zh) if zh else (row.message, row.advice)
+            lines += [f"  - [{row.code}] {message}", f"      → {advice}"]
         lines.append("")
-    lines += [f"Triage: {triage.label(lang)}", *[f"  - {r}" for r in triage.reasons]]
+    lines += [f"Triage: {triage.label(lang)}", *[f"  - {r}" for r in triage.reasons_in(lang)]]
     ready = "ready for review" if case.ready_for_review() else "NOT ready: blockers remain"
     lines += ["", f"Status: {ready}"]
     return terminal_text("\n".join(lines))

@@ -8,15 +8,18 @@ severities are data in :mod:`workbench.readiness.rules`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from workbench import vocab
+from workbench.i18n import LABELS as I18N_LABELS
+from workbench.i18n import label
+from workbench.model import Severity
 from workbench.problems import problem_details
-from workbench.readiness.laterality import side_conflicts
+from workbench.readiness.account import signs_found
+from workbench.readiness.laterality import disputed_sides, side_conflicts
 from workbench.readiness.rules import (
     REQUIRED_IMAGING,
     RULE_BY_CODE,
@@ -24,19 +27,39 @@ from workbench.readiness.rules import (
     SURGICAL_CASE_TYPES,
     UNUSABLE_PROBLEMS,
 )
-from workbench.record.timeline import is_true, study_label
+from workbench.record.lexicon import find_mentions, lexicon
+from workbench.record.timeline import format_date, is_true, study_label
 
 if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
 
-GAP_COLUMNS = ["code", "severity", "message", "advice", "study_key"]
-SEVERITY_ORDER = {"blocker": 0, "major": 1, "minor": 2}
-_SURGERY_WORDS = re.compile(
-    r"surg|operat|replace|arthroplast|fusion|decompress|reconstruct|repair|手术|置换|融合|重建",
-    re.IGNORECASE,
+GAP_COLUMNS = ["code", "severity", "message", "advice", "study_key", "message_zh", "advice_zh"]
+SEVERITY_ORDER = {Severity.BLOCKER: 0, Severity.MAJOR: 1, Severity.MINOR: 2}
+#: Problem stage of a document that could not be read (it may be the missing report).
+_DOCUMENT_STAGE = "document"
+#: Concepts of the account that call for lab tests (DOMAIN.md "Lab tests").
+LAB_SIGNS = ("swelling", "hot_joint", "fever", "weight_loss")
+#: Document types a reviewer must be able to read.
+KEY_DOCUMENTS = frozenset(
+    {"imaging_report", "operation_note", "discharge_summary", "outpatient_note"}
 )
+#: Imaging of these parts also shows the complaint's region.
+RELATED_PARTS: dict[str, frozenset[str]] = {
+    "knee": frozenset({"femur", "tibia"}),
+    "hip": frozenset({"pelvis", "femur"}),
+    "ankle": frozenset({"foot", "tibia"}),
+    "foot": frozenset({"ankle"}),
+    "shoulder": frozenset({"humerus"}),
+    "elbow": frozenset({"humerus", "forearm"}),
+    "wrist": frozenset({"hand", "forearm"}),
+    "hand": frozenset({"wrist"}),
+    "femur": frozenset({"knee", "hip"}),
+    "tibia": frozenset({"knee", "ankle"}),
+}
 
-Finding = tuple[str, dict[str, Any], str | None]  # (code, template values, study_key)
+#: A template value: plain, or a function of the language (``"en"``/``"zh"``).
+Value = Any
+Finding = tuple[str, dict[str, Value], str | None]  # (code, template values, study_key)
 
 
 def find_gaps(case: CaseRecord) -> pd.DataFrame:
@@ -45,13 +68,16 @@ def find_gaps(case: CaseRecord) -> pd.DataFrame:
     for check in CHECKS:
         for code, values, study_key in check(case):
             rule = RULE_BY_CODE[code]
+            en, zh = _Blank(values, "en"), _Blank(values, "zh")
             rows.append(
                 {
                     "code": code,
-                    "severity": rule.severity,
-                    "message": rule.message.format_map(_Blank(values)),
-                    "advice": rule.advice.format_map(_Blank(values)),
+                    "severity": str(rule.severity),
+                    "message": rule.message.format_map(en),
+                    "advice": rule.advice.format_map(en),
                     "study_key": study_key,
+                    "message_zh": rule.message_zh.format_map(zh),
+                    "advice_zh": rule.advice_zh.format_map(zh),
                 }
             )
     frame = pd.DataFrame(rows, columns=GAP_COLUMNS)
@@ -62,13 +88,47 @@ def find_gaps(case: CaseRecord) -> pd.DataFrame:
 
 
 class _Blank(dict[str, Any]):
+    """Template values in one language: callables are called with it, missing keys are blank."""
+
+    def __init__(self, values: dict[str, Value], lang: str) -> None:
+        super().__init__({k: (v(lang) if callable(v) else v) for k, v in values.items()})
+
     def __missing__(self, key: str) -> str:
         return ""
 
 
-def _label(study: Any) -> str:
-    date = study.date.strftime("%Y-%m-%d") if not pd.isna(study.date) else "undated"
-    return f"{study_label(study)}, {date}"
+def _label(study: Any) -> Value:
+    def text(lang: str) -> str:
+        precision = getattr(study, "date_precision", None)
+        date = format_date(study.date, precision if isinstance(precision, str) else "day", lang)
+        comma = "\uff0c" if lang == "zh" else ", "
+        return f"{study_label(study, lang)}{comma}{date}"
+
+    return text
+
+
+def _i18n(key: str, **values: Value) -> Value:
+    def text(lang: str) -> str:
+        filled = {k: (v(lang) if callable(v) else v) for k, v in values.items()}
+        return label(key, lang).format(**filled)
+
+    return text
+
+
+def _term(value: str) -> Value:
+    return lambda lang: vocab.term(value, lang)
+
+
+def _joined(items: list[Value]) -> Value:
+    def text(lang: str) -> str:
+        return label("gap.list_sep", lang).join(i(lang) if callable(i) else i for i in items)
+
+    return text
+
+
+def _unreadable_documents(case: CaseRecord) -> pd.DataFrame:
+    p = case.problems
+    return p[(p["stage"] == _DOCUMENT_STAGE) & p["kind"].isin(list(UNUSABLE_PROBLEMS))]
 
 
 # --- imaging ---------------------------------------------------------------------------
@@ -77,11 +137,13 @@ def _label(study: Any) -> str:
 def missing_dicom(case: CaseRecord) -> Iterator[Finding]:
     for st in case.studies.itertuples(index=False):
         if st.source in {"report", "photo"}:
-            what = "report" if st.source == "report" else "photo of the film or screen"
+            what = _i18n(f"gap.source.{st.source}")
             yield "missing_dicom", {"study": _label(st), "source": what}, st.study_key
 
 
 def missing_report(case: CaseRecord) -> Iterator[Finding]:
+    if not _unreadable_documents(case).empty:
+        return  # a report may be among the documents that could not be read: unreadable_file
     for st in case.studies.itertuples(index=False):
         if st.source == "dicom" and not bool(st.has_report):
             yield "missing_report", {"study": _label(st)}, st.study_key
@@ -93,8 +155,8 @@ def undated(case: CaseRecord) -> Iterator[Finding]:
             yield "undated", {"what": _label(st)}, st.study_key
     for d in case.documents.itertuples(index=False):
         if pd.isna(d.date) and d.doc_type != "other":
-            kind = str(d.doc_type).replace("_", " ")
-            yield "undated", {"what": f"The {kind} '{d.path}'"}, None
+            kind = _i18n(f"doc.{d.doc_type}")
+            yield "undated", {"what": _i18n("gap.the_document", kind=kind, path=d.path)}, None
 
 
 def missing_side(case: CaseRecord) -> Iterator[Finding]:
@@ -105,9 +167,26 @@ def missing_side(case: CaseRecord) -> Iterator[Finding]:
 
 def side_conflict(case: CaseRecord) -> Iterator[Finding]:
     studies = case.studies
+    disputes = disputed_sides(case)
     for row in side_conflicts(case).itertuples(index=False):
         st = studies[studies["study_key"] == row.study_key].iloc[0]
-        yield "side_conflict", {"study": _label(st), "detail": row.detail}, row.study_key
+        detail = _conflict_detail(str(row.detail), disputes.get(row.study_key, {}))
+        yield "side_conflict", {"study": _label(st), "detail": detail}, row.study_key
+
+
+def _conflict_detail(english: str, dispute: dict[str, list[str]]) -> Value:
+    """The English detail names every source; the Chinese one the kinds of source per side."""
+
+    def text(lang: str) -> str:
+        if lang != "zh" or not dispute:
+            return english
+        sep = label("gap.list_sep", "zh")
+        return "；".join(
+            f"{vocab.term(side, 'zh')}：" + sep.join(label(f"signal.{k}", "zh") for k in kinds)
+            for side, kinds in dispute.items()
+        )
+
+    return text
 
 
 def _imaging_kinds(case: CaseRecord) -> set[str]:
@@ -151,10 +230,10 @@ def missing_core_imaging(case: CaseRecord) -> Iterator[Finding]:
         return
     if all(alt == {"XR_WB"} for alt in alternatives) and "XR" in have:
         return  # a radiograph exists but not standing: missing_weight_bearing says so
-    detail = str(need["text"])
+    detail = _i18n(f"imaging.need.{case_type.value}")
     yield (
         "missing_core_imaging",
-        {"case_type": case_type.value.replace("_", " "), "detail": detail},
+        {"case_type": _term(case_type.value), "detail": detail},
         None,
     )
 
@@ -166,18 +245,22 @@ def missing_weight_bearing(case: CaseRecord) -> Iterator[Finding]:
     part = _complaint_part(case) or case_type.value.split("_")[0]
     have = _imaging_kinds(case)
     if "XR" in have and "XR_WB" not in have:
-        yield "missing_weight_bearing", {"body_part": part}, None
+        yield "missing_weight_bearing", {"body_part": _term(part)}, None
 
 
 def _surgeries(case: CaseRecord) -> list[Any]:
     return list(case.manifest.surgeries)
 
 
+def _onset(case: CaseRecord) -> str:
+    pain = case.manifest.pain_history
+    return pain.onset_kind.value if pain is not None and pain.onset_kind is not None else ""
+
+
 def _post_surgery(case: CaseRecord) -> bool:
     m = case.manifest
-    onset = m.pain_history.onset_kind.value if m.pain_history and m.pain_history.onset_kind else ""
     ct = m.case_type.value if m.case_type else ""
-    return bool(m.surgeries) or onset == "after_surgery" or ct == "fracture_revision"
+    return bool(m.surgeries) or _onset(case) == "after_surgery" or ct == "fracture_revision"
 
 
 def missing_operation_note(case: CaseRecord) -> Iterator[Finding]:
@@ -187,7 +270,7 @@ def missing_operation_note(case: CaseRecord) -> Iterator[Finding]:
         return
     surgeries = _surgeries(case)
     detail = ", ".join(f"{s.procedure or 'surgery'} {s.date or ''}".strip() for s in surgeries)
-    yield "missing_operation_note", {"detail": detail or "an earlier operation"}, None
+    yield "missing_operation_note", {"detail": detail or _i18n("gap.an_operation")}, None
 
 
 def missing_postop_imaging(case: CaseRecord) -> Iterator[Finding]:
@@ -201,13 +284,31 @@ def missing_postop_imaging(case: CaseRecord) -> Iterator[Finding]:
         yield "missing_postop_imaging", {"detail": f"{last.date}"}, None
 
 
+def _is_arthroplasty(text: str | None) -> bool:
+    return any(m.concept == "arthroplasty" for m in find_mentions(text))
+
+
 def missing_implant_details(case: CaseRecord) -> Iterator[Finding]:
+    """Revision and fracture surgery, and any joint replacement, need the implants named.
+
+    A painful joint replacement (a replacement case whose pain began after surgery)
+    without any recorded operation also needs them.
+    """
     m = case.manifest
-    if m.case_type is None or m.case_type.value != "fracture_revision":
-        return
-    for s in _surgeries(case):
-        if not s.implants:
-            yield "missing_implant_details", {"detail": f"{s.date or 'unknown date'}"}, None
+    revision = m.case_type is not None and m.case_type.value == "fracture_revision"
+    replacement_case = m.case_type is not None and m.case_type.value in {
+        "knee_replacement",
+        "hip_replacement",
+    }
+    surgeries = _surgeries(case)
+    for s in surgeries:
+        if not s.implants and (revision or _is_arthroplasty(s.procedure)):
+            when = str(s.date) if s.date else _i18n("date.unknown")
+            detail = f"{s.procedure} ({s.date or '?'})" if s.procedure and not revision else when
+            yield "missing_implant_details", {"detail": detail}, None
+    has_note = bool((case.documents["doc_type"] == "operation_note").any())
+    if replacement_case and not surgeries and _onset(case) == "after_surgery" and not has_note:
+        yield "missing_implant_details", {"detail": _i18n("gap.joint_replacement")}, None
 
 
 # --- clinical record -------------------------------------------------------------------
@@ -236,12 +337,11 @@ def no_treatment_history(case: CaseRecord) -> Iterator[Finding]:
 def no_treatment_response(case: CaseRecord) -> Iterator[Finding]:
     for t in case.manifest.treatments:
         if not t.response:
-            kind = t.kind.value if t.kind else "a treatment"
-            yield (
-                "no_treatment_response",
-                {"detail": f"{kind} ({t.start or t.date or 'undated'})"},
-                None,
-            )
+            kind = _i18n(f"treatment.{t.kind.value}") if t.kind else _i18n("gap.a_treatment")
+            when = t.start or t.date
+            shown = str(when) if when else _i18n("date.undated")
+            detail = _i18n("gap.paren", what=kind, when=shown)
+            yield "no_treatment_response", {"detail": detail}, None
 
 
 def no_function(case: CaseRecord) -> Iterator[Finding]:
@@ -282,7 +382,7 @@ def no_proposed_treatment(case: CaseRecord) -> Iterator[Finding]:
     if not _has_manifest(case) or m.proposed_treatment:
         return
     surgical = m.case_type is not None and m.case_type.value in SURGICAL_CASE_TYPES
-    asks = any(_SURGERY_WORDS.search(q) for q in m.questions)
+    asks = any(mention.concept == "surgery" for q in m.questions for mention in find_mentions(q))
     if surgical or asks:
         yield "no_proposed_treatment", {}, None
 
@@ -317,17 +417,33 @@ def multiple_patients(case: CaseRecord) -> Iterator[Finding]:
 
 
 def stale_imaging(case: CaseRecord) -> Iterator[Finding]:
-    imaging = case.studies[case.studies["date"].notna()]
-    if imaging.empty:
+    """The latest imaging predates what changed since: say what changed, and when.
+
+    A case.yaml event counts as *after* the imaging only if its whole period is: a
+    date known to the month is stored as its first day, so "2024-03" is not after an
+    MRI of 2024-03-10.
+    """
+    studies = case.studies[case.studies["date"].notna()].sort_values("date", kind="stable")
+    if studies.empty:
         return
-    latest = imaging["date"].max()
-    events = case.timeline[(case.timeline["source"] == "case.yaml") & case.timeline["date"].notna()]
-    symptoms = events[events["kind"] == "symptom"]["date"]
-    if not symptoms.empty and latest < symptoms.max():
-        yield "stale_imaging", {"detail": f"{latest:%Y-%m-%d}, before the symptoms began"}, None
+    latest = next(studies.iloc[[-1]].itertuples(index=False))
+    timeline = case.timeline
+    events = timeline[(timeline["source"] == "case.yaml") & timeline["date"].notna()]
+    after = events[events["date"] > latest.date]  # a month date is its first day
+    changes = after[after["kind"] == "symptom"]
+    if not changes.empty:
+        key, event = "gap.stale_after", changes.iloc[-1]
+    elif not after.empty and (after["date"].max() - latest.date).days > STALE_IMAGING_DAYS:
+        key, event = "gap.stale_old", after.sort_values("date", kind="stable").iloc[-1]
+    else:
         return
-    if not events.empty and (events["date"].max() - latest).days > STALE_IMAGING_DAYS:
-        yield "stale_imaging", {"detail": f"{latest:%Y-%m-%d}"}, None
+    detail = _i18n(
+        key,
+        imaging=_label(latest),
+        event=str(event["label"]),
+        date=lambda lang: format_date(event["date"], event["date_precision"], lang),
+    )
+    yield "stale_imaging", {"detail": detail}, latest.study_key
 
 
 def unreadable_file(case: CaseRecord) -> Iterator[Finding]:
@@ -338,6 +454,66 @@ def unreadable_file(case: CaseRecord) -> Iterator[Finding]:
             {"detail": f"'{row.path}'", "what": row.kind.replace("_", " ")},
             None,
         )
+
+
+# --- what the review needs beyond images -----------------------------------------------
+
+
+def missing_labs(case: CaseRecord) -> Iterator[Finding]:
+    """Swelling, fever or systemic symptoms in the account, and no lab results."""
+    if (case.documents["doc_type"] == "lab").any() or getattr(case.manifest, "labs", None):
+        return
+    found = signs_found(case, documents=False)
+    signs = [name for name in LAB_SIGNS if name in found]
+    if signs:
+        concepts = lexicon().concepts
+        names = [concepts[name].label for name in signs]
+        yield "missing_labs", {"detail": _joined(names)}, None
+
+
+def untranslated_document(case: CaseRecord) -> Iterator[Finding]:
+    """A key document in a language the reviewer does not read, with no summary in theirs."""
+    reviewer = case.manifest.reviewer_language
+    if not reviewer:
+        return
+    reviewer = reviewer.split("-")[0]
+    docs = case.documents
+    readable = docs[docs["language"].isin([reviewer, "mixed"])]
+    for d in docs.itertuples(index=False):
+        lang = str(d.language)
+        if d.doc_type not in KEY_DOCUMENTS or lang in (reviewer, "mixed", "None", "nan", ""):
+            continue
+        same = readable[readable["doc_type"] == d.doc_type]
+        if not pd.isna(d.date):
+            same = same[same["date"].isna() | (same["date"] == d.date)]
+        if not same.empty:
+            continue
+        yield (
+            "untranslated_document",
+            {
+                "kind": _i18n(f"doc.{d.doc_type}"),
+                "path": d.path,
+                "doc_lang": _lang_name(lang),
+                "reviewer_lang": _lang_name(reviewer),
+            },
+            None,
+        )
+
+
+def _lang_name(code: str) -> Value:
+    return _i18n(f"lang.{code}") if f"lang.{code}" in I18N_LABELS else code
+
+
+def imaging_wrong_region(case: CaseRecord) -> Iterator[Finding]:
+    """All imaging covers another body region than the complaint."""
+    part = _complaint_part(case)
+    if part is None or part == "other":
+        return
+    parts = [p for p in case.studies["body_part"] if isinstance(p, str) and p != "other"]
+    if not parts or any(p == part or p in RELATED_PARTS.get(part, ()) for p in parts):
+        return
+    others = [_term(p) for p in dict.fromkeys(parts)]
+    yield "imaging_wrong_region", {"body_part": _term(part), "detail": _joined(others)}, None
 
 
 CHECKS: tuple[Callable[[CaseRecord], Iterator[Finding]], ...] = (
@@ -363,4 +539,7 @@ CHECKS: tuple[Callable[[CaseRecord], Iterator[Finding]], ...] = (
     multiple_patients,
     stale_imaging,
     unreadable_file,
+    missing_labs,
+    untranslated_document,
+    imaging_wrong_region,
 )

@@ -16,83 +16,61 @@ import pandas as pd
 
 from workbench import vocab
 from workbench.i18n import BODY_REGIONS, label
+from workbench.i18n import label as i18n_label
+from workbench.readiness.laterality import disputed_sides, side_display
 from workbench.record.lab_table import document_labs
 from workbench.record.scores import score_entry
-from workbench.record.timeline import is_true, score_label
+from workbench.record.timeline import format_date, is_true, score_label, study_label
 from workbench.safe_text import markdown_text
 
 if TYPE_CHECKING:
     from workbench.readiness.triage import Triage
     from workbench.record.protocol import CaseRecord
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Case summary",
-        "concern": "Main concern",
-        "timeline": "Timeline",
-        "imaging": "Imaging",
-        "symptoms": "Current symptoms",
-        "function": "Function",
-        "treatment": "Treatment tried",
-        "questions": "Questions",
-        "gaps": "What is missing",
-        "triage": "Triage",
-        "date": "Date",
-        "type": "Type",
-        "body_part": "Body part",
-        "side": "Side",
-        "facility": "Facility",
-        "dicom": "Original images",
-        "report": "Report",
-        "yes": "yes",
-        "no": "no",
-        "none": "none recorded",
-        "undated": "undated",
-        "standing": "standing",
-        "proposed": "Proposed treatment",
-        "event": "Event",
-    },
-    "zh": {
-        "title": "病例摘要",
-        "concern": "主要问题",
-        "timeline": "时间线",
-        "imaging": "影像检查",
-        "symptoms": "目前症状",
-        "function": "功能状况",
-        "treatment": "已尝试的治疗",
-        "questions": "咨询问题",
-        "gaps": "缺少的资料",
-        "triage": "分诊建议",
-        "date": "日期",
-        "type": "类型",
-        "body_part": "部位",
-        "side": "侧别",
-        "facility": "医院",
-        "dicom": "原始影像",
-        "report": "报告",
-        "yes": "有",
-        "no": "无",
-        "none": "未记录",
-        "undated": "无日期",
-        "standing": "站立位",
-        "proposed": "建议的治疗",
-        "event": "事件",
-    },
-}
-_SEVERITY = {
-    "en": {"blocker": "Blocker", "major": "Major", "minor": "Minor"},
-    "zh": {"blocker": "关键", "major": "重要", "minor": "次要"},
-}
+#: Summary languages; the labels live in :mod:`workbench.i18n` (group "summary").
+LANGS = ("en", "zh")
+_KEYS = [
+    "title",
+    "concern",
+    "timeline",
+    "imaging",
+    "symptoms",
+    "function",
+    "treatment",
+    "questions",
+    "gaps",
+    "triage",
+    "date",
+    "type",
+    "body_part",
+    "side",
+    "facility",
+    "dicom",
+    "report",
+    "yes",
+    "no",
+    "none",
+    "standing",
+    "proposed",
+    "event",
+]
 
 
-def _date(value: Any, lang: str) -> str:
-    if value is None or pd.isna(value):
-        return LABELS[lang]["undated"]
-    return f"{pd.Timestamp(value):%Y-%m-%d}"
+def labels(lang: str) -> dict[str, str]:
+    """The summary's labels in *lang*."""
+    return {key: i18n_label(f"summary.{key}", lang) for key in _KEYS}
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text if text and text.lower() not in {"nan", "none", "<na>", "nat"} else None
 
 
 def _term(value: Any, lang: str) -> str:
-    return vocab.term(str(value), lang) if isinstance(value, str) and value else "—"
+    text = _text(value)
+    return vocab.term(text, lang) if text else "\u2014"
 
 
 @dataclass
@@ -145,31 +123,40 @@ def _md(text: str) -> str:
 def build_summary(
     case: CaseRecord, gaps: pd.DataFrame, triage: Triage, lang: str = "en"
 ) -> Summary:
-    """Assemble the summary from the case tables, case.yaml, the gaps and the triage."""
-    if lang not in LABELS:
+    """Assemble the summary from the case tables, case.yaml, the gaps and the triage.
+
+    Everything the workbench writes is in *lang*; what the patient or a hospital wrote
+    is shown as written. Dates keep their precision (``2023-03``), a disputed side is
+    shown as disputed (``LEFT? report says RIGHT``), and an unknown value is a dash.
+    """
+    if lang not in LANGS:
         raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
-    t = LABELS[lang]
+    t = labels(lang)
     m = case.manifest
     none = [t["none"]]
+    disputes = disputed_sides(case)
     concern = [m.main_concern] if m.main_concern else none
     if m.proposed_treatment:
-        concern = [*concern, f"{t['proposed']}: {m.proposed_treatment}"]
-    timeline = [
-        f"{_date(r.date, lang)} · {r.label}" + (f" ({_term(r.side, lang)})" if r.side else "")
-        for r in case.timeline.itertuples(index=False)
-    ]
-    imaging = [
-        [
-            _date(s.date, lang),
-            str(s.modality or "—") + (f" ({t['standing']})" if is_true(s.weight_bearing) else ""),
-            _term(s.body_part, lang),
-            _term(s.side, lang),
-            str(s.facility) if isinstance(s.facility, str) else "—",
-            t["yes"] if bool(s.has_original_dicom) else t["no"],
-            t["yes"] if bool(s.has_report) else t["no"],
-        ]
-        for s in case.studies.itertuples(index=False)
-    ]
+        concern = [*concern, f"{t['proposed']}{_colon(lang)}{m.proposed_treatment}"]
+    timeline = [_timeline_line(r, disputes, lang) for r in case.timeline.itertuples(index=False)]
+    imaging = []
+    for s in case.studies.itertuples(index=False):
+        precision = getattr(s, "date_precision", None)
+        if s.source == "photo":
+            modality = i18n_label("signal.photo", lang)
+        else:
+            modality = study_label(_Bare(s), lang).strip() or "\u2014"
+        imaging.append(
+            [
+                format_date(s.date, precision if isinstance(precision, str) else "day", lang),
+                modality,
+                _term(s.body_part, lang),
+                side_display(s.side, disputes.get(s.study_key), lang),
+                _text(s.facility) or "\u2014",
+                t["yes"] if is_true(s.has_original_dicom) else t["no"],
+                t["yes"] if is_true(s.has_report) else t["no"],
+            ]
+        )
     pain = m.pain_history
     symptoms = []
     if pain is not None:
@@ -177,12 +164,12 @@ def build_summary(
             symptoms.append(pain.location)
         symptoms += list(pain.pattern)
         if pain.triggers:
-            symptoms.append(", ".join(pain.triggers))
+            symptoms.append(i18n_label("gap.list_sep", lang).join(pain.triggers))
     treatments = [
-        " · ".join(
+        " \u00b7 ".join(
             str(x)
             for x in (
-                tr.kind.value if tr.kind else None,
+                i18n_label(f"treatment.{tr.kind.value}", lang) if tr.kind else None,
                 tr.start or tr.date,
                 tr.detail,
                 tr.response,
@@ -192,7 +179,8 @@ def build_summary(
         for tr in m.treatments
     ]
     gap_lines = [
-        f"{_SEVERITY[lang][g.severity]}: {g.message}" for g in gaps.itertuples(index=False)
+        f"{i18n_label(f'summary.severity.{g.severity}', lang)}{_colon(lang)}{_gap_message(g, lang)}"
+        for g in gaps.itertuples(index=False)
     ]
     header = [
         t["date"],
@@ -213,7 +201,7 @@ def build_summary(
         *story_sections(case, lang),
         (t["questions"], [f"{i + 1}. {q}" for i, q in enumerate(m.questions)] or none),
         (t["gaps"], gap_lines or none),
-        (t["triage"], [triage.label(lang), *triage.reasons]),
+        (t["triage"], [triage.label(lang), *triage.reasons_in(lang)]),
     ]
     return Summary(lang, sections, header)
 
@@ -286,7 +274,7 @@ def story_sections(case: CaseRecord, lang: str = "en") -> list[tuple[str, list[s
             parts = [lab.test or "—", " ".join(x for x in (lab.value, lab.unit) if x)]
             if lab.reference_range:
                 parts.append(f"{label('summary.reference', lang)} {lab.reference_range}")
-            parts.append(str(lab.date) if lab.date else LABELS[lang]["undated"])
+            parts.append(str(lab.date) if lab.date else i18n_label("date.undated", lang))
             if path:
                 parts.append(f"({path})")
             labs.append(" · ".join(p for p in parts if p))
@@ -295,8 +283,40 @@ def story_sections(case: CaseRecord, lang: str = "en") -> list[tuple[str, list[s
         lines = []
         for entry in m.scores:
             result = score_entry(entry)
-            when = str(entry.date) if entry.date else LABELS[lang]["undated"]
+            when = str(entry.date) if entry.date else i18n_label("date.undated", lang)
             side = f" ({_term(entry.side.value, lang)})" if entry.side else ""
             lines.append(f"{when} · {score_label(result)}{side}")
         sections.append((label("summary.scores", lang), lines))
     return sections
+
+
+class _Bare:
+    """A studies row without body part and side: the imaging list shows those apart."""
+
+    def __init__(self, study: Any) -> None:
+        self.source = study.source
+        self.description = study.description
+        self.modality = study.modality
+        self.body_part = None
+        self.side = None
+        self.weight_bearing = study.weight_bearing
+
+
+def _colon(lang: str) -> str:
+    return "\uff1a" if lang == "zh" else ": "
+
+
+def _gap_message(gap: Any, lang: str) -> str:
+    zh = getattr(gap, "message_zh", None)
+    return str(zh) if lang == "zh" and _text(zh) else str(gap.message)
+
+
+def _timeline_line(row: Any, disputes: dict[str, dict[str, list[str]]], lang: str) -> str:
+    label = row.label
+    if lang == "zh" and _text(getattr(row, "label_zh", None)):
+        label = row.label_zh
+    line = f"{format_date(row.date, row.date_precision, lang)} \u00b7 {label}"
+    dispute = disputes.get(row.ref) if row.kind == "imaging" and isinstance(row.ref, str) else None
+    if _text(row.side) or dispute:
+        line += f" ({side_display(row.side, dispute, lang)})"
+    return line

@@ -1,19 +1,29 @@
 """Triage: can a remote review answer the question now, later, or is an examination needed?
 
-Follows DOMAIN.md: remote image review is good for severity, whether imaging
-supports the proposed operation, and timing; an in-person examination is
-needed for instability, giving way, locking, nerve symptoms travelling into an
-arm or leg, and post-surgery hardware concerns. Every reason cites the record
-or answer it rests on.
+Follows DOMAIN.md ("Signs that change the route"): remote image review is good for
+severity, whether imaging supports the proposed operation, and timing; an
+in-person examination is needed for instability, locking, nerve symptoms
+travelling into a limb and post-surgery hardware concerns; and some signs call for
+urgent care rather than any review (bladder or bowel change, saddle numbness,
+fever with a hot swollen joint, night pain with weight loss, sudden weakness).
+
+The signs are the concepts of the clinical lexicon
+(:mod:`workbench.record.lexicon`), read with negation and time from the pain
+history, the treatments and their responses, the questions, the events and the
+documents. Every reason cites the record it rests on, in English and Chinese.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from workbench.i18n import label
+from workbench.model import Severity
+from workbench.readiness.account import signs_found
+from workbench.record.lexicon import Mention, lexicon
 
 if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
@@ -21,107 +31,116 @@ if TYPE_CHECKING:
 REMOTE_NOW = "remote_now"
 REMOTE_AFTER_RECORDS = "remote_after_records"
 IN_PERSON = "in_person"
+URGENT = "urgent"
+DECISIONS = (URGENT, IN_PERSON, REMOTE_AFTER_RECORDS, REMOTE_NOW)
 
-LABELS = {
-    "en": {
-        REMOTE_NOW: "Remote review can answer the question now",
-        REMOTE_AFTER_RECORDS: "Remote review after the listed records arrive",
-        IN_PERSON: "In-person examination advised",
-    },
-    "zh": {
-        REMOTE_NOW: "现有资料可进行远程阅片评估",
-        REMOTE_AFTER_RECORDS: "补齐所列资料后可进行远程评估",
-        IN_PERSON: "建议面诊查体",
-    },
-}
-
-#: Words in the patient's own account that call for a hands-on examination.
-EXAM_SIGNS: tuple[tuple[str, str], ...] = (
-    ("instability or giving way", r"instab|giving way|gives way|buckl|打软腿|不稳"),
-    ("locking or catching", r"\block(s|ing|ed)?\b|catch(es|ing)|交锁|卡住"),
-    (
-        "nerve symptoms travelling into a limb",
-        r"radiat|down (the|my|his|her) (leg|arm)|into the (leg|arm)|sciatica|numb|tingl|"
-        r"pins and needles|weakness|放射|麻木|串痛|无力",
-    ),
-    (
-        "a concern about hardware after surgery",
-        r"hardware|implant|screw|plate|loosen|prosthe|内固定|钢板|螺钉|假体|松动",
-    ),
-)
+_QUOTE_CHARS = 160
 
 
-#: A sign preceded by one of these (within a few words) is denied, not present.
-_NEGATION = re.compile(
-    r"(\bno|\bnot|\bnever|\bdenies|\bwithout|\bnor|无|没有|未|否认|不)\W*(\w+\W+){0,2}$",
-    re.IGNORECASE,
-)
+@dataclass(frozen=True)
+class Reason:
+    """One reason of a triage: an i18n label key and the values it is filled with."""
 
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
 
-def mentions(pattern: re.Pattern[str], text: str) -> bool:
-    """Whether *text* affirms the sign (a match not negated just before it)."""
-    for match in pattern.finditer(text):
-        before = text[max(0, match.start() - 24) : match.start()]
-        clause = re.split(r"[,;.，；。]", before)[-1]
-        if not _NEGATION.search(clause):
-            return True
-    return False
+    def text(self, lang: str = "en") -> str:
+        """The reason in *lang* (``en`` or ``zh``)."""
+        values = {k: (v(lang) if callable(v) else v) for k, v in self.values.items()}
+        return label(self.key, "zh" if lang == "zh" else "en").format(**values)
 
 
 @dataclass(frozen=True)
 class Triage:
-    """The recommendation and the reasons it rests on."""
+    """The recommendation and the reasons it rests on.
+
+    ``signs`` names the lexicon concepts (and combinations) that decided an
+    ``in_person`` or ``urgent`` route, so callers never parse the reasons.
+    """
 
     decision: str
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    signs: tuple[str, ...] = field(default_factory=tuple)
+    structured: tuple[Reason, ...] = field(default_factory=tuple, repr=False)
 
     def label(self, lang: str = "en") -> str:
         """The decision in words."""
-        return LABELS.get(lang, LABELS["en"])[self.decision]
+        return label(f"triage.{self.decision}", "zh" if lang == "zh" else "en")
+
+    def reasons_in(self, lang: str = "en") -> list[str]:
+        """The reasons in *lang* (English when there is no structured form)."""
+        if not self.structured:
+            return list(self.reasons)
+        return [r.text(lang) for r in self.structured]
 
 
-def _patient_account(case: CaseRecord) -> list[tuple[str, str]]:
-    m = case.manifest
-    texts: list[tuple[str, str]] = []
-    if m.main_concern:
-        texts.append(("main concern", m.main_concern))
-    pain = m.pain_history
-    if pain is not None:
-        texts += [("pain pattern", p) for p in pain.pattern]
-        texts += [("trigger", t) for t in pain.triggers]
-        if pain.location:
-            texts.append(("pain location", pain.location))
-        if pain.function:
-            texts.append(("function", pain.function))
-    texts += [(f"question {i + 1}", q) for i, q in enumerate(m.questions)]
-    return texts
+def _quote(mention: Mention) -> str:
+    clause = " ".join(mention.clause.split())
+    return clause if len(clause) <= _QUOTE_CHARS else clause[: _QUOTE_CHARS - 1] + "\u2026"
 
 
 def triage(case: CaseRecord, gaps: pd.DataFrame) -> Triage:
     """Decide from the gaps and the patient's account."""
-    reasons: list[str] = []
-    account = _patient_account(case)
-    for sign, pattern in EXAM_SIGNS:
-        regex = re.compile(pattern, re.IGNORECASE)
-        hardware = sign.startswith("a concern about hardware")
-        for source, text in account:
-            if mentions(regex, text) and (not hardware or case.manifest.surgeries):
-                reasons.append(f"{sign.capitalize()}: {source} says \u201c{text}\u201d.")
-                break
-    if reasons:
-        reasons.append("These need range of motion, stability, strength and nerve tests by hand.")
-        return Triage(IN_PERSON, tuple(reasons))
-    serious = gaps[gaps["severity"].isin(["blocker", "major"])]
+    lex = lexicon()
+    found = signs_found(case)
+    by_route: dict[str, list[Reason]] = {URGENT: [], IN_PERSON: []}
+    signs: dict[str, list[str]] = {URGENT: [], IN_PERSON: []}
+    for name, (source, mention) in found.items():
+        concept = lex.concepts[name]
+        if concept.route in by_route:
+            by_route[concept.route].append(
+                Reason(
+                    "triage.reason.sign",
+                    {"sign": _capital(concept.label), "source": source, "quote": _quote(mention)},
+                )
+            )
+            signs[concept.route].append(name)
+    for combo in lex.combinations.values():
+        if all(part in found for part in combo.all):
+            parts = [found[p] for p in combo.all]
+            quoted = " + ".join(f"\u201c{_quote(m)}\u201d" for _, m in parts)
+            by_route[combo.route].append(
+                Reason(
+                    "triage.reason.combination", {"sign": _capital(combo.label), "sources": quoted}
+                )
+            )
+            signs[combo.route].append(combo.name)
+    if by_route[URGENT]:
+        reasons = [*by_route[URGENT], Reason("triage.reason.urgent"), *by_route[IN_PERSON]]
+        return _made(URGENT, reasons, signs[URGENT] + signs[IN_PERSON])
+    if by_route[IN_PERSON]:
+        return _made(
+            IN_PERSON, [*by_route[IN_PERSON], Reason("triage.reason.exam")], signs[IN_PERSON]
+        )
+    serious = gaps[gaps["severity"].isin([Severity.BLOCKER, Severity.MAJOR])]
     if not serious.empty:
-        for row in serious.itertuples(index=False):
-            reasons.append(f"[{row.code}] {row.message}")
-        return Triage(REMOTE_AFTER_RECORDS, tuple(reasons))
+        reasons = [
+            Reason("triage.reason.gap", {"code": row.code, "message": _gap_message(row)})
+            for row in serious.itertuples(index=False)
+        ]
+        return _made(REMOTE_AFTER_RECORDS, reasons, [])
     n_dicom = int((case.studies["source"] == "dicom").sum())
-    reasons.append(
-        f"{n_dicom} imaging stud{'y' if n_dicom == 1 else 'ies'} with original "
-        "DICOM, dated and labelled with side."
-    )
+    reasons = [
+        Reason("triage.reason.dicom", {"n": n_dicom, "plural": "y" if n_dicom == 1 else "ies"})
+    ]
     if case.manifest.questions:
-        reasons.append(f"{len(case.manifest.questions)} specific questions to answer.")
-    reasons.append("No sign in the patient's account calls for a hands-on examination.")
-    return Triage(REMOTE_NOW, tuple(reasons))
+        reasons.append(Reason("triage.reason.questions", {"n": len(case.manifest.questions)}))
+    reasons.append(Reason("triage.reason.no_sign"))
+    return _made(REMOTE_NOW, reasons, [])
+
+
+def _gap_message(row: Any) -> Any:
+    zh = getattr(row, "message_zh", None)
+    return lambda lang: zh if lang == "zh" and isinstance(zh, str) and zh else row.message
+
+
+def _capital(text_of: Any) -> Any:
+    def text(lang: str) -> str:
+        value = str(text_of(lang))
+        return value[:1].upper() + value[1:]
+
+    return text
+
+
+def _made(decision: str, reasons: list[Reason], signs: list[str]) -> Triage:
+    return Triage(decision, tuple(r.text("en") for r in reasons), tuple(signs), tuple(reasons))

@@ -21,8 +21,9 @@ from workbench.cache import load_cache, plain_data, save_cache
 from workbench.ingest.index import STUDY_COLUMNS, short_key
 from workbench.problems import FATAL_EXCEPTIONS, Problem, describe_failure
 from workbench.record.dates import extract_dates
-from workbench.record.documents import DOCUMENT_SUFFIXES, read_document
+from workbench.record.documents import DOCUMENT_SUFFIXES, read_document, read_photo_report
 from workbench.record.manifest import MANIFEST_NAME
+from workbench.record.ocr import OcrReader
 from workbench.safe_text import shown_name
 
 #: A report dated up to this many days from a study can describe it.
@@ -34,6 +35,7 @@ DOCUMENT_COLUMNS = [
     "date",
     "date_text",
     "date_ambiguous",
+    "date_precision",
     "body_part",
     "side",
     "sides_mentioned",
@@ -46,8 +48,10 @@ DOCUMENT_COLUMNS = [
     "n_pages",
     "encoding",
     "text",
+    "text_source",
+    "ocr_confidence",
 ]
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: documents carry date_precision
 
 #: Report modality → DICOM modalities it can describe.
 _MODALITY_FAMILY = {
@@ -74,9 +78,17 @@ _NOT_DOCUMENTS = frozenset({"junk", "dicom", "dicomdir", "archive", "image"})
 
 
 def read_documents(
-    files: pd.DataFrame, locals_: dict[str, str], cache_file: Path | None
+    files: pd.DataFrame,
+    locals_: dict[str, str],
+    cache_file: Path | None,
+    *,
+    ocr: OcrReader | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read every document of the case, reusing results cached by content hash."""
+    """Read every document of the case, reusing results cached by content hash.
+
+    With *ocr*, scanned PDFs are read by OCR and photos that are pictures of a
+    report become documents too (``text_source="ocr"``); see :func:`report_photos`.
+    """
     cache = load_cache(cache_file, _CACHE_VERSION)
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
@@ -86,8 +98,10 @@ def read_documents(
             continue
         key = f"{f.sha256}\x00{PurePosixPath(str(f.path)).name}"
         entry = _cached_document(cache.get(key))
-        if entry is None:
-            row, found = _read_one(Path(locals_[str(f.path)]), str(f.path))
+        if entry is None or (ocr is not None and _wants_ocr(entry)):
+            row, found = _read_one(
+                Path(locals_[str(f.path)]), str(f.path), ocr=ocr, sha256=str(f.sha256)
+            )
             cache[key] = plain_data([row, [list(p) for p in found]])
             entry = _cached_document(cache[key]) or (None, found)
             fresh = True
@@ -97,6 +111,10 @@ def read_documents(
         problems.extend(p._replace(path=str(f.path)) for p in found)
     if fresh and cache_file is not None:
         save_cache(cache_file, cache, _CACHE_VERSION)
+    if ocr is not None:
+        photo_rows, photo_problems = report_photos(files, locals_, ocr)
+        rows += photo_rows
+        problems += photo_problems
     frame = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
     frame["study_key"] = frame["study_key"].astype(object)
@@ -104,10 +122,12 @@ def read_documents(
     return frame.reset_index(drop=True), problems
 
 
-def _read_one(local: Path, path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+def _read_one(
+    local: Path, path: str, *, ocr: OcrReader | None = None, sha256: str = ""
+) -> tuple[dict[str, Any] | None, list[Problem]]:
     """:func:`read_document`, where a reader failing in an unforeseen way is a problem row."""
     try:
-        return read_document(local, display_path=path)
+        return read_document(local, display_path=path, ocr=ocr, sha256=sha256)
     except FATAL_EXCEPTIONS:
         raise
     except OSError as exc:  # reading an original: its problem, whatever the errno
@@ -134,11 +154,51 @@ def _cached_document(entry: Any) -> tuple[dict[str, Any] | None, list[Problem]] 
         return None
 
 
-def photo_studies(files: pd.DataFrame) -> pd.DataFrame:
-    """One ``studies`` row per photo or screenshot: imaging known only from a picture."""
+def _wants_ocr(cached: tuple[dict[str, Any] | None, list[Problem]]) -> bool:
+    """A cached read of a scanned PDF without text (OCR results are cached apart, by hash)."""
+    return any(p.kind == "no_text_layer" for p in cached[1])
+
+
+def _photos(files: pd.DataFrame) -> list[Any]:
+    return [f for f in files.itertuples(index=False) if f.kind == "image" and not f.duplicate_of]
+
+
+def report_photos(
+    files: pd.DataFrame, locals_: dict[str, str], ocr: OcrReader
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Document rows of the photos that are pictures of a report (read by OCR, cached).
+
+    A picture OCR cannot read stays a photo, with an ``ocr_failed`` problem.
+    """
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for f in _photos(files):
+        path = str(f.path)
+        try:
+            row, _ = read_photo_report(
+                Path(locals_[path]), display_path=path, ocr=ocr, sha256=str(f.sha256)
+            )
+        except Exception as exc:  # Pillow and onnxruntime raise many types on odd pictures
+            message = (
+                f"{path}: could not be read by OCR ({type(exc).__name__}); it is kept as a "
+                "photo. If it is a report, ask for a clearer photo or the original document."
+            )
+            problems.append(Problem(path, "document", "ocr_failed", message))
+            continue
+        if row is not None:
+            rows.append({**row, "path": f.path})
+    return rows, problems
+
+
+def photo_studies(files: pd.DataFrame, documents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One ``studies`` row per photo or screenshot: imaging known only from a picture.
+
+    Photos read as reports (rows of *documents*) are documents, not imaging.
+    """
+    as_documents = set(documents["path"]) if documents is not None else set()
     rows = []
-    for f in files.itertuples(index=False):
-        if f.kind != "image" or f.duplicate_of:
+    for f in _photos(files):
+        if f.path in as_documents:
             continue
         name = PurePosixPath(str(f.path)).stem.replace("_", " ")
         dates = extract_dates(name)
@@ -196,6 +256,7 @@ def match_reports(
     documents["side_agrees"] = documents["side_agrees"].astype(object)
     taken: dict[str, int] = {}
     extra: list[dict[str, Any]] = []
+    precision: dict[str, Any] = {}
     for i, doc in documents.iterrows():
         if doc["doc_type"] != "imaging_report":
             continue
@@ -216,6 +277,7 @@ def match_reports(
             )
             documents.at[i, "study_key"] = key
             documents.at[i, "side_agrees"] = None
+            precision[key] = doc.get("date_precision")
             continue
         taken[key] = taken.get(key, 0) + 1
         documents.at[i, "study_key"] = key
@@ -228,6 +290,11 @@ def match_reports(
     studies["has_report"] = studies["study_key"].isin(matched)
     studies["date"] = pd.to_datetime(studies["date"])
     studies["weight_bearing"] = studies["weight_bearing"].astype("boolean")
+    # a DICOM study date is a day; a report-only study is as precise as its report's date
+    studies["date_precision"] = [
+        None if pd.isna(d) else (precision.get(k) or "day")
+        for k, d in zip(studies["study_key"], studies["date"], strict=True)
+    ]
     studies = studies.sort_values(["date", "study_key"], na_position="last", kind="stable")
     return studies.reset_index(drop=True), documents
 
@@ -263,6 +330,9 @@ def _match_score(doc: pd.Series, study: Any) -> float | None:
     if pd.isna(doc["date"]) or pd.isna(study.date):
         # without dates, only an exact modality and body-part match may pair them
         return 50.0 if doc["modality"] and doc["body_part"] and study.body_part else None
+    if doc.get("date_precision") == "month":  # a report of "2024-03": a study of that month
+        same = (doc["date"].year, doc["date"].month) == (study.date.year, study.date.month)
+        return 10.0 if same else None
     days = abs((doc["date"] - study.date).days)
     if days > MATCH_WINDOW_DAYS:
         return None

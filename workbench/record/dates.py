@@ -1,13 +1,23 @@
 """Dates written in reports and notes, in English and Chinese.
 
-Recognised forms: ``2024-03-10``, ``2024/03/10``, ``2024.03.10``, ``2024年3月10日``,
+Recognised forms: ``2024-03-10``, ``2024/03/10``, ``2024/3/10``, ``2024.03.10``,
+compact ``20240310``, ``2024年3月10日``, Chinese numerals ``二〇二四年三月十日``,
 ``10/03/2024`` and ``03/10/2024``, ``10.03.2024``, ``10 March 2024``, ``10-Mar-2024``,
-``March 10, 2024``. Full-width digits (``２０２４``) count as digits.
+``March 10, 2024``, and with a two-digit year ``10/03/24``, ``10-Mar-24``. Full-width
+digits (``２０２４``) count as digits.
 
 Numeric dates with the year last are read day-first unless the same document
 shows month-first evidence (an unambiguous ``03/25/2024`` or ``March 10, 2024``).
 When both numbers are 12 or less and differ, the date is flagged ambiguous
 whichever reading is chosen, so a reviewer can check it.
+
+**Two-digit years** (:func:`century`): ``YY`` is read as 20YY unless that is later
+than next year, then as 19YY; the date is always flagged ambiguous, since the century
+was inferred.
+
+With ``partial=True``, dates known only to the month are found too (``2024年3月``,
+``March 2024``, ``2024-03``, ``03/2024``), with ``precision="month"``: their day is
+never invented (the timestamp is the first of the month, and ``precision`` says so).
 
 >>> [(str(d.date()), t, a) for d, t, a in extract_dates("Exam date: 03/04/2024")]
 [('2024-04-03', '03/04/2024', True)]
@@ -83,8 +93,25 @@ _MONTH = (
     r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])"
 )
 _ORD = r"(?:st|nd|rd|th)?"
+_CN_DIGIT = "〇零○Ｏ一二三四五六七八九"
+_CN_VALUE = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
+_CN_SMALL = r"(?:[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+_YY = r"(?P<yy>\d{2})"
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "cn": re.compile(_YEAR + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
+    "cn_num": re.compile(
+        rf"(?P<cy>[{_CN_DIGIT}]{{4}})\s*年\s*(?P<cm>{_CN_SMALL})\s*月\s*(?P<cd>{_CN_SMALL})\s*[日号]"
+    ),
+    "compact": re.compile(
+        r"(?<![\d.\-/])" + _YEAR + r"(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\d.\-/])"
+    ),
+    "num_yy": re.compile(
+        r"(?<![\d/.\-])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)" + _YY + r"(?![\d/.\-])"
+    ),
+    "dmy_name_yy": re.compile(
+        r"(?<!\d)(?P<d>\d{1,2})[\s\-./]*" + _MONTH + r"\.?[\s\-./']" + _YY + r"(?![\d/.\-:])",
+        re.IGNORECASE,
+    ),
     "ymd": re.compile(
         r"(?<![\d.])" + _YEAR + r"(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
     ),
@@ -105,6 +132,15 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         _MONTH + r"\.?\s+(?P<d>\d{1,2})" + _ORD + r"\s*,?\s+" + _YEAR + r"(?!\d)", re.IGNORECASE
     ),
 }
+#: Dates known to the month only, found with ``partial=True``.
+_MONTH_PATTERNS: dict[str, re.Pattern[str]] = {
+    "cn_month": re.compile(_YEAR + r"\s*年\s*(?P<m>\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号]?)(?!\s*\d)"),
+    "iso_month": re.compile(
+        r"(?<![\d./\-])" + _YEAR + r"(?P<sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?![\d]|(?P=sep)\d)"
+    ),
+    "my_num": re.compile(r"(?<![\d./\-])(?P<m>0?[1-9]|1[0-2])/" + _YEAR + r"(?![\d/])"),
+    "name_month": re.compile(_MONTH + r"\.?,?\s+" + _YEAR + r"(?!\d)", re.IGNORECASE),
+}
 _LABEL_TAIL = r")\s*(?:\([^)\n]{0,20}\))?\s*[:：]?\s*[-–]?\s*$"
 _LABEL_RES = {
     kind: re.compile(r"(?:" + words + _LABEL_TAIL, re.IGNORECASE)
@@ -124,6 +160,8 @@ class DateMatch(NamedTuple):
     text: str
     ambiguous: bool
     label: str | None  # a key of DATE_LABELS, "birth", or None
+    precision: str = "day"  # "day" or "month"
+    kind: str = ""  # which written form matched (a key of the patterns)
 
 
 def _make(year: int, month: int, day: int) -> pd.Timestamp | None:
@@ -148,7 +186,28 @@ def _day_first_hint(raw: list[tuple[int, int, str, re.Match[str]]]) -> bool:
     return month_first <= day_first
 
 
-def find_dates(text: str, *, day_first: bool | None = None) -> list[DateMatch]:
+def century(yy: int, today: date | None = None) -> int:
+    """The year a two-digit year stands for: 20YY unless later than next year, else 19YY.
+
+    >>> century(24, date(2026, 1, 1)), century(27, date(2026, 1, 1)), century(85)
+    (2024, 2027, 1985)
+    """
+    today = today or date.today()
+    year = 2000 + yy
+    return year if year <= today.year + 1 else 1900 + yy
+
+
+def _cn_number(text: str) -> int:
+    """一 → 1, 十 → 10, 十二 → 12, 二十 → 20, 三十一 → 31."""
+    if "十" not in text:
+        return _CN_VALUE[text]
+    tens, _, ones = text.partition("十")
+    return (_CN_VALUE[tens] if tens else 1) * 10 + (_CN_VALUE[ones] if ones else 0)
+
+
+def find_dates(
+    text: str, *, day_first: bool | None = None, partial: bool = False
+) -> list[DateMatch]:
     """Every valid date in *text*, in order, with its position and label.
 
     Parameters
@@ -157,6 +216,8 @@ def find_dates(text: str, *, day_first: bool | None = None) -> list[DateMatch]:
         Report or note text.
     day_first : bool, optional
         How to read ``NN/NN/YYYY``; by default decided from the document (see module doc).
+    partial : bool
+        Also find dates known only to the month (``precision="month"``).
 
     Returns
     -------
@@ -166,8 +227,9 @@ def find_dates(text: str, *, day_first: bool | None = None) -> list[DateMatch]:
     if not text:
         return []
     scan = text.translate(_FULLWIDTH)
+    patterns = {**_PATTERNS, **(_MONTH_PATTERNS if partial else {})}
     raw: list[tuple[int, int, str, re.Match[str]]] = []
-    for kind, pattern in _PATTERNS.items():
+    for kind, pattern in patterns.items():
         raw.extend((m.start(), -m.end(), kind, m) for m in pattern.finditer(scan))
     raw.sort(key=lambda item: (item[0], item[1]))
     kept: list[tuple[int, int, str, re.Match[str]]] = []
@@ -178,24 +240,52 @@ def find_dates(text: str, *, day_first: bool | None = None) -> list[DateMatch]:
         day_first = _day_first_hint(kept)
     found: list[DateMatch] = []
     for start, neg_end, kind, match in kept:
-        ambiguous = False
-        year = int(match["y"])
-        if kind == "num":
-            a, b = int(match["a"]), int(match["b"])
-            ambiguous = a <= 12 and b <= 12 and a != b
-            dotted = match["sep"] == "."  # 10.03.2024 is day-first wherever it is written
-            day, month = (a, b) if (day_first or dotted or a > 12) and b <= 12 else (b, a)
-        elif kind in ("dmy_name", "mdy_name"):
-            day, month = int(match["d"]), _MONTHS[match["mon"][:3].lower()]
-        else:
-            day, month = int(match["d"]), int(match["m"])
-        stamp = _make(year, month, day)
+        read = _read(kind, match, day_first)
+        if read is None:
+            continue
+        year, month, day, ambiguous = read
+        stamp = _make(year, month, day or 1)
         if stamp is None:
             continue
         found.append(
-            DateMatch(start, -neg_end, stamp, text[start:-neg_end], ambiguous, _label(text, start))
+            DateMatch(
+                start,
+                -neg_end,
+                stamp,
+                text[start:-neg_end],
+                ambiguous,
+                _label(text, start),
+                "day" if day else "month",
+                kind,
+            )
         )
     return found
+
+
+def _read(
+    kind: str, match: re.Match[str], day_first: bool
+) -> tuple[int, int, int | None, bool] | None:
+    """(year, month, day or None, ambiguous) of one match."""
+    if kind == "cn_num":
+        year = int("".join(str(_CN_VALUE[ch]) for ch in match["cy"]))
+        return year, _cn_number(match["cm"]), _cn_number(match["cd"]), False
+    if kind in ("num", "num_yy"):
+        a, b = int(match["a"]), int(match["b"])
+        ambiguous = (a <= 12 and b <= 12 and a != b) or kind == "num_yy"
+        dotted = match["sep"] == "."  # 10.03.2024 is day-first wherever it is written
+        day, month = (a, b) if (day_first or dotted or a > 12) and b <= 12 else (b, a)
+        year = century(int(match["yy"])) if kind == "num_yy" else int(match["y"])
+        return year, month, day, ambiguous
+    if kind in ("dmy_name", "mdy_name", "dmy_name_yy"):
+        month = _MONTHS[match["mon"][:3].lower()]
+        if kind == "dmy_name_yy":
+            return century(int(match["yy"])), month, int(match["d"]), True
+        return int(match["y"]), month, int(match["d"]), False
+    if kind == "name_month":
+        return int(match["y"]), _MONTHS[match["mon"][:3].lower()], None, False
+    if kind in ("cn_month", "iso_month", "my_num"):
+        return int(match["y"]), int(match["m"]), None, False
+    return int(match["y"]), int(match["m"]), int(match["d"]), False
 
 
 def _label(text: str, start: int) -> str | None:
@@ -238,7 +328,9 @@ def document_date(
     labelled date, then the earliest plausible date. Birth dates and implausible dates
     (before 1980 or in the future) are never chosen.
     """
-    candidates = [m for m in find_dates(text) if m.label != "birth" and plausible(m.date, today)]
+    candidates = [
+        m for m in find_dates(text, partial=True) if m.label != "birth" and plausible(m.date, today)
+    ]
     if not candidates:
         return None
     for kind in PREFERRED_LABELS.get(doc_type or "", ()):
@@ -248,4 +340,8 @@ def document_date(
     labelled = [m for m in candidates if m.label is not None]
     if labelled:
         return labelled[0]
-    return min(candidates, key=lambda m: (m.date, m.start))
+    # unlabelled: a full date written as a date beats a month, and a bare 8-digit number
+    return min(
+        candidates,
+        key=lambda m: (m.precision != "day", m.kind == "compact", m.date, m.start),
+    )

@@ -31,6 +31,7 @@ import pandas as pd
 
 from workbench.problems import Problem
 from workbench.record.dates import document_date
+from workbench.record.ocr import OcrReader
 from workbench.vocab import (
     Side,
     body_part_from_text,
@@ -48,6 +49,7 @@ __all__ = [
     "detect_language",
     "modality_from_text",
     "read_document",
+    "read_photo_report",
 ]
 
 DOC_TYPES = (
@@ -173,7 +175,12 @@ class _Extracted(NamedTuple):
 
 
 def read_document(
-    file: Path, *, display_path: str, max_bytes: int = 50_000_000
+    file: Path,
+    *,
+    display_path: str,
+    max_bytes: int = 50_000_000,
+    ocr: OcrReader | None = None,
+    sha256: str = "",
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Read one report or note into a ``case.documents`` row.
 
@@ -185,13 +192,19 @@ def read_document(
         Its path as shown to the user (relative to the case source); goes into ``path``.
     max_bytes : int
         Larger files are refused with a problem row.
+    ocr : OcrReader, optional
+        Reads a scanned PDF (no text layer) by OCR; without it such a PDF is a
+        ``no_text_layer`` problem.
+    sha256 : str
+        The file's content hash, the key of the OCR cache.
 
     Returns
     -------
     row : dict or None
         ``path``, ``doc_type``, ``date`` (Timestamp or NaT), ``date_text``,
         ``date_ambiguous``, ``body_part``, ``side``, ``sides_mentioned``, ``modality``,
-        ``weight_bearing``, ``language``, ``title``, ``text``, ``n_pages``, ``encoding``;
+        ``weight_bearing``, ``language``, ``title``, ``text``, ``n_pages``, ``encoding``,
+        ``text_source`` (``text_layer`` or ``ocr``) and ``ocr_confidence`` (0-1);
         None when the file cannot be read at all.
     problems : list of Problem
         Everything that went wrong, each naming the file and the fix.
@@ -218,6 +231,14 @@ def read_document(
     extracted, problems = readers[suffix](file, display_path)
     if extracted is None:
         return None, problems
+    text_source, confidence = "text_layer", None
+    if suffix == ".pdf" and not extracted.text.strip() and ocr is not None:
+        found = ocr.pdf(file, sha256, display_path)
+        if found.text.strip():
+            extracted = extracted._replace(text=_normalise(found.text))
+            text_source, confidence = "ocr", found.confidence
+            problems = [p for p in problems if p.kind != "no_text_layer"]
+            problems.extend(_ocr_problems(display_path, found.confidence))
     text = extracted.text
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS]
@@ -233,7 +254,41 @@ def read_document(
     row: dict[str, Any] = {"path": display_path}
     row.update(analyse_text(text, filename=shown.name or file.name))
     row.update(text=text, n_pages=extracted.n_pages, encoding=extracted.encoding)
+    row.update(text_source=text_source if text.strip() else None, ocr_confidence=confidence)
     return row, problems
+
+
+#: Below this mean confidence an OCR text is flagged for a person to check.
+OCR_LOW_CONFIDENCE = 0.8
+
+
+def _ocr_problems(path: str, confidence: float | None) -> list[Problem]:
+    if confidence is not None and confidence < OCR_LOW_CONFIDENCE:
+        msg = (
+            f"{path}: read by OCR with a mean confidence of {confidence:.2f}; check the date, "
+            "side and findings against the picture, or ask for a clearer scan."
+        )
+        return [_problem(path, "ocr_low_confidence", msg)]
+    return []
+
+
+def read_photo_report(
+    file: Path, *, display_path: str, ocr: OcrReader, sha256: str = ""
+) -> tuple[dict[str, Any] | None, str]:
+    """OCR a photo; a ``case.documents`` row when it is a photo of a report.
+
+    Returns the row (None for a film, a screen or anything else) and the photo's
+    class (one of :data:`workbench.record.ocr.PHOTO_CLASSES`).
+    """
+    found = ocr.photo(file, sha256, display_path)
+    if found.photo_class != "report":
+        return None, str(found.photo_class)
+    text = _normalise(found.text)
+    row: dict[str, Any] = {"path": display_path}
+    row.update(analyse_text(text, filename=PurePosixPath(display_path.split("#")[0]).name))
+    row.update(text=text, n_pages=1, encoding=None, text_source="ocr")
+    row.update(ocr_confidence=found.confidence)
+    return row, "report"
 
 
 def _problem(path: str, kind: str, message: str) -> Problem:
@@ -312,8 +367,9 @@ def _read_pdf(file: Path, path: str) -> tuple[_Extracted | None, list[Problem]]:
     text = _normalise("\n".join(parts)).strip("\n")
     if not text.strip():
         msg = (
-            f"{path}: scanned PDF with no text layer; OCR is not yet supported — ask for the "
-            "original report text or type the key findings into case.yaml."
+            f"{path}: scanned PDF with no text layer, and OCR was off or found no text; open "
+            "the case with OCR (the default), ask for the original report text, or type the "
+            "key findings into case.yaml."
         )
         problems.append(_problem(path, "no_text_layer", msg))
         text = ""
@@ -592,7 +648,8 @@ def analyse_text(text: str, filename: str = "") -> dict[str, Any]:
     Returns
     -------
     dict
-        ``doc_type``, ``date``, ``date_text``, ``date_ambiguous``, ``body_part``, ``side``,
+        ``doc_type``, ``date``, ``date_text``, ``date_ambiguous``, ``date_precision``
+        (``day`` or ``month``), ``body_part``, ``side``,
         ``sides_mentioned``, ``modality``, ``weight_bearing``, ``language``, ``title``.
     """
     text = text[:ANALYSE_CHARS]
@@ -618,6 +675,7 @@ def analyse_text(text: str, filename: str = "") -> dict[str, Any]:
         "date": found.date if found else pd.NaT,
         "date_text": found.text if found else "",
         "date_ambiguous": bool(found and found.ambiguous),
+        "date_precision": found.precision if found else None,
         "body_part": _document_body_part(exam_lines, clauses),
         "side": _document_side(exam_lines, clauses),
         "sides_mentioned": ",".join(sorted(sides_in_text(text))),

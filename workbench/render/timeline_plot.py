@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from workbench.i18n import label as i18n_label
 from workbench.record.scores import score_entry
 
 if TYPE_CHECKING:
@@ -29,22 +30,6 @@ _LANE_OF = {
     "other": "documents",
     "lab": "documents",
     "score": "symptom",
-}
-_LANE_LABELS = {
-    "en": {
-        "symptom": "Symptoms",
-        "treatment": "Treatment",
-        "surgery": "Surgery",
-        "imaging": "Imaging",
-        "documents": "Reports & visits",
-    },
-    "zh": {
-        "symptom": "症状",
-        "treatment": "治疗",
-        "surgery": "手术",
-        "imaging": "影像",
-        "documents": "报告与就诊",
-    },
 }
 SIDE_STYLE = {
     "left": ("#1f77b4", "<", "L"),
@@ -65,11 +50,28 @@ _CJK_FONTS = (
 )
 
 
+_CJK_FILE_HINTS = ("wqy", "notosanscjk", "noto-cjk", "sourcehansans")
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The name of an installed font that covers Chinese, or None."""
+    """The name of an installed font that covers Chinese, or None.
+
+    matplotlib's font cache may predate the font's installation: the system fonts are
+    scanned once for a known CJK family when the cache has none.
+    """
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in installed), None)
+    found = next((name for name in _CJK_FONTS if name in installed), None)
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(hint in path.lower() for hint in _CJK_FILE_HINTS):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((name for name in _CJK_FONTS if name in installed), None)
+    return found
 
 
 def _has_cjk(text: str) -> bool:
@@ -113,13 +115,27 @@ def plot_timeline(case: CaseRecord, *, ax: Axes | None = None, lang: str = "en")
     fig = ax.get_figure(root=True)  # type: ignore[assignment]
     if score_ax is not None:
         plot_scores(case, ax=score_ax, lang=lang)
-    labels = _LANE_LABELS.get(lang, _LANE_LABELS["en"])
+    lang = "zh" if lang == "zh" else "en"
+    labels = {lane: i18n_label(f"timeline.lane.{lane}", lang) for lane in LANES}
     for row in dated.itertuples(index=False):
         lane = LANES.index(_LANE_OF.get(str(row.kind), str(row.kind)))
         side = row.side if isinstance(row.side, str) else None
         colour, marker, _ = SIDE_STYLE.get(side, SIDE_STYLE[None])
-        ax.plot(row.date, lane, marker=marker, color=colour, markersize=9, linestyle="none")
-        text = str(row.label)[:38]
+        start, end = _period(row.date, row.date_precision)
+        if end > start:  # known to the month or year: a bar over the period, not a day
+            ax.hlines(lane, start, end, color=colour, linewidth=5, alpha=0.45)
+            ax.plot(
+                start + (end - start) / 2,
+                lane,
+                marker=marker,
+                color=colour,
+                markersize=7,
+                linestyle="none",
+                fillstyle="none",
+            )
+        else:
+            ax.plot(row.date, lane, marker=marker, color=colour, markersize=9, linestyle="none")
+        text = _row_label(row, lang)[:38]
         where = (mdates.date2num(row.date), lane)
         ax.annotate(
             text,
@@ -141,7 +157,7 @@ def plot_timeline(case: CaseRecord, *, ax: Axes | None = None, lang: str = "en")
         ax.text(
             0.5,
             0.5,
-            "No dated events" if lang == "en" else "无日期事件",
+            i18n_label("timeline.no_dated", lang),
             transform=ax.transAxes,
             ha="center",
             **_font_kwargs("无"),
@@ -152,16 +168,24 @@ def plot_timeline(case: CaseRecord, *, ax: Axes | None = None, lang: str = "en")
         pad = max(span * 0.08, pd.Timedelta(days=30))
         ax.set_xlim(dated["date"].min() - pad, dated["date"].max() + pad * 2)
     for side, (colour, marker, _) in SIDE_STYLE.items():
-        ax.plot([], [], marker=marker, color=colour, linestyle="none", label=side or "side unknown")
-    ax.legend(loc="upper left", fontsize=7, ncols=4, frameon=False, bbox_to_anchor=(0, 1.12))
+        name = i18n_label(f"side.{side}" if side else "side.unknown", lang)
+        ax.plot([], [], marker=marker, color=colour, linestyle="none", label=name)
+    legend = ax.legend(
+        loc="upper left", fontsize=7, ncols=4, frameon=False, bbox_to_anchor=(0, 1.12)
+    )
+    for text_item in legend.get_texts():
+        text_item.set(**_font_kwargs(text_item.get_text()))
     if not undated.empty:
         _list_undated(fig, undated, lang)
     return fig
 
 
 def _list_undated(fig: Figure, undated: pd.DataFrame, lang: str) -> None:
-    title = "Undated (not placed):" if lang == "en" else "无日期（未标注在时间轴上）："
-    lines = [title, *[f"• {str(r.label)[:40]}" for r in undated.itertuples(index=False)][:14]]
+    title = i18n_label("timeline.undated_list", lang)
+    lines = [
+        title,
+        *[f"• {_row_label(r, lang)[:40]}" for r in undated.itertuples(index=False)][:14],
+    ]
     text = "\n".join(lines)
     fig.text(0.77, 0.92, text, va="top", ha="left", fontsize=7, **_font_kwargs(text))
 
@@ -197,3 +221,17 @@ def plot_scores(case: CaseRecord, *, ax: Axes | None = None, lang: str = "en") -
         ax.legend(loc="upper left", fontsize=7, frameon=False)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     return fig
+
+
+def _row_label(row: Any, lang: str) -> str:
+    zh = getattr(row, "label_zh", None)
+    return str(zh) if lang == "zh" and isinstance(zh, str) and zh else str(row.label)
+
+
+def _period(date: pd.Timestamp, precision: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The period a date of this precision stands for (a month date is the whole month)."""
+    if precision == "year":
+        return date, date + pd.offsets.YearEnd(0)
+    if precision == "month":
+        return date, date + pd.offsets.MonthEnd(0)
+    return date, date

@@ -150,13 +150,22 @@ def study_label(facts: Mapping[str, Any]) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def badge_html(side: str | None, detail: str = "") -> str:
-    """The side badge as HTML (shown above the image as well as burned into it)."""
-    colour = side_badge_colour(side)
+#: Badge colour of a side the records disagree about.
+DISPUTED_COLOUR = "#b35c00"
+
+
+def badge_html(side: str | None, detail: str = "", *, disputed: str | None = None) -> str:
+    """The side badge as HTML (shown above the image as well as burned into it).
+
+    *disputed* replaces the side's text when the records disagree
+    (``"LEFT? report says RIGHT"``) and turns the badge orange.
+    """
+    colour = DISPUTED_COLOUR if disputed else side_badge_colour(side)
     extra = f" <span style='font-weight:normal'>{html.escape(detail)}</span>" if detail else ""
+    text = disputed or side_badge_text(side)
     return (
         f"<span class='wb-side-badge' style='background:{colour};color:#fff;padding:2px 8px;"
-        f"border-radius:3px;font-weight:bold'>{html.escape(side_badge_text(side))}{extra}</span>"
+        f"border-radius:3px;font-weight:bold'>{html.escape(text)}{extra}</span>"
     )
 
 

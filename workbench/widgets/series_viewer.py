@@ -40,6 +40,7 @@ from workbench.imaging import measure, mpr, ortho
 from workbench.imaging.measure import Measurement
 from workbench.imaging.volume import load_series
 from workbench.imaging.windowing import PRESETS, orientation_labels
+from workbench.readiness.laterality import disputed_sides, side_display
 from workbench.render.figures import figure_png, key_image_figure
 from workbench.render.frame import compose, encode, thumbnail
 from workbench.view.browser import (
@@ -452,7 +453,9 @@ class SeriesViewer(widgets.VBox):
         side = _value(self.series_row, "side") if self.series_row is not None else None
         self.side = side or facts.get("side")
         self.badge.value = badge_html(
-            self.side, study_label({**facts, "side": None}).replace(" · SIDE ?", "")
+            self.side,
+            study_label({**facts, "side": None}).replace(" · SIDE ?", ""),
+            disputed=self._disputed(self.side),
         )
         self.reference_window = (state.center, state.width)
         desc = _value(self.series_row, "SeriesDescription") if self.series_row is not None else None
@@ -464,6 +467,14 @@ class SeriesViewer(widgets.VBox):
                 "info" if getattr(button, "series_key", None) == series_key else ""
             )
         self._set_state(state)
+
+    def _disputed(self, side: str | None) -> str | None:
+        """``LEFT? report says RIGHT`` when the records disagree about this study's side."""
+        try:
+            dispute = disputed_sides(self.case).get(self.study_key or "")
+        except (AttributeError, KeyError):  # a case without the record tables
+            return None
+        return side_display(side, dispute) if dispute else None
 
     def _configure_controls(self, volume: Volume, state: ViewState) -> None:
         self._syncing = True

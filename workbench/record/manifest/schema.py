@@ -8,6 +8,7 @@ import pandas as pd
 from pandas.api.typing import NaTType
 from pydantic import Field
 
+from workbench.i18n import label as i18n_label
 from workbench.record.manifest.fields import (
     EventKind,
     OnsetKind,
@@ -93,6 +94,7 @@ class TimelineEvent(TypedDict):
     label: str
     side: str | None
     source: str
+    label_zh: str
 
 
 class Manifest(_Section):
@@ -101,6 +103,9 @@ class Manifest(_Section):
     case_id: str | None = None
     patient: PatientInfo | None = None
     case_type: Annotated[CaseType, _choice(CaseType)] | None = None
+    #: The language the reviewer reads (``en``, ``zh``); key documents in another
+    #: language need a summary in this one.
+    reviewer_language: _Language | None = None
     main_concern: str | None = None
     complaint: Complaint | None = None
     pain_history: PainHistory | None = None
@@ -138,20 +143,32 @@ class Manifest(_Section):
         rows: list[TimelineEvent] = []
         pain = self.pain_history
         if pain is not None and (pain.onset or pain.onset_kind):
-            label = f"Onset: {self.main_concern or pain.location or 'pain'}"
+            what = self.main_concern or pain.location
+            label = f"Onset: {what or 'pain'}"
+            onset_zh = i18n_label("timeline.onset", "zh")
+            label_zh = f"{onset_zh}：{what or i18n_label('timeline.pain', 'zh')}"
             if pain.onset_kind is not None:
                 label += f" ({pain.onset_kind.value.replace('_', ' ')})"
+                label_zh += f"（{i18n_label(f'onset.{pain.onset_kind.value}', 'zh')}）"
             side = self.complaint.side if self.complaint else None
-            rows.append(_row(pain.onset, "symptom", label, side))
+            rows.append(_row(pain.onset, "symptom", label, side, label_zh))
         for treatment in self.treatments:
             kind = treatment.kind.value if treatment.kind else "treatment"
+            kind_zh = i18n_label(f"treatment.{kind}", "zh")
             label = f"{kind}: {treatment.detail}" if treatment.detail else kind
+            label_zh = f"{kind_zh}：{treatment.detail}" if treatment.detail else kind_zh
             label += f" ({treatment.response})" if treatment.response else ""
-            rows.append(_row(treatment.start or treatment.date, "treatment", label, None))
+            label_zh += f"（{treatment.response}）" if treatment.response else ""
+            when = treatment.start or treatment.date
+            rows.append(_row(when, "treatment", label, None, label_zh))
         for surgery in self.surgeries:
             label = surgery.procedure or "surgery"
-            label += f" (implants: {', '.join(surgery.implants)})" if surgery.implants else ""
-            rows.append(_row(surgery.date, "surgery", label, surgery.side))
+            label_zh = surgery.procedure or i18n_label("timeline.surgery", "zh")
+            if surgery.implants:
+                label += f" (implants: {', '.join(surgery.implants)})"
+                implants_zh = i18n_label("timeline.implants", "zh")
+                label_zh += f"（{implants_zh}：{'、'.join(surgery.implants)}）"
+            rows.append(_row(surgery.date, "surgery", label, surgery.side, label_zh))
         for event in self.events:
             kind = event.kind.value if event.kind else "other"
             rows.append(_row(event.date, kind, event.label or kind, event.side))
@@ -171,7 +188,13 @@ class Manifest(_Section):
         return rows
 
 
-def _row(date: PartialDate | None, kind: str, label: str, side: Side | None) -> TimelineEvent:
+def _row(
+    date: PartialDate | None,
+    kind: str,
+    label: str,
+    side: Side | None,
+    label_zh: str | None = None,
+) -> TimelineEvent:
     return TimelineEvent(
         date=date.as_timestamp() if date else pd.NaT,
         date_precision=date.precision if date else None,
@@ -179,6 +202,7 @@ def _row(date: PartialDate | None, kind: str, label: str, side: Side | None) -> 
         label=label,
         side=side.value if side else None,
         source=MANIFEST_NAME,
+        label_zh=label_zh or label,
     )
 
 
