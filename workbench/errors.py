@@ -13,6 +13,7 @@ keeps working for callers who do not know this package::
     ├── SeriesNotFoundError (KeyError)          unknown series or study key
     ├── PixelDataError (ValueError)             pixels cannot be decoded
     ├── ExportError (RuntimeError)              opinion export refused or failed
+    ├── NotebookExistsError (FileExistsError)   an edited notebook would be overwritten
     ├── DeidentificationError (ValueError)      de-identification refused or failed
     └── PacsError (ConnectionError)             DICOMweb server unreachable, refusing or garbled
 
@@ -27,6 +28,7 @@ __all__ = [
     "DeidentificationError",
     "ExportError",
     "ManifestError",
+    "NotebookExistsError",
     "NothingUsableError",
     "PacsError",
     "PixelDataError",
@@ -87,3 +89,7 @@ class PacsError(WorkbenchError, ConnectionError):
 
 class WorkbenchWarning(UserWarning):
     """Something the user should know that does not stop the work."""
+
+
+class NotebookExistsError(WorkbenchError, FileExistsError):
+    """A case notebook would overwrite one that a reviewer has edited (pass force=True)."""

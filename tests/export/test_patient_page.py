@@ -47,6 +47,8 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tags = cell.metadata.get("tags", [])
         if "workbench-answer" in tags:
             cell.source = cell.source.replace(ANSWER_PLACEHOLDER, "The wear is on the inner side.")
+        elif cell.metadata.get("workbench", {}).get("template"):
+            cell.source = cell.source.split("\n", 1)[0] + "\n\nThe reviewer's own words."
         if "workbench-figure" in tags:
             cell.outputs = [_output(first), _output(again)]  # the cell was run twice
     nb.metadata["workbench"]["reviewer"] = "Sample Reviewer"
