@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import warnings
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,10 @@ from workbench.errors import ExportError, WorkbenchWarning
 from workbench.export.audit import audit_notes, audit_page, forbidden_values
 from workbench.export.freshness import refuse_newer_content, save_in_jupyterlab
 from workbench.export.preprocess import select_cells
-from workbench.export.refusals import check_ready
+from workbench.export.refusals import check_ready, section_name
 from workbench.i18n import label
+from workbench.notebook.contract import CellTag, body_paragraphs, cell_meta, cell_tags
+from workbench.report.fhir import write_fhir_bundle
 from workbench.report.objects import ReviewObjects, write_review_objects
 from workbench.report.review import Review
 from workbench.workspace import OUTPUTS, atomic_write
@@ -46,6 +50,7 @@ PAGE_TITLE = {
 }
 __all__ = ["export_opinion", "render_page", "select_cells"]
 
+_MARKUP = re.compile(r"[*_`~]+")
 DISCLAIMER_KEYS = ("export.disclaimer.1", "export.disclaimer.2")
 COVER_LABELS = ("kind", "title", "case_id", "patient", "review_date", "reviewer",
                 "disclaimer_title")  # fmt: skip
@@ -171,7 +176,7 @@ def export_opinion(
     if pdf:
         print_pdf(out, out.with_suffix(".pdf"))
     if case is not None and dicom:
-        write_outputs(case, meta, html)
+        write_outputs(case, meta, html, nb)
     return out
 
 
@@ -184,12 +189,36 @@ def review_of(meta: dict[str, Any]) -> Review:
     )
 
 
-def write_outputs(case: Any, meta: dict[str, Any], html: str) -> ReviewObjects:
-    """The page and the review's DICOM objects in ``<workspace>/outputs`` (for the hospital)."""
-    objects = write_review_objects(case, review_of(meta))
+def conclusion_of(nb: Any) -> str:
+    """The reviewer's opinion as plain text (English cells; FHIR ``conclusion``)."""
+    parts = []
+    for cell in nb.cells:
+        tags = cell_tags(cell)
+        if cell.cell_type != "markdown" or CellTag.OPINION not in tags or CellTag.LANG_ZH in tags:
+            continue
+        if cell_meta(cell).get("section") in ("title", "questions", "missing", "limits"):
+            continue
+        name = section_name(cell)
+        body = " ".join(_MARKUP.sub("", p) for p in body_paragraphs(cell.source))
+        if body.strip():
+            parts.append(f"{name}: {body.strip()}")
+    return "\n\n".join(parts)
+
+
+def write_outputs(case: Any, meta: dict[str, Any], html: str, nb: Any = None) -> ReviewObjects:
+    """The page, the review's DICOM objects and (with the extra ``fhir``) the FHIR bundle in
+    ``<workspace>/outputs`` (for the hospital)."""
+    review = review_of(meta)
+    objects = write_review_objects(case, review)
     folder = Path(case.workspace) / OUTPUTS
     with atomic_write(folder / "opinion.html", "w", encoding="utf-8") as fh:
         fh.write(html)
+    conclusion = conclusion_of(nb) if nb is not None else ""
+    try:
+        objects.paths.append(write_fhir_bundle(case, replace(review, conclusion=conclusion)))
+    except ImportError as exc:
+        objects.skipped.append(str(exc))
+        warnings.warn(f"No FHIR bundle in '{folder}': {exc}", WorkbenchWarning, stacklevel=2)
     return objects
 
 
