@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from workbench import vocab
-from workbench.export.sentences import film_label
+from workbench.export.sentences import film_label, format_date
 from workbench.i18n import GLOSSARY
 
 #: Identifiers shorter than this (or short numbers) are named in a note, not searched.
@@ -196,7 +196,8 @@ def _study_names(case: Any) -> dict[str, str]:
     """study_key → "the ultrasound study of 2024-01-15" (for naming where a value is from)."""
     out = {}
     for _, row in case.studies.iterrows():
-        when = f" of {row['date']}" if isinstance(row.get("date"), str) and row["date"] else ""
+        day = format_date(row.get("date"))
+        when = f" of {day}" if day else ""
         out[str(row["study_key"])] = f"the {film_label(dict(row))} study{when}"
     return out
 
