@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import pytest
@@ -152,10 +153,10 @@ def test_cli_refuses_a_newer_checkpoint_and_force_exports(notebook: Path, capsys
 
 
 class _FakeServer(BaseHTTPRequestHandler):
-    sessions: list[dict] = []
+    sessions: ClassVar[list[dict]] = []
     modified = ""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.headers.get("Authorization") != "token secret":
             self.send_response(403)
             self.end_headers()
@@ -194,8 +195,8 @@ def test_open_in_a_running_server_with_later_kernel_activity(
         ):
             export_opinion(notebook)
         assert export_opinion(notebook, force=True).exists()
-        _FakeServer.sessions = [{"path": "review.ipynb", "kernel": {"last_activity":
-                                                                    stamp.isoformat()}}]  # fmt: skip
+        saved = {"last_activity": stamp.isoformat()}
+        _FakeServer.sessions = [{"path": "review.ipynb", "kernel": saved}]
         assert export_opinion(notebook).exists()  # nothing ran after the save
     finally:
         server.shutdown()
@@ -242,8 +243,9 @@ def test_in_its_kernel_no_save_means_a_refusal(
     assert export_opinion(notebook, save=False).exists()
 
 
-def test_another_notebooks_kernel_does_not_wait(notebook: Path, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_another_notebooks_kernel_does_not_wait(
+    notebook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(freshness, "_kernel_session_path", lambda: tmp_path / "other.ipynb")
     assert freshness.save_in_jupyterlab(notebook) is False
 

@@ -15,7 +15,7 @@ from workbench.report.review import Review
 from workbench.widgets.series_viewer import SeriesViewer
 
 pytest.importorskip("fhir.resources.R4B")
-from fhir.resources.R4B.bundle import Bundle  # noqa: E402
+from fhir.resources.R4B.bundle import Bundle
 
 REVIEW = Review("SAMPLE001", "Dr Reviewer", "2024-09-10", "Medial wear; replacement reasonable.")
 
@@ -51,7 +51,7 @@ def test_bundle_validates_and_holds_report_studies_observations(knee) -> None:
     assert all(o.derivedFrom for o in observations)
     uids = {str(i.identifier[0].value) for e in bundle.entry
             if (i := e.resource).get_resource_type() == "ImagingStudy"}  # fmt: skip
-    assert all(u.startswith("urn:oid:1.") or u.startswith("urn:oid:2.") for u in uids)
+    assert all(u.startswith(("urn:oid:1.", "urn:oid:2.")) for u in uids)
     assert "Wang" not in path.read_text() and "SAMPLE001" in path.read_text()
 
 

@@ -49,7 +49,7 @@ def checkpoint_of(path: Path) -> Path:
 def _kernel_session_path() -> Path | None:
     """The notebook this process is the kernel of (None outside a Jupyter kernel)."""
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is None or not hasattr(shell, "kernel"):
         return None
     name = os.environ.get("JPY_SESSION_NAME")

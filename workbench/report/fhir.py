@@ -52,6 +52,11 @@ def _require() -> None:
         ) from exc
 
 
+def _make(model: Any, **fields: Any) -> Any:
+    """A resource of *model* validated by the library (None fields left out)."""
+    return model.model_validate({k: v for k, v in fields.items() if v is not None})
+
+
 def _id(review: Review, *parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "|".join([review.key, *parts])))
 
@@ -127,7 +132,7 @@ def opinion_bundle(
         measurements = list(MeasurementStore(case.workspace))
     patient_id = _id(review, "patient")
     case_id = {"system": "urn:workbench:case-id", "value": review.case_id or "unknown"}
-    patient = Patient(id=patient_id, identifier=[case_id])
+    patient = _make(Patient, id=patient_id, identifier=[case_id])
     subject = {"reference": f"urn:uuid:{patient_id}"}
     studies = _studies(case)
     study_ref: dict[str, str] = {}
@@ -136,7 +141,7 @@ def opinion_bundle(
         sid = _id(review, "study", study["uid"])
         study_ref[study["study_key"]] = f"urn:uuid:{sid}"
         started = _date(study["date"])
-        resources.append(ImagingStudy(
+        resources.append(_make(ImagingStudy,
             id=sid, status="available", subject=subject,
             identifier=[{"system": "urn:dicom:uid", "value": f"urn:oid:{study['uid']}"}],
             modality=[{"system": "http://dicom.nema.org/resources/ontology/DCM",
@@ -152,7 +157,7 @@ def opinion_bundle(
     for m in _reportable(measurements):
         study_key = by_sop.get(m.sop_uid) or series_study.get(m.series_key)
         unit = codes.unit_code(m.unit)
-        obs = Observation(
+        obs = _make(Observation,
             id=_id(review, "measurement", m.id),
             status="final",
             category=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
@@ -168,7 +173,7 @@ def opinion_bundle(
         )  # fmt: skip
         observations.append(obs)
     report_id = _id(review, "report")
-    report = DiagnosticReport(
+    report = _make(DiagnosticReport,
         id=report_id,
         status="final",
         code={"coding": [{"system": "http://loinc.org", "code": "18748-4",
@@ -185,7 +190,7 @@ def opinion_bundle(
     resources += observations
     entries = [{"fullUrl": f"urn:uuid:{report_id}", "resource": report}]
     entries += [{"fullUrl": f"urn:uuid:{r.id}", "resource": r} for r in resources]
-    return Bundle(id=_id(review, "bundle"), type="collection", entry=entries,
+    return _make(Bundle, id=_id(review, "bundle"), type="collection", entry=entries,
                   timestamp=f"{review.review_date}T00:00:00Z")  # fmt: skip
 
 

@@ -31,7 +31,7 @@ export default { render };
 """
 
 
-class SaveRequest(anywidget.AnyWidget):  # type: ignore[misc]
+class SaveRequest(anywidget.AnyWidget):
     """Displayed once; its front end saves the notebook it is shown in."""
 
     _esm = traitlets.Unicode(_ESM).tag(sync=True)
