@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLE ?= knee_oa_right
 WORKSPACE ?= workspace
 
-.PHONY: demo test lint typecheck bench clean samples lab lock test-latest
+.PHONY: demo test lint typecheck bench clean samples lab lock test-latest fuzz
 
 # Everything is installed from the lock file (exact versions, with hashes); the package itself
 # without dependencies. pyproject.toml keeps ranges for people installing into their own env.
@@ -62,6 +62,14 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# Thousands of deterministic mutants of pydicom's test files through the readers and
+# open_case (make test runs 300 of them); prints mutants tried, escapes, slowest file and
+# peak memory. FUZZ_MUTANTS / FUZZ_SEED choose the batch.
+FUZZ_MUTANTS ?= 5000
+FUZZ_SEED ?= 1
+fuzz: $(STAMP)
+	$(BIN)/python -W ignore tests/fuzz/run.py --mutants $(FUZZ_MUTANTS) --seed $(FUZZ_SEED)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py

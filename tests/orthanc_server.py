@@ -87,7 +87,7 @@ class OrthancServer:
             "RegisteredUsers": {self.user: self.password},
             "DicomServerEnabled": False,
             "DicomPort": free_port(),
-            "Plugins": [PLUGINS],
+            "Plugins": self.base_config.get("Plugins", [PLUGINS]),
             "SaveJobs": False,
         }
         dicomweb = {

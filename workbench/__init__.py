@@ -33,6 +33,7 @@ from workbench.errors import (
 )
 
 if TYPE_CHECKING:
+    from workbench.board import case_board
     from workbench.deid.pipeline import deidentify
     from workbench.deid.verify import verify_deidentified
     from workbench.export.opinion import export_opinion
@@ -58,6 +59,7 @@ _LAZY = {
     "deidentify": "workbench.deid.pipeline",
     "verify_deidentified": "workbench.deid.verify",
     "push": "workbench.pacs.dicomweb",
+    "case_board": "workbench.board",
 }
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "WorkbenchError",
     "WorkspaceError",
     "build_review_notebook",
+    "case_board",
     "deidentify",
     "export_opinion",
     "key_images",

@@ -32,6 +32,8 @@ from workbench.workspace import (
     default_workspace,
     prepare,
     read_table,
+    workspace_faults,
+    workspace_lock,
     write_table,
 )
 
@@ -172,6 +174,13 @@ def open_case(
     space = prepare(
         Path(workspace) if workspace is not None else default_workspace(src.given), src.root
     )
+    # One writer per workspace: a second opener (a notebook and the CLI, two coordinators)
+    # waits here, then finds the tables the first one wrote.
+    with workspace_lock(space), workspace_faults(space):
+        return _open_locked(src, space, verify, progress)
+
+
+def _open_locked(src: ingest.ResolvedSource, space: Path, verify: bool, progress: bool) -> Case:
     listing = ingest.list_source(src, space)
     if not listing.files and not listing.problems:
         raise NothingUsableError(
@@ -227,7 +236,7 @@ def _add_clinical_record(
     """Documents, photos, report matching and the timeline (the clinical-record tables)."""
     files = tables["files"]
     locals_ = dict(zip(files["path"], files["local"], strict=True))
-    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.pkl")
+    documents, found = records.read_documents(files, locals_, space / "cache" / "documents.json")
     problems.extend(found)
     studies = pd.concat([tables["studies"], records.photo_studies(files)], ignore_index=True)
     studies, documents = records.match_reports(studies, documents)

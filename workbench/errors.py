@@ -23,6 +23,8 @@ zipfile, nbconvert) are translated where they enter, with ``raise ... from exc``
 
 from __future__ import annotations
 
+from workbench.safe_text import redact_secrets
+
 __all__ = [
     "CaseNotFoundError",
     "DeidentificationError",
@@ -41,7 +43,14 @@ __all__ = [
 
 
 class WorkbenchError(Exception):
-    """Root of every error the workbench raises on purpose."""
+    """Root of every error the workbench raises on purpose.
+
+    Text arguments are redacted: a ``user:password@`` in any URL of the message becomes
+    ``***@``, so no secret reaches a terminal, a log or a notebook output.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact_secrets(a) if isinstance(a, str) else a for a in args))
 
 
 class CaseNotFoundError(WorkbenchError, FileNotFoundError):

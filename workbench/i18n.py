@@ -179,6 +179,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "缺少的资料及其可能带来的改变",
     ),
     "notebook.section.limits": ("Limits of this review", "本审阅的局限"),
+    # --- case board (coordinators) ------------------------------------------------------
+    "board.waiting_for_records": ("waiting for records", "等待资料"),
+    "board.ready_for_review": ("ready for review", "可以审阅"),
+    "board.in_review": ("in review", "审阅中"),
+    "board.opinion_exported": ("opinion exported", "意见已导出"),
+    "board.in_archive": ("in the PACS, not opened yet", "已在影像库，尚未打开"),
 }
 
 

@@ -76,6 +76,7 @@ def organize(case: ReviewCase, dest: str | Path) -> Path:
                 "size": target.stat().st_size,
             }
         )
+    _verify_copies(dest, rows)
     manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
     with atomic_write(dest / "MANIFEST.csv", "w", encoding="utf-8-sig", newline="") as fh:
         csv_safe(manifest).to_csv(fh, index=False)
@@ -114,7 +115,29 @@ def _plan(case: ReviewCase) -> list[tuple[str, str]]:
     photos = case.files[(case.files["kind"] == "image") & (case.files["duplicate_of"] == "")]
     for path in photos["path"]:
         plan.append((f"photos/{_name(path)}", str(path)))
-    return plan
+    return _unique_paths(plan)
+
+
+#: Names of the files organize writes itself at the top of DEST.
+_RESERVED = frozenset({"manifest.csv", "gaps.csv", "summary.html"})
+
+
+def _unique_paths(plan: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """*plan* with no two originals on one copy path (``IMG_0001.jpg``, ``IMG_0001-2.jpg``).
+
+    Paths are compared case-folded, as on the Windows and macOS disks copies are sent on.
+    """
+    used: set[str] = set(_RESERVED)
+    out: list[tuple[str, str]] = []
+    for rel, original in plan:
+        path = PurePosixPath(rel)
+        candidate, n = rel, 1
+        while candidate.casefold() in used:
+            n += 1
+            candidate = str(path.with_name(f"{path.stem}-{n}{path.suffix}"))
+        used.add(candidate.casefold())
+        out.append((candidate, original))
+    return out
 
 
 def _name(path: str) -> str:
@@ -133,6 +156,20 @@ def _copy_verified(src: Path, target: Path, expected: str) -> None:
             f"Copy of '{src}' to '{target}' does not match its sha256; the disk may be full or "
             "failing. Nothing was changed in the source."
         )
+
+
+def _verify_copies(dest: Path, rows: list[dict[str, Any]]) -> None:
+    """Every copy the MANIFEST will list holds the bytes of its original (checked again last)."""
+    seen: set[str] = set()
+    for row in rows:
+        copy = str(row["copy"])
+        if copy.casefold() in seen or _sha256(dest / copy) != row["sha256"]:
+            raise WorkspaceError(
+                f"The organized copy '{dest / copy}' does not hold '{row['original']}' (sha256 "
+                "differs or the path was used twice); delete DEST and run organize again. "
+                "Nothing was changed in the source."
+            )
+        seen.add(copy.casefold())
 
 
 def _sha256(path: Path) -> str:

@@ -8,10 +8,15 @@ temporary file in the same folder, then renamed.
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import hashlib
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,11 +25,10 @@ from typing import IO, Any
 import pandas as pd
 
 from workbench.errors import WorkspaceError
+from workbench.safe_text import CONTROL_RE, FORMULA_RE, neutralise_cell
 
 #: Folder of a workspace for what leaves the workbench (opinion page, SR, KOS, GSPS).
 OUTPUTS = "outputs"
-#: Characters that make a spreadsheet treat a cell as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def home() -> Path:
@@ -38,6 +42,151 @@ def default_workspace(source: Path) -> Path:
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
     name = resolved.stem if resolved.is_file() else resolved.name
     return home() / "workspaces" / f"{name or 'case'}-{digest}"
+
+
+#: ``errno`` values that are faults of the workspace (its disk, its permissions), never of
+#: an original: reported as :class:`WorkspaceError` and never recorded in the tables.
+WORKSPACE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+)
+
+#: How long an opener waits for another process to finish with a workspace (seconds).
+LOCK_TIMEOUT_S = float(os.environ.get("WORKBENCH_LOCK_TIMEOUT", 3600))
+LOCK_NAME = ".workbench.lock"
+
+
+def is_workspace_fault(exc: BaseException) -> bool:
+    """Whether *exc* is a disk, quota or permission failure (of whatever was being written)."""
+    return isinstance(exc, OSError) and exc.errno in WORKSPACE_ERRNOS
+
+
+def workspace_error(workspace: Path, exc: OSError) -> WorkspaceError:
+    """One sentence naming *workspace*, what went wrong and what to free or change."""
+    code = exc.errno
+    if code in (errno.ENOSPC, errno.EFBIG):
+        what = "is full (no space left on its disk)"
+        fix = "free space on that disk (the unpacked archives and caches in it can be deleted)"
+    elif code == errno.EDQUOT:
+        what = "is over the user's disk quota"
+        fix = "free space within the quota"
+    elif code == errno.EROFS:
+        what = "is on a read-only file system"
+        fix = "pass --workspace with a folder on a writable disk"
+    elif code in (errno.EACCES, errno.EPERM):
+        what = "cannot be written by this user (permission denied)"
+        fix = "give this user write permission on it"
+    else:
+        what = f"cannot be written ({exc.strerror or exc})"
+        fix = "check the disk"
+    err = WorkspaceError(
+        f"The workspace '{workspace}' {what}; {fix}, or pass --workspace with another "
+        "folder, then run again (nothing was recorded about the originals)."
+    )
+    err.errno = code
+    return err
+
+
+@contextmanager
+def workspace_faults(workspace: Path) -> Iterator[None]:
+    """Translate disk, quota and permission failures inside the block to :class:`WorkspaceError`."""
+    try:
+        yield
+    except WorkspaceError:
+        raise
+    except OSError as exc:
+        if not is_workspace_fault(exc):
+            raise
+        raise workspace_error(workspace, exc) from exc
+
+
+@contextmanager
+def workspace_lock(workspace: Path, *, timeout: float | None = None) -> Iterator[None]:
+    """Hold the workspace's lock; wait, with a message on stderr, while another process has it.
+
+    Whoever holds the lock is the only writer of the workspace, so temporary files found
+    when it is taken were left by an interrupted run and are removed.
+
+    Raises
+    ------
+    WorkspaceError
+        The lock was not free within *timeout* seconds (default :data:`LOCK_TIMEOUT_S`), or
+        the lock file cannot be created.
+    """
+    from filelock import FileLock, Timeout
+
+    lock_file = workspace / LOCK_NAME
+    owner_file = workspace / (LOCK_NAME + ".owner")
+    lock = FileLock(lock_file)
+    wait = LOCK_TIMEOUT_S if timeout is None else timeout
+    read_only = False
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        _wait_for(lock, workspace, owner_file, wait)
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise workspace_error(workspace, exc) from exc
+        # a workspace this user may only read (a shared, finished case): reading needs no
+        # lock, and any write fails with its own WorkspaceError
+        read_only = True
+    if read_only:
+        yield
+        return
+    try:
+        with workspace_faults(workspace):
+            owner_file.write_text(
+                f"process {os.getpid()} on {socket.gethostname()} since "
+                f"{time.strftime('%H:%M:%S')}",
+                encoding="utf-8",
+            )
+            remove_stale_temps(workspace)
+        yield
+    finally:
+        lock.release()
+
+
+def _wait_for(lock: Any, workspace: Path, owner_file: Path, wait: float) -> None:
+    """Say who holds the lock, then wait for it at most *wait* seconds."""
+    from filelock import Timeout
+
+    try:
+        owner = owner_file.read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        owner = "another process"
+    print(
+        f"workbench: workspace '{workspace}' is in use by {owner}; waiting for it to "
+        "finish, then reading its result.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        with workspace_faults(workspace):
+            lock.acquire(timeout=wait)
+    except Timeout:
+        raise WorkspaceError(
+            f"The workspace '{workspace}' is still in use by {owner} after {wait:.0f} s; "
+            "wait for it to finish, or pass --workspace with another folder."
+        ) from None
+
+
+def remove_stale_temps(workspace: Path) -> int:
+    """Delete temporary files and half-unpacked folders under *workspace*; return how many.
+
+    Call only while holding :func:`workspace_lock`: then no one else is writing them.
+    Folders of unpacked archive members (``m/``) hold no temporary names and are not walked.
+    """
+    removed = 0
+    for folder, dirs, files in os.walk(workspace):
+        for name in list(dirs):
+            if fnmatch.fnmatch(name, "*.partial-*"):
+                shutil.rmtree(Path(folder, name), ignore_errors=True)
+                removed += 1
+        dirs[:] = [d for d in dirs if d != "m" and not fnmatch.fnmatch(d, "*.partial-*")]
+        for name in files:
+            if name.endswith(".tmp") or name.startswith(".part-"):
+                Path(folder, name).unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def prepare(workspace: Path, source_root: Path) -> Path:
@@ -96,25 +245,27 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas (prefixed with ``'``)."""
+    """A copy whose text cells no spreadsheet runs as formulas (see :func:`neutralise_cell`).
+
+    A formula sign after leading blanks or control characters, or at the start of any
+    line of a cell, is neutralised; control characters become spaces.
+    """
     out = frame.copy()
     for col in out.columns:
         values = out[col]
         if isinstance(values.dtype, pd.StringDtype):  # vectorised; most columns need nothing
-            risky = values.str.startswith(_FORMULA_START).fillna(False).astype(bool)
-            if risky.any():
-                out[col] = values.where(~risky, "'" + values)
+            text = values.str.replace(CONTROL_RE, " ", regex=True)
+            risky = text.str.match(FORMULA_RE).fillna(False).astype(bool)
+            out[col] = text.where(~risky, "'" + text)
         elif values.dtype == object or pd.api.types.is_string_dtype(values):  # lists too
             out[col] = values.map(_neutralise)
     return out
 
 
 def _neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
     if isinstance(value, list | tuple):
-        return "\\".join(str(v) for v in value)
-    return value
+        value = "\\".join(str(v) for v in value)
+    return neutralise_cell(value) if isinstance(value, str) else value
 
 
 def write_table(frame: pd.DataFrame, folder: Path, name: str) -> None:

@@ -83,7 +83,7 @@ def test_tables_have_the_contract_columns(make_case, workspace):
         "source",
     ):
         assert col in case.studies.columns
-    assert list(case.problems.columns) == ["path", "stage", "kind", "message"]
+    assert list(case.problems.columns) == ["path", "stage", "kind", "message", "details"]
     assert pd.api.types.is_datetime64_any_dtype(case.studies["date"])
     assert case.studies["date"].is_monotonic_increasing
     ct = case.instances.set_index("path").loc["CT_small.dcm"]

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.safe_text import terminal_text
+from workbench.workspace import is_workspace_fault, workspace_error
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +69,25 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("source", type=Path)
     push.add_argument("url", help="dicomweb+http://host:8042/dicom-web")
     push.add_argument("--workspace", type=Path)
+    cases = sub.add_parser(
+        "cases", help="the case board: every case under a folder or in the PACS, and its state"
+    )
+    cases.add_argument(
+        "sources", nargs="+", metavar="SOURCE",
+        help="a folder of cases (one sub-folder or .zip each) and/or dicomweb+http(s)://…",
+    )  # fmt: skip
+    cases.add_argument(
+        "--home", action="append", type=Path, metavar="PATH",
+        help="a workbench home to find workspaces in (repeat: one per reviewer); "
+        "default $WORKBENCH_HOME",
+    )  # fmt: skip
+    cases.add_argument(
+        "--sort", action="append", metavar="COLUMN",
+        help="sort by this column (repeat for ties; default: state, then case)",
+    )  # fmt: skip
+    cases.add_argument("--descending", action="store_true", help="reverse the order")
+    cases.add_argument("--csv", action="store_true", help="every column, as CSV on stdout")
+    cases.add_argument("--lang", choices=["en", "zh", "en+zh"], default="en")
     new_case = sub.add_parser("new-case", help="write a commented case.yaml template")
     new_case.add_argument("folder", type=Path, help="the case folder (created if missing)")
     return parser
@@ -94,12 +115,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             from workbench.cli.push_cmd import push_main
 
             return push_main(args)
+        if args.command == "cases":
+            from workbench.cli.cases_cmd import cases_main
+
+            return cases_main(args)
         if args.command == "check":
             return _check(args)
         if args.command == "organize":
             return _organize(args)
     except WorkbenchError as exc:
-        print(f"workbench: {exc}", file=sys.stderr)
+        print(f"workbench: {terminal_text(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if not is_workspace_fault(exc):
+            raise
+        # a disk, quota or permission failure writing an output (a notebook, an export, an
+        # organized copy): the same one sentence as for the workspace, naming the folder
+        folder = Path(exc.filename).parent if exc.filename else Path.cwd()
+        print(f"workbench: {terminal_text(str(workspace_error(folder, exc)))}", file=sys.stderr)
         return 2
     return 1
 

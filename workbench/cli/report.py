@@ -6,6 +6,7 @@ import pandas as pd
 
 from workbench.case import Case
 from workbench.readiness.triage import Triage
+from workbench.safe_text import terminal_text
 
 _STUDY_VIEW = [
     "date",
@@ -72,14 +73,14 @@ def ingest_report(case: Case) -> str:
         if len(case.problems) > 20:
             lines.append(f"  ... {len(case.problems) - 20} more in tables/problems.csv")
     lines += ["", f"Workspace: {case.workspace}  (tables in {case.workspace / 'tables'})"]
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))
 
 
 def timeline_report(case: Case) -> str:
     """The timeline in date order; undated events listed last."""
     if case.timeline.empty:
         return "No events: add case.yaml (workbench new-case) or documents."
-    return _frame_text(case.timeline, ["date", "kind", "side", "label", "source"])
+    return terminal_text(_frame_text(case.timeline, ["date", "kind", "side", "label", "source"]))
 
 
 def check_report(case: Case, triage: Triage, lang: str = "en") -> str:
@@ -94,4 +95,4 @@ def check_report(case: Case, triage: Triage, lang: str = "en") -> str:
     lines += [f"Triage: {triage.label(lang)}", *[f"  - {r}" for r in triage.reasons]]
     ready = "ready for review" if case.ready_for_review() else "NOT ready: blockers remain"
     lines += ["", f"Status: {ready}"]
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))

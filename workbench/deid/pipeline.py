@@ -30,8 +30,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -84,6 +84,9 @@ class _Run:
     written: dict[str, str]
     damaged: dict[str, str]
     containers: set[str]
+    #: sha256 of what each output path (case-folded) holds: other bytes get another path
+    digests: dict[str, str] = field(default_factory=dict)
+    review_digests: dict[str, str] = field(default_factory=dict)
 
 
 def deidentify(
@@ -248,7 +251,9 @@ def _hold(row: dict[str, Any], reason: str) -> None:
 
 
 def _write(run: _Run, row: dict[str, Any], rel: str, data: bytes) -> None:
-    if rel in run.written:
+    digest = hashlib.sha256(data).hexdigest()
+    rel = _free_path(run.digests, rel, digest)
+    if rel in run.written:  # the very same bytes: one copy is enough
         row["status"] = "duplicate"
         row["reason"] = f"same output as {run.written[rel]}"
     else:
@@ -256,8 +261,23 @@ def _write(run: _Run, row: dict[str, Any], rel: str, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         run.written[rel] = row["source_path"]
+        run.digests[rel.casefold()] = digest
     row["dest_path"] = rel
-    row["dest_sha256"] = hashlib.sha256(data).hexdigest()
+    row["dest_sha256"] = digest
+
+
+def _free_path(taken: dict[str, str], rel: str, digest: str) -> str:
+    """*rel*, or ``name-2.ext`` ..., so that two different outputs never share a path.
+
+    The same bytes again keep *rel* (a duplicate); other bytes on a taken path (two
+    originals with one SOP Instance UID, two documents whose names redact alike) get a
+    path of their own. Compared case-folded, as on the disks the copy is sent on.
+    """
+    path, n, candidate = PurePosixPath(rel), 1, rel
+    while taken.get(candidate.casefold(), digest) != digest:
+        n += 1
+        candidate = str(path.with_name(f"{path.stem}-{n}{path.suffix}"))
+    return candidate
 
 
 def _dicom(run: _Run, row: dict[str, Any], local: Path) -> None:
@@ -278,6 +298,8 @@ def _dicom(run: _Run, row: dict[str, Any], local: Path) -> None:
         )
     )
     if reason is not None:
+        rel = _free_path(run.review_digests, rel, hashlib.sha256(data).hexdigest())
+        run.review_digests[rel.casefold()] = hashlib.sha256(data).hexdigest()
         _hold(row, reason + f"; header-cleaned copy for review: deid-review/{rel}")
         target = run.review / rel
         target.parent.mkdir(parents=True, exist_ok=True)

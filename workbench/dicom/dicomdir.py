@@ -10,11 +10,25 @@ problem; files the DICOMDIR does not list are indexed all the same.
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
 import pydicom
 
+from workbench.dicom.header import CappedFile
 from workbench.problems import Problem
+
+#: An ISO 9660 version suffix (``IM0001;1``, ``README.;1``) at the end of a path component.
+_ISO_VERSION = re.compile(r"\.?;\d*(?=/|$)")
+
+
+def iso9660_key(path: str) -> str:
+    """*path* as a CD reader compares it: case folded, version suffixes (``;1``) dropped.
+
+    >>> iso9660_key("CD/DICOM/ST000001/IM000001;1")
+    'cd/dicom/st000001/im000001'
+    """
+    return _ISO_VERSION.sub("", path.lower())
 
 
 def referenced_ids(local: Path) -> list[tuple[str, ...]]:
@@ -24,7 +38,8 @@ def referenced_ids(local: Path) -> list[tuple[str, ...]]:
     FileSet silently drops every record whose file is missing (only a warning), and
     those records are exactly the ones this check exists to report.
     """
-    ds = pydicom.dcmread(local, force=True)
+    with CappedFile(local) as fh:
+        ds = pydicom.dcmread(fh, force=True)
     ids = []
     for record in ds.get("DirectoryRecordSequence", []):
         if record.get("RecordInUseFlag", 0xFFFF) == 0:
@@ -59,7 +74,9 @@ def check_dicomdir(
     """
     try:
         ids = referenced_ids(local)
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # a damaged DICOMDIR is its own problem row
         return set(), [
             Problem(
                 logical,
@@ -71,6 +88,9 @@ def check_dicomdir(
         ]
     base = posixpath.dirname(logical)
     listed: set[str] = set()
+    by_iso: dict[str, str] = {}
+    for lower, original in sorted(present.items()):
+        by_iso.setdefault(iso9660_key(lower), original)
     problems: list[Problem] = []
     for parts in ids:
         joined = "/".join(p.strip().replace("\\", "/") for p in parts)
@@ -89,7 +109,7 @@ def check_dicomdir(
                 )
             )
             continue
-        found = present.get(target.lower())
+        found = present.get(target.lower()) or by_iso.get(iso9660_key(target))
         if found is None:
             problems.append(
                 Problem(

@@ -14,7 +14,10 @@ truncated files silently, this walker reports them.
 
 from __future__ import annotations
 
+import os
 import struct
+import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,6 @@ from typing import Any
 import pydicom
 from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
-from pydicom.errors import InvalidDicomError
 from pydicom.valuerep import MAX_VALUE_LEN, PersonName
 
 from workbench.dicom import uids
@@ -180,13 +182,38 @@ def looks_like_dicom(head: bytes) -> bool:
     if head[:2] in (b"\x00\x02", b"\x00\x08") and head[4:6] in _ALL_VRS:
         return True  # explicit VR big endian without meta
     if group not in (0x0002, 0x0008) or elem > 0x0020:
-        return False
+        return stray_bytes(head) > 0
     vr = head[4:6]
     if vr in _ALL_VRS:
         return True
     # implicit VR little endian: a sane 4-byte length for the first element
     (length,) = _U32.unpack_from(head, 4)
     return 0 < length < 256
+
+
+#: How many stray bytes before a data set without preamble or meta are looked past.
+_MAX_STRAY = 4
+
+
+def stray_bytes(head: bytes, pos: int = 0) -> int:
+    """How many stray bytes precede a data set that has neither preamble nor file meta.
+
+    Old systems (and pydicom's ``no_meta.dcm``) write a bare data set; some leave a byte
+    or two before it. A data set is taken to start at ``pos + k`` (k ≤ 4) when two
+    explicit-VR group 0008 elements follow each other there; 0 when none is found.
+    """
+    for k in range(1, _MAX_STRAY + 1):
+        at = pos + k
+        if len(head) < at + 16 or head[at : at + 2] != b"\x08\x00":
+            continue
+        vr = head[at + 4 : at + 6]
+        if vr not in _ALL_VRS or vr in _LONG_VRS:
+            continue
+        (length,) = _U16.unpack_from(head, at + 6)
+        nxt = at + 8 + length
+        if head[nxt : nxt + 2] == b"\x08\x00" and head[nxt + 4 : nxt + 6] in _ALL_VRS:
+            return k
+    return 0
 
 
 def read_header(file: Path, head: bytes, size: int) -> Header:
@@ -207,6 +234,12 @@ def read_header(file: Path, head: bytes, size: int) -> Header:
                 return _walk_whole(fh.read(MAX_HEADER_BYTES), size)
     except _NeedFallback:
         return _read_with_pydicom(file, size, None)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except (LookupError, ValueError, TypeError, struct.error, OverflowError, MemoryError):
+        # bytes the walker did not foresee (an unknown charset, a garbled number): pydicom
+        # reads the file tolerantly and is the judge
+        return _read_with_pydicom(file, size, None)
     except HeaderError as exc:
         guessed_syntax = not head.startswith(b"\x02\x00", 132 if head[128:132] == b"DICM" else 0)
         if exc.kind in {"truncated_header", "invalid_vr"} or (
@@ -225,6 +258,8 @@ def walk_bytes(data: bytes) -> Header | None:
         return _walk(data, len(data))
     except _NeedFallback:
         return None
+    except (LookupError, ValueError, TypeError, struct.error, OverflowError, MemoryError):
+        return None  # bytes the walker did not foresee: pydicom is the judge
 
 
 def _walk_whole(buf: bytes, size: int) -> Header:
@@ -249,6 +284,16 @@ def _walk(buf: bytes, size: int) -> Header:
     else:
         if buf[pos : pos + 2] in (b"\x00\x02", b"\x00\x08"):
             raise _NeedFallback  # big endian
+        skip = 0 if buf[pos : pos + 2] in (b"\x02\x00", b"\x08\x00") else stray_bytes(buf, pos)
+        if skip:
+            pos += skip
+            header.issues.append(
+                (
+                    "no_file_meta",
+                    f"the file has no preamble and no file meta, and {skip} stray byte(s) "
+                    "before its data set; read from there",
+                )
+            )
         header.transfer_syntax = _IMPLICIT_LE if buf[pos + 4 : pos + 6] not in _ALL_VRS else ""
         header.transfer_syntax = header.transfer_syntax or _EXPLICIT_LE
     if header.transfer_syntax in _FALLBACK_SYNTAXES:
@@ -558,31 +603,151 @@ def _numbers(text: str, *, integer: bool) -> float | int | list[float | int] | N
 # --- pydicom fallback -----------------------------------------------------------------
 
 
+class CappedFile:
+    """A file whose ``read(n)`` never asks for more than the bytes left in it.
+
+    pydicom reads an element's value with ``read(length)``; CPython allocates *length*
+    bytes before reading, so one damaged length field (0xFFFFFFF0) would allocate 4 GiB
+    for a 10 kB file. Here a read is capped at what the file holds.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._size = os.fstat(self._fh.fileno()).st_size
+        self.name = str(path)
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            return self._fh.read(max(self._size - self._fh.tell(), 0))
+        return self._fh.read(min(n, max(self._size - self._fh.tell(), 0)))
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> CappedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+#: Largest data set a deflated file may inflate to (bigger: refused as a deflate bomb).
+MAX_INFLATED_BYTES = 256 * 1024**2
+_DEFLATED = b"1.2.840.10008.1.2.1.99"
+
+
+def _check_inflation(file: Path) -> None:
+    """Refuse a deflated data set that would inflate beyond :data:`MAX_INFLATED_BYTES`.
+
+    pydicom inflates the whole data set in one call; this counts the inflated bytes in
+    1 MiB steps first, keeping none of them.
+    """
+    with open(file, "rb") as fh:
+        head = fh.read(64 * 1024)
+        if _DEFLATED not in head:
+            return
+        pos = 132 if head[128:132] == b"DICM" else 0
+        if head[pos : pos + 6] != b"\x02\x00\x00\x00UL" or len(head) < pos + 12:
+            return  # no group length: pydicom judges the file
+        (group_length,) = _U32.unpack_from(head, pos + 8)
+        fh.seek(pos + 12 + group_length)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        total = 0
+        try:
+            while chunk := fh.read(1024 * 1024):
+                while chunk and not inflater.eof:
+                    total += len(inflater.decompress(chunk, 1024 * 1024))
+                    if total > MAX_INFLATED_BYTES:
+                        raise HeaderError(
+                            "absurd_length",
+                            f"its deflated data set inflates to more than {MAX_INFLATED_BYTES} "
+                            "bytes (a deflate bomb)",
+                        )
+                    chunk = inflater.unconsumed_tail
+                if inflater.eof:
+                    return
+        except zlib.error:
+            return  # not a deflate stream: pydicom reports it
+
+
 def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) -> Header:
     """Read with pydicom (tolerant); keep the fast walker's complaint as an issue."""
+    kind = fast_error.kind if fast_error else "unreadable_dicom"
     try:
-        ds = pydicom.dcmread(file, stop_before_pixels=True, force=True)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, struct.error) as exc:
-        raise HeaderError(
-            fast_error.kind if fast_error else "unreadable_dicom", f"{type(exc).__name__}: {exc}"
-        ) from exc
+        _check_inflation(file)
+        with CappedFile(file) as fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=True)
+            stopped_at = fh.tell()  # pydicom rewinds to the (7FE0,0010) tag when it stops
+            pixel_element = fh.read(12)
+    except HeaderError:
+        raise
     except RecursionError as exc:
         raise HeaderError("too_deep", "sequences nested too deep for pydicom") from exc
+    except MemoryError as exc:
+        raise HeaderError("absurd_length", "an element asks for more memory than exists") from exc
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # zlib.error, NotImplementedError, native panics
+        text = " ".join(str(exc).split())[:200]
+        raise HeaderError(kind, f"{type(exc).__name__}: {text}") from exc
     header = Header(reader="pydicom")
-    meta = getattr(ds, "file_meta", None)
-    header.transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
-    header.media_sop_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
-    header.has_preamble = bool(getattr(ds, "preamble", None))
     if fast_error is not None and fast_error.kind != "truncated_header":
         header.issues.append((fast_error.kind, fast_error.detail))
     try:
-        _copy_values(ds, header)
-    except Exception as exc:
-        raise HeaderError("unreadable_dicom", f"{type(exc).__name__}: {exc}") from exc
-    header.has_pixels = _has_pixels_after_header(ds)
-    if "SharedFunctionalGroupsSequence" in ds:
-        _copy_functional_groups(ds, header)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # values, file meta included, are decoded lazily: each access may raise
+            meta = getattr(ds, "file_meta", None)
+            header.transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+            header.media_sop_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
+            _locate_pixels(header, stopped_at, pixel_element, ds)
+            header.has_preamble = bool(getattr(ds, "preamble", None))
+            _copy_values(ds, header)
+            header.has_pixels = _has_pixels_after_header(ds)
+            if "SharedFunctionalGroupsSequence" in ds:
+                _copy_functional_groups(ds, header)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except RecursionError as exc:
+        raise HeaderError("too_deep", "sequences nested too deep for pydicom") from exc
+    except BaseException as exc:  # anything goes
+        text = " ".join(str(exc).split())[:200]
+        raise HeaderError(kind, f"{type(exc).__name__}: {text}") from exc
     return header
+
+
+def _locate_pixels(header: Header, at: int, element: bytes, ds: pydicom.Dataset) -> None:
+    """Offset and declared length of (7FE0,0010) *Pixel Data* where pydicom stopped.
+
+    Only for little-endian files that were not deflated (offsets in the file are then
+    offsets in the stream); the values let ``verify=True`` check native pixel lengths.
+    """
+    if len(element) < 8 or element[:4] != b"\xe0\x7f\x10\x00":
+        return
+    if header.transfer_syntax in _FALLBACK_SYNTAXES:
+        return
+    implicit = (
+        bool(getattr(ds, "is_implicit_VR", False))
+        if not header.transfer_syntax
+        else (header.transfer_syntax == _IMPLICIT_LE)
+    )
+    if implicit:
+        (length,) = _U32.unpack_from(element, 4)
+        offset = at + 8
+    elif len(element) >= 12 and element[4:6] in _LONG_VRS:
+        (length,) = _U32.unpack_from(element, 8)
+        offset = at + 12
+    else:
+        return
+    header.pixel_offset = offset
+    header.pixel_length = None if length == _UNDEFINED else length
 
 
 #: Longest plausible text value per VR; pydicom's tolerant parse of a damaged header can

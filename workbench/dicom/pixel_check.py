@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from workbench.problems import Problem
+from workbench.problems import Problem, describe_failure
 
 #: Files whose decoded pixels would exceed this are not verified (and say so).
 VERIFY_BUDGET_BYTES = 2 * 1024**3
@@ -31,10 +31,48 @@ def expected_pixel_bytes(record: dict[str, Any]) -> int | None:
     return (rows * cols * samples * frames * bits + 7) // 8
 
 
-def verify_pixels(local: Path, path: str, record: dict[str, Any]) -> list[Problem]:
-    """Decode every frame of *local*; a problem row for each failure."""
+def native_shortfall(record: dict[str, Any], available: int | None) -> str:
+    """Why native (uncompressed) pixel data is shorter than its header needs, or ``""``.
+
+    *record* holds the header (``Rows`` ...; ``pixel_length`` is the declared length of
+    (7FE0,0010) *Pixel Data*, None when encapsulated); *available* is how many bytes of
+    it the file really holds. Every bit depth counts, 1-bit included:
+    ``ceil(rows × columns × frames × samples × bits / 8)`` bytes.
+    """
+    declared = record.get("pixel_length")
+    expected = expected_pixel_bytes(record)
+    if declared is None or expected is None:
+        return ""
+    present = int(declared) if available is None else min(int(declared), max(available, 0))
+    if present >= expected:
+        return ""
+    return (
+        f"its pixel data holds {present} bytes but {record.get('Rows')} rows × "
+        f"{record.get('Columns')} columns × {int(record.get('NumberOfFrames') or 1)} frames at "
+        f"{record.get('BitsAllocated') or 8} bits need {expected}"
+    )
+
+
+def verify_pixels(
+    local: Path, path: str, record: dict[str, Any], *, available: int | None = None
+) -> list[Problem]:
+    """Decode every frame of *local*; a problem row for each failure.
+
+    *available* is how many bytes of pixel data the file holds after the (7FE0,0010)
+    header (None: not known); short native pixel data is reported without decoding.
+    """
     from pydicom.pixels import iter_pixels
 
+    short = native_shortfall(record, available)
+    if short:
+        return [
+            Problem(
+                path,
+                "pixels",
+                "pixel_size_mismatch",
+                f"'{path}': {short}; the image is cut short. Ask for it again from the CD.",
+            )
+        ]
     expected = expected_pixel_bytes(record)
     if expected is None:
         return [
@@ -62,13 +100,15 @@ def verify_pixels(local: Path, path: str, record: dict[str, Any]) -> list[Proble
             count += 1
             if frame.shape[0] != int(record["Rows"]) or frame.shape[1] != int(record["Columns"]):
                 raise ValueError(f"frame {count} has shape {frame.shape}")
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # decoders written in Rust panic (BaseException)
         return [
             Problem(
                 path,
                 "pixels",
                 "pixel_decode_failed",
-                f"'{path}': pixel data cannot be decoded ({type(exc).__name__}: {exc}). "
+                f"'{path}': pixel data cannot be decoded ({describe_failure(exc)}). "
                 "Ask for the original, uncompressed export of this image.",
             )
         ]

@@ -36,6 +36,7 @@ from workbench.export.preprocess import select_cells
 from workbench.export.refusals import check_ready, section_name
 from workbench.i18n import label
 from workbench.notebook.contract import CellTag, body_paragraphs, cell_meta, cell_tags
+from workbench.observer import current_observer
 from workbench.report.fhir import write_fhir_bundle
 from workbench.report.objects import ReviewObjects, write_review_objects
 from workbench.report.review import Review
@@ -68,7 +69,7 @@ def _opinion_resources(
         "page_title": PAGE_TITLE[lang],
         "labels": labels,
         "case_id": str(meta.get("case_id") or "—"),
-        "reviewer": str(meta.get("reviewer") or "—"),
+        "reviewer": str(meta.get("reviewer") or current_observer() or "—"),
         "review_date": str(meta.get("review_date") or date.today().isoformat()),
         "patient_name": patient_name,
         "disclaimer": [label(key, x) for x in langs for key in DISCLAIMER_KEYS],
@@ -184,7 +185,7 @@ def review_of(meta: dict[str, Any]) -> Review:
     """The review a notebook's ``workbench`` metadata describes."""
     return Review(
         case_id=str(meta.get("case_id") or ""),
-        reviewer=str(meta.get("reviewer") or ""),
+        reviewer=str(meta.get("reviewer") or current_observer()),
         review_date=str(meta.get("review_date") or date.today().isoformat()),
     )
 

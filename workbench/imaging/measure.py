@@ -29,8 +29,8 @@ import json
 import math
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import PixelDataError, WorkspaceError
+from workbench.observer import REVIEWERS_DIR, current_observer, reviewer_folder
 from workbench.workspace import atomic_write
 
 if TYPE_CHECKING:
@@ -140,6 +141,9 @@ class Measurement:
     id : str
     created : str
         ISO 8601 time of creation (UTC).
+    observer : str
+        Who measured: the reviewer's hub user name (``JUPYTERHUB_USER``) or
+        ``WORKBENCH_OBSERVER``; empty when unknown (see :mod:`workbench.observer`).
     """
 
     kind: str
@@ -159,6 +163,7 @@ class Measurement:
     created: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
+    observer: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -463,6 +468,12 @@ class MeasurementStore:
 
     Every change is written at once, atomically (temporary file, then rename).
 
+    With an observer (``observer=``, else ``JUPYTERHUB_USER`` or ``WORKBENCH_OBSERVER``)
+    the store is that reviewer's own,
+    ``<workspace>/reviewers/<observer>/measurements.json``, and every measurement added
+    is stamped with the observer: two reviewers of one case never overwrite each other.
+    :meth:`all_observers` reads every reviewer's measurements of a case together.
+
     >>> store = MeasurementStore(getfixture("tmp_path"))
     >>> _ = store.add(Measurement("length", ((0, 0), (0, 10)), "1.2.3", 1, 5.0, "mm",
     ...                           "PixelSpacing"))
@@ -473,18 +484,24 @@ class MeasurementStore:
     FILENAME = "measurements.json"
     VERSION = 1
 
-    def __init__(self, workspace: str | Path) -> None:
-        self.path = Path(workspace) / self.FILENAME
+    def __init__(self, workspace: str | Path, *, observer: str | None = None) -> None:
+        self.observer = current_observer() if observer is None else observer.strip()
+        folder = reviewer_folder(workspace, self.observer) if self.observer else Path(workspace)
+        self.path = folder / self.FILENAME
         self._lock = threading.Lock()
         self._items: dict[str, dict[str, list[Measurement]]] = self._load()
 
     def _load(self) -> dict[str, dict[str, list[Measurement]]]:
+        return self._read(self.path)
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, dict[str, list[Measurement]]]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise WorkspaceError(f"Cannot read '{self.path}' ({exc.strerror}).") from exc
+            raise WorkspaceError(f"Cannot read '{path}' ({exc.strerror}).") from exc
         try:
             data = json.loads(text)
             return {
@@ -496,7 +513,7 @@ class MeasurementStore:
             }
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise WorkspaceError(
-                f"'{self.path}' is not a valid measurement file ({type(exc).__name__}: {exc}); "
+                f"'{path}' is not a valid measurement file ({type(exc).__name__}: {exc}); "
                 "it is left untouched. Move it aside to start a new one."
             ) from exc
 
@@ -515,6 +532,8 @@ class MeasurementStore:
         """Store *measurement* (a :class:`Calibration` is stored as one) and save."""
         if isinstance(measurement, Calibration):
             measurement = measurement.as_measurement()
+        if self.observer and not measurement.observer:
+            measurement = replace(measurement, observer=self.observer)
         with self._lock:
             frames = self._items.setdefault(measurement.sop_uid, {})
             frames.setdefault(str(measurement.frame), []).append(measurement)
@@ -566,18 +585,43 @@ class MeasurementStore:
 
     def frame(self) -> pd.DataFrame:
         """All measurements, one row each, in creation order."""
-        columns = [
-            "id", "series_key", "sop_uid", "frame", "kind", "value", "unit", "sd", "area",
-            "calibration_source", "spacing", "flags", "note", "points", "created",
-        ]  # fmt: skip
-        rows = [
-            {
-                **{k: getattr(m, k) for k in columns if k not in {"flags", "points", "spacing"}},
-                "flags": ", ".join(m.flags),
-                "points": [list(p) for p in m.points],
-                "spacing": list(m.spacing) if m.spacing else None,
-            }
-            for m in self
-        ]
-        frame = pd.DataFrame(rows, columns=columns)
-        return frame.sort_values("created", kind="stable").reset_index(drop=True)
+        return _frame(self)
+
+    @classmethod
+    def all_observers(cls, workspace: str | Path) -> pd.DataFrame:
+        """Every reviewer's measurements of the case in *workspace* (and the shared store).
+
+        The ``observer`` column says whose each row is.
+
+        Raises
+        ------
+        WorkspaceError
+            A store cannot be read; the message names the file.
+        """
+        root = Path(workspace)
+        paths = [root / cls.FILENAME, *sorted(root.glob(f"{REVIEWERS_DIR}/*/{cls.FILENAME}"))]
+        return _frame(
+            m
+            for path in paths
+            for frames in cls._read(path).values()
+            for items in frames.values()
+            for m in items
+        )
+
+
+def _frame(measurements: Iterable[Measurement]) -> pd.DataFrame:
+    columns = [
+        "id", "series_key", "sop_uid", "frame", "kind", "value", "unit", "sd", "area",
+        "calibration_source", "spacing", "flags", "note", "points", "created", "observer",
+    ]  # fmt: skip
+    rows = [
+        {
+            **{k: getattr(m, k) for k in columns if k not in {"flags", "points", "spacing"}},
+            "flags": ", ".join(m.flags),
+            "points": [list(p) for p in m.points],
+            "spacing": list(m.spacing) if m.spacing else None,
+        }
+        for m in measurements
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("created", kind="stable").reset_index(drop=True)

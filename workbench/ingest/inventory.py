@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -23,7 +24,14 @@ from workbench.cache import load_cache, save_cache
 from workbench.dicom.header import DICOMDIR_SOP_CLASS, HeaderError, looks_like_dicom, read_header
 from workbench.dicom.values import coerce_header
 from workbench.ingest.sources import SourceFile
-from workbench.problems import Problem
+from workbench.problems import (
+    FATAL_EXCEPTIONS,
+    Problem,
+    ProblemKind,
+    describe_failure,
+    details_json,
+)
+from workbench.safe_text import shown_name, unsafe_name
 
 #: The kinds of ``case.files``.
 FILE_KINDS = ("dicom", "dicomdir", "pdf", "image", "text", "docx", "archive", "other", "junk")
@@ -38,7 +46,7 @@ IMAGE_SUFFIXES |= frozenset({".heic", ".heif"})
 #: slice this way costs about 40 % less CPU than in 1 MiB chunks (benchmarks/bench_ingest.py).
 #: The first chunk is the header reader's input; longer headers are read again by it.
 _CHUNK = 64 * 1024
-_CACHE_VERSION = 5
+_CACHE_VERSION = 6
 
 #: Largest photo accepted, in pixels. Pillow only warns between 89 and 179 megapixels;
 #: here anything above its warning threshold is refused.
@@ -73,7 +81,7 @@ def scan(
     results: dict[int, Scanned] = {}
     todo: list[tuple[int, SourceFile]] = []
     for i, sf in enumerate(files):
-        hit = cache.get(_key(sf, verify))
+        hit = _from_cache(cache.get(_key(sf, verify)), sf)
         if hit is not None:
             results[i] = hit
         else:
@@ -86,14 +94,48 @@ def scan(
     if cache_file is not None and todo:
         save_cache(
             cache_file,
-            {_key(sf, verify): s for sf, s in zip(files, ordered, strict=True)},
+            {_key(sf, verify): _to_cache(s) for sf, s in zip(files, ordered, strict=True)},
             _CACHE_VERSION,
         )
     return ordered
 
 
-def _key(sf: SourceFile, verify: bool) -> tuple[str, int, int, bool]:
-    return (sf.path, sf.size, sf.mtime_ns, verify)
+def _key(sf: SourceFile, verify: bool) -> str:
+    return f"{sf.path}\x00{sf.size}\x00{sf.mtime_ns}\x00{int(verify)}"
+
+
+def _to_cache(s: Scanned) -> dict[str, Any]:
+    return {
+        "sha256": s.sha256,
+        "size": s.size,
+        "kind": s.kind,
+        "header": s.header,
+        "problems": [list(p) for p in s.problems],
+    }
+
+
+def _from_cache(entry: Any, sf: SourceFile) -> Scanned | None:
+    """The cached scan of *sf*, or None when the entry is missing or not of our making."""
+    if not isinstance(entry, dict):
+        return None
+    try:
+        header = entry["header"]
+        if header is not None and not isinstance(header, dict):
+            return None
+        problems = [Problem(*(str(x) for x in p)) for p in entry["problems"]]
+        return Scanned(
+            sf.path,
+            sf.local,
+            int(entry["size"]),
+            sf.mtime_ns,
+            sf.member_of,
+            sha256=str(entry["sha256"]),
+            kind=str(entry["kind"]),
+            header=header,
+            problems=problems,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _run(
@@ -111,11 +153,42 @@ def _run(
         return
     batch = max(16, min(256, len(todo) // (workers * 8) or 1))
     batches = [todo[k : k + batch] for k in range(0, len(todo), batch)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        for done in pool.map(_scan_batch, batches, [verify] * len(batches)):
-            yield from done
-            if progress:
-                progress(len(done))
+    finished = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            for done in pool.map(_scan_batch, batches, [verify] * len(batches)):
+                yield from done
+                finished += 1
+                if progress:
+                    progress(len(done))
+    except BrokenProcessPool:
+        # a native reader killed its worker (a segfault, the OOM killer): scan what is
+        # left one file per process, so only the file that kills its reader is lost
+        for rest in batches[finished:]:
+            for i, sf in rest:
+                yield i, _scan_isolated(sf, verify)
+                if progress:
+                    progress(1)
+
+
+def _scan_isolated(sf: SourceFile, verify: bool) -> Scanned:
+    """:func:`scan_file` in a process of its own; a crash of that process is a problem row."""
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+            return pool.submit(scan_file, sf, verify=verify).result()
+    except BrokenProcessPool:
+        out = Scanned(sf.path, sf.local, sf.size, sf.mtime_ns, sf.member_of)
+        out.problems.append(
+            Problem(
+                sf.path,
+                "inventory",
+                ProblemKind.READER_FAILED,
+                f"{shown_name(sf.path)} crashed the program reading it (the reading process "
+                "died); the rest of the case is loaded. Ask the sender for this file again.",
+                details_json(exception="BrokenProcessPool"),
+            )
+        )
+        return out
 
 
 def _scan_batch(batch: list[tuple[int, SourceFile]], verify: bool) -> list[tuple[int, Scanned]]:
@@ -125,13 +198,50 @@ def _scan_batch(batch: list[tuple[int, SourceFile]], verify: bool) -> list[tuple
 def scan_file(sf: SourceFile, *, verify: bool = False) -> Scanned:
     """Hash, classify and (for DICOM) read the header of one file. Never raises."""
     out = Scanned(sf.path, sf.local, sf.size, sf.mtime_ns, sf.member_of)
+    unsafe = unsafe_name(sf.path)
+    if unsafe:
+        out.problems.append(
+            Problem(
+                sf.path,
+                "inventory",
+                ProblemKind.UNSAFE_NAME,
+                f"{shown_name(sf.path)}: the file name holds {unsafe}, which can make it look "
+                "like another file; it is indexed, but rename it before sharing the case.",
+                details_json(name=sf.path),
+            )
+        )
     try:
         _scan_into(out, Path(sf.local), sf.junk, verify)
     except OSError as exc:
         out.problems.append(
-            Problem(sf.path, "inventory", "unreadable", f"Cannot read '{sf.path}': {exc}.")
+            Problem(
+                sf.path,
+                "inventory",
+                "unreadable",
+                f"Cannot read {shown_name(sf.path)}: {exc.strerror or exc}.",
+            )
         )
+    except FATAL_EXCEPTIONS:
+        raise
+    except BaseException as exc:  # native decoders raise BaseException subclasses
+        out.problems.append(_failure(out, exc))
     return out
+
+
+def _failure(out: Scanned, exc: BaseException) -> Problem:
+    """A reader failed in a way no check foresaw: the file's problem row, never a crash."""
+    if isinstance(exc, MemoryError):
+        what = "asks for more memory than the file could hold (a damaged length field)"
+    else:
+        what = f"cannot be read ({describe_failure(exc)})"
+    return Problem(
+        out.path,
+        "inventory",
+        ProblemKind.READER_FAILED,
+        f"{shown_name(out.path)} {what}; the rest of the case is loaded. Ask the sender for "
+        "this file again.",
+        details_json(exception=type(exc).__name__),
+    )
 
 
 def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool) -> None:
@@ -239,7 +349,8 @@ def _read_dicom(out: Scanned, local: Path, head: bytes, verify: bool) -> None:
     if verify and header.has_pixels and out.kind == "dicom":
         from workbench.dicom.pixel_check import verify_pixels
 
-        out.problems.extend(verify_pixels(local, out.path, record))
+        available = None if header.pixel_offset is None else out.size - header.pixel_offset
+        out.problems.extend(verify_pixels(local, out.path, record, available=available))
 
 
 _ADVICE = {
@@ -259,6 +370,22 @@ _ADVICE = {
 def _dicom_message(path: str, exc: HeaderError) -> str:
     advice = _ADVICE.get(exc.kind, "check the file")
     return f"'{path}': {exc.detail}. {advice[0].upper()}{advice[1:]}."
+
+
+#: What a complete file of each format ends with, within its last few kilobytes.
+_END_MARKERS = {"jpeg": (b"\xff\xd9", "JPEG end-of-image"), "png": (b"IEND", "PNG IEND")}
+
+
+def _missing_end_marker(local: Path, fmt: str) -> str:
+    """The name of the end marker a JPEG or PNG lacks (a truncated file), or ``""``."""
+    marker = _END_MARKERS.get(fmt)
+    if marker is None:
+        return ""
+    with open(local, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(fh.tell() - 4096, 0))
+        tail = fh.read()
+    return "" if marker[0] in tail else marker[1]
 
 
 def _check_image(out: Scanned, local: Path, suffix: str) -> None:
@@ -298,6 +425,18 @@ def _check_image(out: Scanned, local: Path, suffix: str) -> None:
         out.kind = "other"
         return
     out.header = {"width": width, "height": height, "format": fmt}
+    missing_end = _missing_end_marker(local, fmt)
+    if missing_end:
+        out.problems.append(
+            Problem(
+                out.path,
+                "image",
+                ProblemKind.IMAGE_TRUNCATED,
+                f"{shown_name(out.path)} is cut short (no {missing_end} marker at its end: an "
+                "interrupted copy or upload); part of the picture may be missing. Ask for the "
+                "photo again.",
+            )
+        )
     expected = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff"}
     if suffix in expected and expected[suffix] != fmt:
         out.problems.append(

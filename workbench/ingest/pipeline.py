@@ -21,10 +21,10 @@ from workbench.ingest import index as dicom_index
 from workbench.ingest.inventory import Scanned, scan
 from workbench.ingest.registry import ResolvedSource, SourceKind, local_reader_for
 from workbench.ingest.sources import Listing, SourceFile, unpack_archive, walk_folder
-from workbench.problems import Problem
+from workbench.problems import Problem, details_json
 
 FILE_COLUMNS = ["path", "size", "sha256", "kind", "member_of", "duplicate_of", "in_dicomdir"]
-TABLE_VERSION = "1"
+TABLE_VERSION = "2"
 
 
 def resolve_source(source: str | Path) -> ResolvedSource:
@@ -73,7 +73,7 @@ def scan_source(
     problems = list(listing.problems)
     bar = _progress_bar(len(listing.files)) if progress else None
     tick = bar.update if bar is not None else None
-    cache = workspace / "cache" / "scan.pkl"
+    cache = workspace / "cache" / "scan.json"
     scanned = scan(listing.files, cache_file=cache, verify=verify, progress=tick)
     if src.kind != SourceKind.ZIP:
         for s in list(scanned):
@@ -86,7 +86,7 @@ def scan_source(
             scanned.extend(
                 scan(
                     inner.files,
-                    cache_file=cache.with_name(f"scan-{_digest(s.path)}.pkl"),
+                    cache_file=cache.with_name(f"scan-{_digest(s.path)}.json"),
                     verify=verify,
                     progress=tick,
                 )
@@ -171,6 +171,9 @@ def flag_multiple_patients(instances: pd.DataFrame, problems: list[Problem]) -> 
                 f"The upload holds images of {len(counts)} patients: {listing}. "
                 "Everything is kept; confirm with the sender which belong to "
                 "this case and remove the others from the source.",
+                details_json(
+                    patients=[{"id": str(pid), "images": int(n)} for pid, n in counts.items()]
+                ),
             )
         )
 

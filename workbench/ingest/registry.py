@@ -58,7 +58,8 @@ def _is_dicomdir_file(path: Path) -> bool:
 
 
 def _folder_with_dicomdir(path: Path) -> bool:
-    return path.is_dir() and any((path / n).is_file() for n in ("DICOMDIR", "dicomdir"))
+    names = ("DICOMDIR", "dicomdir", "DICOMDIR;1", "dicomdir;1")  # ;1: an ISO 9660 copy
+    return path.is_dir() and any((path / n).is_file() for n in names)
 
 
 LOCAL_READERS: list[LocalReader] = [

@@ -13,6 +13,7 @@ find.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import json
@@ -21,10 +22,15 @@ import shutil
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from workbench.errors import WorkspaceError
 from workbench.problems import Problem
+from workbench.workspace import atomic_write, is_workspace_fault, workspace_error
 
 #: Files and folders that operating systems leave behind; listed, never indexed.
 JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".Spotlight-V100", ".Trashes"})
@@ -49,6 +55,9 @@ class ArchiveLimits:
 
 
 DEFAULT_LIMITS = ArchiveLimits()
+
+#: Failures that reading an archive cannot cause; only writing the workspace does.
+_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
 
 
 @dataclass(frozen=True)
@@ -275,15 +284,29 @@ def unpack_archive(
             return _load_listing(done, target)
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             pass  # a damaged unpacking: do it again
-    if target.exists():
-        shutil.rmtree(target)
+    # Unpack into a private folder renamed into place: a reader never sees half of it.
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     files: list[SourceFile] = []
     problems: list[Problem] = []
     try:
+        with _writing(dest_root):
+            if target.exists():
+                shutil.rmtree(target)
+            if partial.exists():
+                shutil.rmtree(partial)
+            partial.mkdir(parents=True)
         with zipfile.ZipFile(archive) as zf:
             infos = zf.infolist()
-            _unpack_members(zf, infos, logical, target, limits, files, problems)
+            _unpack_members(zf, infos, logical, partial, target, limits, files, problems)
+        with _writing(dest_root):
+            partial.rename(target)
+    except WorkspaceError:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno in _SPACE_ERRNOS:
+            raise workspace_error(dest_root, exc) from exc
         problems.append(
             Problem(
                 logical,
@@ -324,6 +347,7 @@ def _unpack_members(
     zf: zipfile.ZipFile,
     infos: list[zipfile.ZipInfo],
     logical: str,
+    partial: Path,
     target: Path,
     limits: ArchiveLimits,
     files: list[SourceFile],
@@ -341,7 +365,7 @@ def _unpack_members(
         )
         return
     overlaps = _overlapping(infos)
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     total = 0
     for index, info in enumerate(infos):
         name = member_name(info)
@@ -384,14 +408,15 @@ def _unpack_members(
                 )
             )
             continue
-        count = seen.get(name, 0) + 1
-        seen[name] = count
-        if count > 1:
-            shown = f"{shown}#{count}"  # same name twice: both kept
-        dest = target / "m" / f"{index:06d}"
+        shown = _unique(shown, used)  # same name twice (or a name like 'a.dcm#2'): all kept
+        dest = partial / "m" / f"{index:06d}"
         try:
             written = _copy_member(zf, info, dest, limits.max_member_bytes)
+        except WorkspaceError:
+            raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            if is_workspace_fault(exc):  # the zip is open: a disk or permission error is ours
+                raise workspace_error(target.parent, exc) from exc  # type: ignore[arg-type]
             dest.unlink(missing_ok=True)
             problems.append(
                 Problem(
@@ -405,7 +430,31 @@ def _unpack_members(
             continue
         total += written
         st = dest.stat()
-        files.append(SourceFile(shown, str(dest), written, st.st_mtime_ns, is_junk(shown), logical))
+        final = target / "m" / f"{index:06d}"  # where the member is once renamed into place
+        files.append(
+            SourceFile(shown, str(final), written, st.st_mtime_ns, is_junk(shown), logical)
+        )
+
+
+def _unique(shown: str, used: set[str]) -> str:
+    """*shown*, or ``shown#2``, ``shown#3`` ... whichever no earlier member took."""
+    candidate, count = shown, 1
+    while candidate in used:
+        count += 1
+        candidate = f"{shown}#{count}"
+    used.add(candidate)
+    return candidate
+
+
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """Disk, quota and permission failures while writing into the workspace: WorkspaceError."""
+    try:
+        yield
+    except OSError as exc:
+        if is_workspace_fault(exc) and not isinstance(exc, WorkspaceError):
+            raise workspace_error(folder, exc) from exc
+        raise
 
 
 def _bomb_reason(info: zipfile.ZipInfo, overlaps: bool, total: int, limits: ArchiveLimits) -> str:
@@ -425,26 +474,39 @@ def _bomb_reason(info: zipfile.ZipInfo, overlaps: bool, total: int, limits: Arch
 
 def _copy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, limit: int) -> int:
     """Copy one member in chunks, never writing more than it declared."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    with _writing(dest.parent.parent):
+        dest.parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    with zf.open(info) as src, open(dest, "xb") as out:
-        while chunk := src.read(1024 * 1024):
+    with zf.open(info) as src, _open_for_writing(dest) as out:
+        while chunk := src.read(1024 * 1024):  # reading: a failure is the archive's
             written += len(chunk)
             if written > info.file_size or written > limit:
                 raise ValueError("member is larger than it declares")
-            out.write(chunk)
+            with _writing(dest.parent.parent):  # writing: a failure is the workspace's
+                out.write(chunk)
     return written
 
 
+@contextmanager
+def _open_for_writing(dest: Path) -> Iterator[BinaryIO]:
+    with _writing(dest.parent.parent):
+        out = open(dest, "xb")  # noqa: SIM115 - closed below, its failure is the workspace's
+    try:
+        yield out
+    finally:
+        with _writing(dest.parent.parent):
+            out.close()
+
+
 def _save_listing(done: Path, listing: Listing, target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
     data = {
         "files": [asdict(f) for f in listing.files],
         "problems": [p._asdict() for p in listing.problems],
     }
-    tmp = done.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(done)
+    with _writing(target.parent):
+        target.mkdir(parents=True, exist_ok=True)
+        with atomic_write(done, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, ensure_ascii=False))
 
 
 def _load_listing(done: Path, target: Path) -> Listing:

@@ -27,9 +27,11 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from workbench.errors import NotebookExistsError
+from workbench.errors import NotebookExistsError, WorkspaceError
 from workbench.i18n import label
 from workbench.notebook.contract import CellTag, cell_tags, fingerprint
+from workbench.observer import current_observer, reviewer_folder
+from workbench.safe_text import markdown_text
 from workbench.workspace import atomic_write
 
 if TYPE_CHECKING:
@@ -78,6 +80,11 @@ def build_review_notebook(case: ReviewCase, path: str | Path, *, force: bool = F
     force : bool
         Overwrite *path* even when it holds a reviewer's edits.
 
+    The reviewer (``JUPYTERHUB_USER`` or ``WORKBENCH_OBSERVER``, see
+    :mod:`workbench.observer`) is recorded in the notebook's metadata and shown on
+    the exported page. A notebook another reviewer already started is never
+    overwritten; each reviewer has their own (:func:`reviewer_notebook_path`).
+
     Returns
     -------
     Path
@@ -87,18 +94,29 @@ def build_review_notebook(case: ReviewCase, path: str | Path, *, force: bool = F
     ------
     NotebookExistsError
         *path* exists and was edited (or is not a case notebook) and *force* is False.
+    WorkspaceError
+        *path* is another reviewer's notebook.
     """
     path = Path(path)
+    reviewer = current_observer()
+    owner = notebook_metadata(path).get("reviewer", "") if path.is_file() else ""
+    if owner and owner != reviewer:
+        mine = reviewer_notebook_path(case.workspace, reviewer) if reviewer else None
+        raise WorkspaceError(
+            f"'{path}' is {owner}'s review notebook and is not overwritten"
+            + (f"; write yours to '{mine}'." if mine else "; give another output path.")
+        )
     if not force:
         refuse_edited(path)
     m = case.manifest
     case_id = m.case_id or case.source.name
     source, workspace = _relative(case.source, path), _relative(case.workspace, path)
     cells = [
-        _md(f"# Case review: {case_id}\n\nRun all cells (Run ▸ Run All Cells). Cells tagged "
-            "`workbench-hide` are for you only; the patient's page is made from the opinion "
-            f"cells below: save, then run `workbench.export_opinion({path.name!r})` in a cell "
-            f"(or `workbench export {shlex.quote(path.name)}` in this folder).", CellTag.HIDE),
+        _md(f"# Case review: {markdown_text(case_id)}\n\nRun all cells (Run ▸ Run All Cells). "
+            "Cells tagged `workbench-hide` are for you only; the patient's page is made from the "
+            f"opinion cells below: save, then run `workbench.export_opinion({path.name!r})` in a "
+            f"cell (or `workbench export {shlex.quote(path.name)}` in this folder).",
+            CellTag.HIDE),
         _code("%matplotlib inline\nimport workbench\n\n"
               "# paths relative to this notebook: move the folder and it still opens\n"
               f"case = workbench.open_case({source!r}, workspace={workspace!r})\ncase",
@@ -136,7 +154,7 @@ def build_review_notebook(case: ReviewCase, path: str | Path, *, force: bool = F
         "case_id": case_id,
         "case_source": source,
         "workspace": workspace,
-        "reviewer": "",
+        "reviewer": reviewer,
         "review_date": date.today().isoformat(),
         "questions": list(m.questions),
         "built": cells_fingerprint(nb.cells),
@@ -157,8 +175,11 @@ def _relative(target: Path, notebook: Path) -> str:
 
 def _side_conflict_cells(case: ReviewCase) -> list[Any]:
     conflicts = case.gaps[case.gaps["code"] == "side_conflict"]
+    note = (f"Once checked, tick the box (or add the tag `{CellTag.SIDE_CHECKED}` to this cell): "
+            "the export refuses until then.")  # fmt: skip
     return [
-        _md(f"**Side conflict** ({row.study_key}): {row.message}\n\n{UNCHECKED}",
+        _md(f"**Side conflict** ({markdown_text(row.study_key)}): {markdown_text(row.message)}"
+            f"\n\n{UNCHECKED}\n\n{note}",
             CellTag.HIDE, CellTag.SIDE_CONFLICT, study_key=row.study_key)
         for row in conflicts.itertuples(index=False)
     ]  # fmt: skip
@@ -188,7 +209,8 @@ def _opinion_cells(case: ReviewCase) -> list[Any]:
         cells.append(_md(heading, CellTag.OPINION, section="questions",
                          heading=fingerprint(heading)))  # fmt: skip
     for i, question in enumerate(questions):
-        cells.append(_md(f"### {i + 1}. {question}\n\n{ANSWER_PLACEHOLDER}", CellTag.OPINION,
+        cells.append(_md(f"### {i + 1}. {markdown_text(question)}\n\n{ANSWER_PLACEHOLDER}",
+                         CellTag.OPINION,
                          CellTag.ANSWER, section=f"q{i + 1}", question=i,
                          template=[fingerprint(ANSWER_PLACEHOLDER)]))  # fmt: skip
     for section, instruction in OPINION_SECTIONS:
@@ -215,7 +237,7 @@ def _gap_lines(case: ReviewCase) -> list[tuple[str, dict[str, Any]]]:
     """One bullet per gap, with the record that lets the export show it in Chinese."""
     out = []
     for gap in case.gaps.itertuples(index=False):
-        text = " ".join(str(gap.message).split())
+        text = markdown_text(" ".join(str(gap.message).split()))
         key = gap.study_key if isinstance(gap.study_key, str) and gap.study_key else None
         out.append((text, {"fp": fingerprint(text), "gap": str(gap.code), "study_key": key,
                            "message": text}))  # fmt: skip
@@ -248,6 +270,17 @@ def refuse_edited(path: Path) -> None:
         f"'{path}' already exists and {what}; not overwritten. Write the new notebook "
         "elsewhere (-o OTHER.ipynb) or pass --force (force=True) to replace it."
     )
+
+
+def reviewer_notebook_path(workspace: str | Path, reviewer: str | None = None) -> Path:
+    """Where *reviewer*'s case notebook goes: ``<workspace>/reviewers/<slug>/review.ipynb``.
+
+    Without a reviewer (``None``: the current observer, and none is known) it is
+    ``<workspace>/review.ipynb``, as for one reader on one laptop.
+    """
+    who = current_observer() if reviewer is None else reviewer
+    folder = reviewer_folder(workspace, who) if who else Path(workspace)
+    return folder / "review.ipynb"
 
 
 def notebook_metadata(path: str | Path) -> dict[str, Any]:

@@ -17,7 +17,9 @@ instances the server already holds: a failed push is resumed without duplicates.
 
 URLs may be given as ``dicomweb+http://host:port/dicom-web`` (the form
 ``open_case`` recognises), ``http://...`` or ``https://...``; credentials as
-``auth=(user, password)`` or in the URL (``dicomweb+http://user:pw@host/...``).
+``auth=(user, password)``, in the URL (``dicomweb+http://user:pw@host/...``), or
+else in ``WORKBENCH_PACS_USER`` and ``WORKBENCH_PACS_PASSWORD`` (how JupyterHub gives
+every reviewer's server the PACS account, see ``examples/jupyterhub_config.py``).
 
 Every failure becomes a :class:`~workbench.errors.PacsError` naming the server
 and what to check: unreachable, credentials refused, not a DICOMweb service,
@@ -29,11 +31,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
+import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -43,20 +48,31 @@ import pydicom
 import pydicom.errors
 import requests
 from dicomweb_client.api import DICOMwebClient
+from pydicom.datadict import tag_for_keyword
 
 from workbench.dicom import uids
 from workbench.dicom.header import HeaderError, walk_bytes
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import coerce_header
 from workbench.errors import PacsError
+from workbench.pacs.qido import build_query, expand, keep
 from workbench.record.protocol import CaseRecord
-from workbench.workspace import OUTPUTS, home, write_bytes_atomic
+from workbench.workspace import (
+    OUTPUTS,
+    home,
+    workspace_faults,
+    workspace_lock,
+    write_bytes_atomic,
+)
 
 __all__ = [
     "COMPLETE_MARKER",
+    "DEFAULT_LIMITS",
     "PUSH_COLUMNS",
+    "PacsLimits",
     "complete_marker",
     "fetch_to_folder",
+    "list_studies",
     "output_objects",
     "push",
     "split_url",
@@ -76,8 +92,106 @@ def complete_marker(dest: str | Path) -> Path:
 
 PUSH_COLUMNS = ["path", "SOPInstanceUID", "status", "message"]
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
-_TIMEOUT = (5, 60)  # connect, read (s)
 _BATCH_BYTES = 32 * 2**20
+
+
+@dataclass(frozen=True)
+class PacsLimits:
+    """What one answer of a DICOMweb server may cost: time and bytes.
+
+    A server that trickles its answer (one byte every few seconds never trips a read
+    timeout) or sends an endless body is cut off at these limits with a
+    :class:`~workbench.errors.PacsError` naming the server.
+
+    Attributes
+    ----------
+    connect_timeout_s, read_timeout_s : float
+        Waiting for the connection, and for any next byte.
+    json_deadline_s, json_bytes : float, int
+        Total time and size of a JSON answer (QIDO-RS searches, STOW-RS receipts).
+    multipart_deadline_s, multipart_bytes : float, int
+        Total time and size of one WADO-RS retrieval (a series or an instance).
+    part_bytes : int
+        Largest single instance in a multipart answer.
+    """
+
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 60.0
+    json_deadline_s: float = 120.0
+    json_bytes: int = 64 * 2**20
+    multipart_deadline_s: float = 3600.0
+    multipart_bytes: int = 32 * 2**30
+    part_bytes: int = 2 * 2**30
+
+
+DEFAULT_LIMITS = PacsLimits()
+
+
+class _OverLimit(ValueError):
+    """An answer took longer than its deadline or grew beyond its ceiling."""
+
+
+class _Budget:
+    """The deadline and size ceiling of one answer, checked as its bytes arrive."""
+
+    def __init__(self, deadline_s: float, max_bytes: int, what: str) -> None:
+        self.stop = time.monotonic() + deadline_s
+        self.deadline_s = deadline_s
+        self.max_bytes = max_bytes
+        self.what = what
+        self.received = 0
+
+    def charge(self, n: int) -> None:
+        self.received += n
+        if self.received > self.max_bytes:
+            raise _OverLimit(
+                f"the {self.what} grew beyond {self.max_bytes:,} bytes, the ceiling for one answer"
+            )
+        if time.monotonic() > self.stop:
+            raise _OverLimit(
+                f"the {self.what} was not complete after {self.deadline_s:g} s "
+                f"({self.received:,} bytes received), the deadline for one answer"
+            )
+
+
+def _chunks(answer: requests.Response, budget: _Budget, size: int = 2**20) -> Iterator[bytes]:
+    """The body of a streamed *answer* as it arrives, within *budget*."""
+    raw = answer.raw
+    while True:
+        budget.charge(0)
+        # read1 returns what has arrived (a trickle is seen byte by byte), decompressed in
+        # bounded steps, so a gzip bomb counts at its inflated size
+        chunk = raw.read1(size, decode_content=True)
+        if not chunk:
+            return
+        budget.charge(len(chunk))
+        yield chunk
+
+
+class _BoundedSession(requests.Session):
+    """A session whose every answer is read within a deadline and a size ceiling.
+
+    Answers the caller does not stream (dicomweb-client's QIDO-RS searches) are read
+    here, as they arrive, and refused past ``limits.json_*``; streamed answers are left
+    to :func:`_chunks` with ``limits.multipart_*``.
+    """
+
+    def __init__(self, limits: PacsLimits) -> None:
+        super().__init__()
+        self.limits = limits
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        stream = bool(kwargs.pop("stream", False))
+        kwargs["timeout"] = (self.limits.connect_timeout_s, self.limits.read_timeout_s)
+        answer = super().request(method, url, stream=True, **kwargs)
+        if stream:
+            return answer
+        budget = _Budget(self.limits.json_deadline_s, self.limits.json_bytes, "answer")
+        try:
+            answer._content = b"".join(_chunks(answer, budget))
+        finally:
+            answer.close()
+        return answer
 
 
 def split_url(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -102,15 +216,25 @@ def split_url(url: str) -> tuple[str, tuple[str, str] | None]:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", "")), auth
 
 
+def _env_auth() -> tuple[str, str] | None:
+    """``(WORKBENCH_PACS_USER, WORKBENCH_PACS_PASSWORD)`` when the user is set (JupyterHub)."""
+    user = os.environ.get("WORKBENCH_PACS_USER", "")
+    return (user, os.environ.get("WORKBENCH_PACS_PASSWORD", "")) if user else None
+
+
 class _Server:
     """A session on one DICOMweb service, translating every failure to PacsError."""
 
-    def __init__(self, url: str, auth: tuple[str, str] | None) -> None:
+    def __init__(
+        self, url: str, auth: tuple[str, str] | None, limits: PacsLimits = DEFAULT_LIMITS
+    ) -> None:
         self.base, in_url = split_url(url)
-        self.session = requests.Session()
-        self.session.auth = auth or in_url
+        self.limits = limits
+        self.session = _BoundedSession(limits)
+        self.session.auth = auth or in_url or _env_auth()
         self.session.headers["User-Agent"] = "workbench"
-        self.client = DICOMwebClient(url=self.base, session=self.session, timeout=_TIMEOUT)
+        timeout = (limits.connect_timeout_s, limits.read_timeout_s)
+        self.client = DICOMwebClient(url=self.base, session=self.session, timeout=timeout)
         self.client.set_http_retry_params(retry=False)  # failures are reported, not hidden
 
     @contextmanager
@@ -134,6 +258,11 @@ class _Server:
                     "DICOMweb plugin is enabled."
                 ) from exc
             raise PacsError(f"{server_} answered HTTP {code} while {what}.") from exc
+        except _OverLimit as exc:
+            raise PacsError(
+                f"{server_} sent too much or too slowly while {what}: {exc}. Instances received "
+                "completely are kept; check the server, then run again."
+            ) from exc
         except (requests.exceptions.ChunkedEncodingError, _Truncated) as exc:
             raise PacsError(
                 f"{server_} cut its answer short while {what} ({exc}); instances received "
@@ -155,16 +284,51 @@ class _Server:
                 "check that the URL points to a DICOMweb service."
             ) from exc
 
+    def search(
+        self,
+        path: str,
+        filters: Mapping[str, object] | None = None,
+        fields: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """QIDO-RS at *path* (``/studies``, ``/studies/<uid>/instances`` ...), as DICOM JSON.
+
+        The query string is built by :func:`workbench.pacs.qido.build_query` and sent
+        exactly as built (requests would percent-encode ``^`` and the server would read
+        ``%5E`` literally); a list value (``A\\B``) is searched once per value.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        for one in expand(filters or {}):
+            query = build_query(one, fields or [])
+            request = requests.Request(
+                "GET", self.base + path, headers={"Accept": "application/dicom+json"}
+            )
+            prepared = self.session.prepare_request(request)
+            prepared.url = self.base + path + (f"?{query.text}" if query.text else "")
+            timeout = (self.limits.connect_timeout_s, self.limits.read_timeout_s)
+            answer = self.session.send(prepared, timeout=timeout, stream=True)
+            try:  # the same deadline and size ceiling as every other answer
+                answer.raise_for_status()
+                budget = _Budget(self.limits.json_deadline_s, self.limits.json_bytes, "answer")
+                content = b"".join(_chunks(answer, budget))
+            finally:
+                answer.close()
+            items = _items(json.loads(content) if content.strip() else [])
+            for item in keep(items, query.widened):
+                found.setdefault(json.dumps(item, sort_keys=True), item)
+        return list(found.values())
+
     def get_multipart(self, path: str) -> Iterator[bytes]:
         answer = self.session.get(
             self.base + path,
             headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'},
             stream=True,
-            timeout=_TIMEOUT,
         )
-        answer.raise_for_status()
         with answer:
-            yield from _parts(answer)
+            answer.raise_for_status()
+            budget = _Budget(
+                self.limits.multipart_deadline_s, self.limits.multipart_bytes, "retrieval"
+            )
+            yield from _parts(answer, budget, self.limits.part_bytes)
 
 
 class _Truncated(ValueError):
@@ -179,8 +343,11 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _parts(answer: requests.Response) -> Iterator[bytes]:
-    """The bodies of a ``multipart/related`` answer; raises when the closing boundary is missing."""
+def _parts(answer: requests.Response, budget: _Budget, part_bytes: int) -> Iterator[bytes]:
+    """The bodies of a ``multipart/related`` answer; raises when the closing boundary is missing.
+
+    No part may exceed *part_bytes* (an endless body without a boundary is cut off there).
+    """
     kind = answer.headers.get("Content-Type", "")
     match = re.search(r'boundary="?([^";]+)"?', kind)
     if not kind.lower().startswith("multipart/related") or match is None:
@@ -189,7 +356,7 @@ def _parts(answer: requests.Response) -> Iterator[bytes]:
     buffer = bytearray(b"\r\n")  # the first boundary has no CRLF before it
     start = 0  # where the next search begins: earlier bytes hold no delimiter
     closed = False
-    for chunk in answer.iter_content(chunk_size=2**20):
+    for chunk in _chunks(answer, budget):
         buffer += chunk
         while not closed:
             at = buffer.find(delimiter, start)
@@ -204,6 +371,11 @@ def _parts(answer: requests.Response) -> Iterator[bytes]:
             closed = buffer.startswith(b"--")
         if closed:
             break
+        if len(buffer) > part_bytes + len(delimiter) + 4096:  # what is left is one part
+            raise _OverLimit(
+                f"one instance of the retrieval grew beyond {part_bytes:,} bytes without a "
+                "boundary, the ceiling for one instance"
+            )
     if not closed:
         raise _Truncated("the multipart body has no closing boundary")
 
@@ -240,8 +412,12 @@ def fetch_to_folder(
     study: str | None = None,
     patient: str | None = None,
     auth: tuple[str, str] | None = None,
+    limits: PacsLimits = DEFAULT_LIMITS,
 ) -> Path:
     """Copy one study, or every study of one patient, from a DICOMweb server into *dest*.
+
+    Only instances the server listed (QIDO-RS) are stored, each under the study and series
+    it was listed in; anything else it sends is refused and the fetch is not complete.
 
     Parameters
     ----------
@@ -255,6 +431,8 @@ def fetch_to_folder(
         (0010,0020) *Patient ID* whose studies to fetch.
     auth : (str, str), optional
         User name and password (HTTP basic authentication).
+    limits : PacsLimits
+        Deadline and size ceiling of every answer.
 
     Returns
     -------
@@ -270,14 +448,14 @@ def fetch_to_folder(
     """
     if (study is None) == (patient is None):
         raise TypeError("give exactly one of study= or patient=")
-    server = _Server(url, auth)
+    server = _Server(url, auth, limits)
     folder = Path(dest)
     folder.mkdir(parents=True, exist_ok=True)
     complete_marker(folder).unlink(missing_ok=True)
     query = {"StudyInstanceUID": study} if study else {"PatientID": patient}
     with server.talking("searching studies (QIDO-RS)"):
-        found = server.client.search_for_studies(search_filters=query, fields=["StudyInstanceUID"])
-        studies = [_value(s, "0020000D") for s in _items(found)]
+        found = server.search("/studies", query, ["StudyInstanceUID"])
+        studies = [_value(s, "0020000D") for s in found]
     if not studies:
         which = f"study {study}" if study else f"patient ID {patient}"
         raise PacsError(
@@ -286,12 +464,11 @@ def fetch_to_folder(
     expected: dict[str, tuple[str, str]] = {}
     for study_uid in sorted(set(studies)):
         with server.talking(f"listing the instances of study {study_uid} (QIDO-RS)"):
-            listed = server.client.search_for_instances(
-                study_instance_uid=study_uid, fields=["SeriesInstanceUID"]
-            )
-            for item in _items(listed):
+            listed = server.search(f"/studies/{study_uid}/instances", {}, ["SeriesInstanceUID"])
+            for item in listed:
                 expected[_value(item, "00080018")] = (study_uid, _value(item, "0020000E"))
     cached = _cached(folder)
+    refused: list[str] = []
     series: dict[tuple[str, str], list[str]] = {}
     for sop, key in sorted(expected.items()):
         series.setdefault(key, []).append(sop)
@@ -306,8 +483,18 @@ def fetch_to_folder(
         for path in paths:
             with server.talking(f"retrieving {path.split('/', 2)[-1]} (WADO-RS)"):
                 for part in server.get_multipart(path):
-                    sop = _store(folder, part)
-                    cached[sop] = folder
+                    sop, stored = _store(folder, part, expected)
+                    if stored:
+                        cached[sop] = folder
+                    else:
+                        refused.append(sop)
+    if refused:
+        raise PacsError(
+            f"The DICOMweb server at {server.base} sent {len(refused)} instances it had not "
+            f"listed for this fetch (first: {refused[0]}); they were refused, not stored, and "
+            "the fetch is not marked complete. Check the server (a misconfigured or hostile "
+            "PACS) before trusting what it sends."
+        )
     absent = sorted(set(expected) - set(cached))
     if absent:
         raise PacsError(
@@ -324,8 +511,12 @@ def _cached(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in folder.glob("*/*/*.dcm")}
 
 
-def _store(folder: Path, data: bytes) -> str:
-    """Write one retrieved instance; its UIDs name the file. Returns its SOP Instance UID."""
+def _store(folder: Path, data: bytes, expected: dict[str, tuple[str, str]]) -> tuple[str, bool]:
+    """Write one retrieved instance if *expected* lists it; its UIDs name the file.
+
+    Returns its SOP Instance UID and whether it was listed (and so stored) under the
+    study and series it claims.
+    """
     values = _fast_check(data)
     if values is None:  # a file the fast header reader leaves to pydicom
         ds = _check_complete(data)
@@ -333,8 +524,10 @@ def _store(folder: Path, data: bytes) -> str:
     uids = [str(values.get(k) or "") for k in _UID_KEYS]
     if not all(_UID.match(u) for u in uids):
         raise ValueError("a retrieved part is not a DICOM instance with valid UIDs")
+    if expected.get(uids[2]) != (uids[0], uids[1]):
+        return uids[2], False  # unlisted, or listed under another study or series
     write_bytes_atomic(folder / uids[0] / uids[1] / f"{uids[2]}.dcm", data)
-    return uids[2]
+    return uids[2], True
 
 
 _UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
@@ -381,6 +574,51 @@ def _check_complete(data: bytes) -> pydicom.Dataset:
         except Exception as exc:
             raise _Truncated(f"an instance cannot be read ({exc})") from exc
     return ds
+
+
+# --- list ---------------------------------------------------------------------------
+
+#: The study attributes :func:`list_studies` returns, as text.
+STUDY_FIELDS = (
+    "StudyInstanceUID", "PatientID", "StudyDate", "StudyDescription", "ModalitiesInStudy",
+    "NumberOfStudyRelatedInstances",
+)  # fmt: skip
+
+
+def list_studies(
+    url: str, filters: dict[str, str] | None = None, *, auth: tuple[str, str] | None = None
+) -> list[dict[str, str]]:
+    """The studies a DICOMweb server holds (QIDO-RS), optionally matching *filters*.
+
+    Filter values use DICOM matching (``PatientID="H10-*"``); they reach the server as
+    it reads them, whatever characters they hold (:mod:`workbench.pacs.qido`).
+
+    Returns
+    -------
+    list of dict
+        One per study: :data:`STUDY_FIELDS` as text (multiple values joined with ``\\``),
+        sorted by study date, then UID.
+
+    Raises
+    ------
+    PacsError
+        The server cannot be reached, refuses the credentials or answers garbage.
+    """
+    server = _Server(url, auth)
+    with server.talking("listing studies (QIDO-RS)"):
+        found = server.search("/studies", filters or {}, list(STUDY_FIELDS))
+        studies = [{k: _text(item, k) for k in STUDY_FIELDS} for item in found]
+        for study in studies:
+            _value({"0020000D": {"Value": [study["StudyInstanceUID"]]}}, "0020000D")
+    return sorted(studies, key=lambda s: (s["StudyDate"], s["StudyInstanceUID"]))
+
+
+def _text(item: dict[str, Any], keyword: str) -> str:
+    tag = f"{tag_for_keyword(keyword):08X}"
+    values = item.get(tag, {}).get("Value", [])
+    return "\\".join(
+        str(v.get("Alphabetic", "")) if isinstance(v, dict) else str(v) for v in values
+    )
 
 
 # --- push ---------------------------------------------------------------------------
@@ -444,14 +682,14 @@ def push(
     for study_uid in sorted(instances["StudyInstanceUID"].dropna().astype(str).unique()):
         with server.talking(f"asking which instances of study {study_uid} exist (QIDO-RS)"):
             try:
-                found = server.client.search_for_instances(
-                    search_filters={"StudyInstanceUID": study_uid}, fields=["SOPInstanceUID"]
+                found = server.search(
+                    "/instances", {"StudyInstanceUID": study_uid}, ["SOPInstanceUID"]
                 )
             except requests.exceptions.HTTPError as exc:
                 if exc.response is None or exc.response.status_code != 404:
                     raise
                 found = []
-            present |= {_value(item, "00080018") for item in _items(found)}
+            present |= {_value(item, "00080018") for item in found}
     rows: list[dict[str, str]] = []
     batch: list[tuple[str, str, bytes]] = []
     size = 0
@@ -487,9 +725,7 @@ def _stow(server: _Server, batch: list[tuple[str, str, bytes]]) -> list[dict[str
         "Accept": "application/dicom+json",
     }
     with server.talking(f"storing {len(batch)} instances (STOW-RS)"):
-        answer = server.session.post(
-            server.base + "/studies", data=body, headers=headers, timeout=_TIMEOUT
-        )
+        answer = server.session.post(server.base + "/studies", data=body, headers=headers)
         if answer.status_code not in (200, 202, 409):
             answer.raise_for_status()
         result = json.loads(answer.content.decode("utf-8")) if answer.content.strip() else {}
@@ -523,9 +759,34 @@ def fetch_case_source(
     auth: tuple[str, str] | None = None,
 ) -> tuple[Path, Path]:
     """Retrieve a DICOMweb study into the workspace; return (folder, workspace)."""
-    base, _ = split_url(url)  # credentials never reach case.source
-    key = hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
-    space = Path(workspace) if workspace else home() / "workspaces" / f"dicomweb-{key}"
-    folder = fetch_to_folder(url, space / "dicomweb" / key, study=study, patient=patient,
-                             auth=auth)  # fmt: skip
+    space = Path(workspace) if workspace else dicomweb_workspace(url, study=study, patient=patient)
+    with workspace_faults(space):
+        space.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(space), workspace_faults(space):  # one fetcher per workspace
+        folder = fetch_to_folder(url, dicomweb_cache(url, space, study=study, patient=patient),
+                                 study=study, patient=patient, auth=auth)  # fmt: skip
     return Path(folder), space
+
+
+def _dicomweb_key(url: str, study: str | None, patient: str | None) -> str:
+    base, _ = split_url(url)  # credentials never reach case.source
+    return hashlib.sha256(f"{base}|{study}|{patient}".encode()).hexdigest()[:12]
+
+
+def dicomweb_workspace(
+    url: str, *, study: str | None = None, patient: str | None = None, root: Path | None = None
+) -> Path:
+    """The default workspace of a DICOMweb study (or patient): ``<home>/workspaces/dicomweb-<key>``.
+
+    *root* is the workbench home to look in (default :func:`workbench.workspace.home`);
+    the key hashes the server's address (without credentials) and the UID or ID, so
+    every reader of one study on one server finds the same name.
+    """
+    return (root or home()) / "workspaces" / f"dicomweb-{_dicomweb_key(url, study, patient)}"
+
+
+def dicomweb_cache(
+    url: str, workspace: Path, *, study: str | None = None, patient: str | None = None
+) -> Path:
+    """The folder of *workspace* that holds the retrieved instances of a DICOMweb source."""
+    return workspace / "dicomweb" / _dicomweb_key(url, study, patient)

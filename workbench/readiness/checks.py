@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench import vocab
+from workbench.problems import problem_details
 from workbench.readiness.laterality import side_conflicts
 from workbench.readiness.rules import (
     REQUIRED_IMAGING,
@@ -292,9 +293,10 @@ def media_quality(case: CaseRecord) -> Iterator[Finding]:
 
 def multiple_patients(case: CaseRecord) -> Iterator[Finding]:
     found = case.problems[case.problems["kind"] == "multiple_patients"]
-    for message in found["message"]:
-        detail = str(message).split(": ", 1)[-1].split(". Everything")[0]
-        yield "multiple_patients", {"detail": detail}, None
+    for details in found.get("details", []):
+        patients = problem_details(details).get("patients") or []
+        detail = "; ".join(f"{p.get('id', '?')} ({p.get('images', '?')} images)" for p in patients)
+        yield "multiple_patients", {"detail": detail or "several patients"}, None
 
 
 def stale_imaging(case: CaseRecord) -> Iterator[Finding]:

@@ -218,6 +218,7 @@ UNUSABLE_PROBLEMS = frozenset(
         "invalid_sequence",
         "invalid_length",
         "unreadable_dicom",
+        "reader_failed",
         "pixel_size_mismatch",
         "pixel_decode_failed",
         "unknown_transfer_syntax",

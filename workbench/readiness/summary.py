@@ -16,6 +16,7 @@ import pandas as pd
 
 from workbench import vocab
 from workbench.record.timeline import is_true
+from workbench.safe_text import markdown_text
 
 if TYPE_CHECKING:
     from workbench.readiness.triage import Triage
@@ -119,9 +120,9 @@ class Summary:
     def _repr_markdown_(self) -> str:
         out: list[str] = []
         for title, body in self.sections:
-            out.append(f"### {title}\n")
+            out.append(f"### {_md(title)}\n")
             if body and isinstance(body[0], list):
-                out.append("| " + " | ".join(self.imaging_header) + " |")
+                out.append("| " + " | ".join(_md(h) for h in self.imaging_header) + " |")
                 out.append("|" + "---|" * len(self.imaging_header))
                 out += ["| " + " | ".join(_md(str(c)) for c in row) + " |" for row in body]
             else:
@@ -134,7 +135,8 @@ class Summary:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text from the case as literal Markdown (escaped like the HTML form escapes it)."""
+    return markdown_text(text)
 
 
 def build_summary(

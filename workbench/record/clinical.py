@@ -17,12 +17,13 @@ from typing import Any
 import pandas as pd
 
 from workbench import vocab
-from workbench.cache import load_cache, save_cache
+from workbench.cache import load_cache, plain_data, save_cache
 from workbench.ingest.index import STUDY_COLUMNS, short_key
-from workbench.problems import Problem
+from workbench.problems import FATAL_EXCEPTIONS, Problem, describe_failure
 from workbench.record.dates import extract_dates
 from workbench.record.documents import DOCUMENT_SUFFIXES, read_document
 from workbench.record.manifest import MANIFEST_NAME
+from workbench.safe_text import shown_name
 
 #: A report dated up to this many days from a study can describe it.
 MATCH_WINDOW_DAYS = 7
@@ -78,11 +79,14 @@ def read_documents(
     for f in files.itertuples(index=False):
         if not is_document(str(f.path), str(f.kind)) or f.duplicate_of:
             continue
-        key = (str(f.sha256), PurePosixPath(str(f.path)).name)
-        if key not in cache:
-            cache[key] = read_document(Path(locals_[str(f.path)]), display_path=str(f.path))
+        key = f"{f.sha256}\x00{PurePosixPath(str(f.path)).name}"
+        entry = _cached_document(cache.get(key))
+        if entry is None:
+            row, found = _read_one(Path(locals_[str(f.path)]), str(f.path))
+            cache[key] = plain_data([row, [list(p) for p in found]])
+            entry = _cached_document(cache[key]) or (None, found)
             fresh = True
-        row, found = cache[key]
+        row, found = entry
         if row is not None:
             rows.append({**row, "path": f.path})
         problems.extend(p._replace(path=str(f.path)) for p in found)
@@ -93,6 +97,36 @@ def read_documents(
     frame["study_key"] = frame["study_key"].astype(object)
     frame = frame.sort_values(["date", "path"], na_position="last", kind="stable")
     return frame.reset_index(drop=True), problems
+
+
+def _read_one(local: Path, path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """:func:`read_document`, where a reader failing in an unforeseen way is a problem row."""
+    try:
+        return read_document(local, display_path=path)
+    except FATAL_EXCEPTIONS:
+        raise
+    except OSError as exc:  # reading an original: its problem, whatever the errno
+        message = f"{shown_name(path)} cannot be read ({describe_failure(exc)})."
+        return None, [Problem(path, "document", "file_unreadable", message)]
+    except BaseException as exc:  # native parsers raise BaseException subclasses
+        message = (
+            f"{shown_name(path)} cannot be read as a document ({describe_failure(exc)}); "
+            "ask the sender for it again, or as a PDF."
+        )
+        return None, [Problem(path, "document", "file_unreadable", message)]
+
+
+def _cached_document(entry: Any) -> tuple[dict[str, Any] | None, list[Problem]] | None:
+    """A cache entry checked to be a (row or None, problems) pair of plain data."""
+    if not isinstance(entry, list) or len(entry) != 2:
+        return None
+    row, found = entry
+    if row is not None and not isinstance(row, dict):
+        return None
+    try:
+        return row, [Problem(*(str(x) for x in p)) for p in found]
+    except TypeError:
+        return None
 
 
 def photo_studies(files: pd.DataFrame) -> pd.DataFrame:

@@ -66,6 +66,8 @@ __all__ = [
 MANIFEST_NAME = "case.yaml"
 _MAX_NODES = 20_000  # a case manifest has a few hundred; more means an alias bomb
 _MAX_DEPTH = 30
+#: Largest case.yaml read (bytes); a real one is a few kilobytes.
+MAX_MANIFEST_BYTES = 1024 * 1024
 _Loc = tuple[str | int, ...]
 
 
@@ -431,7 +433,26 @@ def _prune(value: object) -> object:
 
 
 class _TextLoader(yaml.SafeLoader):
-    """SafeLoader that keeps plain scalars as text; only ``null`` and ``<<`` are resolved."""
+    """SafeLoader that keeps plain scalars as text; only ``null`` and ``<<`` are resolved.
+
+    Nesting is counted while composing (PyYAML's composer recurses once per level, so a
+    5,000-deep document would end in RecursionError): past :data:`_MAX_DEPTH` levels the
+    document is refused with a syntax error naming the line.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > _MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {_MAX_DEPTH} levels deep", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _TextLoader.yaml_implicit_resolvers = {
@@ -669,7 +690,16 @@ def load_manifest(
     if not path.exists():
         return Manifest(), []
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with open(path, "rb") as fh:  # the size is checked before anything is parsed
+            raw = fh.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            message = (
+                f"{display_path} is larger than {MAX_MANIFEST_BYTES // 1024} KiB, the limit for "
+                "a case manifest (a real one is a few kilobytes); it was not read. Keep only the "
+                "case details in it and attach documents as separate files."
+            )
+            return Manifest(), [Problem(display_path, "manifest", "manifest_too_large", message)]
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         message = (
             f"{display_path} is not UTF-8 text (byte {exc.start}); "

@@ -1,0 +1,1 @@
+"""A deterministic mutation fuzzer for the DICOM readers (see :mod:`fuzz.mutate`)."""
