@@ -58,7 +58,7 @@ COVER_LABELS = ("kind", "title", "case_id", "patient", "review_date", "reviewer"
 
 
 def _opinion_resources(
-    meta: dict[str, Any], lang: str, patient_name: str | None, case: Any | None
+    meta: dict[str, Any], lang: str, patient_name: str | None, case: Any | None = None
 ) -> dict[str, Any]:
     langs = ["en", "zh"] if lang == "en+zh" else [lang]
     labels = {k: " · ".join(label(f"export.{k}", x) for x in langs) for k in COVER_LABELS}

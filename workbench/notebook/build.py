@@ -78,7 +78,7 @@ def build_review_notebook(case: ReviewCase, path: str | Path, *, force: bool = F
     path : path
         The notebook to write.
     force : bool
-        Overwrite *path* even when it holds a reviewer's edits.
+        Overwrite *path* even when it holds a reviewer's edits or is another reviewer's.
 
     The reviewer (``JUPYTERHUB_USER`` or ``WORKBENCH_OBSERVER``, see
     :mod:`workbench.observer`) is recorded in the notebook's metadata and shown on
@@ -95,12 +95,12 @@ def build_review_notebook(case: ReviewCase, path: str | Path, *, force: bool = F
     NotebookExistsError
         *path* exists and was edited (or is not a case notebook) and *force* is False.
     WorkspaceError
-        *path* is another reviewer's notebook.
+        *path* is another reviewer's notebook and *force* is False.
     """
     path = Path(path)
     reviewer = current_observer()
     owner = notebook_metadata(path).get("reviewer", "") if path.is_file() else ""
-    if owner and owner != reviewer:
+    if owner and owner != reviewer and not force:
         mine = reviewer_notebook_path(case.workspace, reviewer) if reviewer else None
         raise WorkspaceError(
             f"'{path}' is {owner}'s review notebook and is not overwritten"
@@ -285,7 +285,12 @@ def reviewer_notebook_path(workspace: str | Path, reviewer: str | None = None) -
 
 def notebook_metadata(path: str | Path) -> dict[str, Any]:
     """The ``workbench`` metadata of a notebook file (empty when it is not a case notebook)."""
-    with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
-    meta = data.get("metadata", {}).get("workbench", {})
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):  # not a notebook: no case metadata
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+        return {}
+    meta = data["metadata"].get("workbench", {})
     return meta if isinstance(meta, dict) else {}
