@@ -15,6 +15,7 @@ keeps working for callers who do not know this package::
     ├── PixelDataError (ValueError)             pixels cannot be decoded
     ├── MeasurementError (ValueError)           a measurement point outside the image, a bad length
     ├── ExportError (RuntimeError)              opinion export refused or failed
+    ├── NotebookExistsError (FileExistsError)   an edited notebook would be overwritten
     ├── DeidentificationError (ValueError)      de-identification refused or failed
     └── PacsError (ConnectionError)             DICOMweb server unreachable, refusing or garbled
 
@@ -33,6 +34,7 @@ __all__ = [
     "InstrumentError",
     "ManifestError",
     "MeasurementError",
+    "NotebookExistsError",
     "NothingUsableError",
     "PacsError",
     "PixelDataError",
@@ -108,3 +110,7 @@ class PacsError(WorkbenchError, ConnectionError):
 
 class WorkbenchWarning(UserWarning):
     """Something the user should know that does not stop the work."""
+
+
+class NotebookExistsError(WorkbenchError, FileExistsError):
+    """A case notebook would overwrite one that a reviewer has edited (pass force=True)."""

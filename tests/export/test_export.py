@@ -46,6 +46,9 @@ def fill(nb_path: Path, answer: str = "The images support it.", *, ack: bool = T
         tags = cell.metadata.get("tags", [])
         if "workbench-answer" in tags:
             cell.source = cell.source.replace(ANSWER_PLACEHOLDER, answer)
+        elif cell.metadata.get("workbench", {}).get("template"):
+            heading = cell.source.split("\n", 1)[0]
+            cell.source = f"{heading}\n\nThe reviewer's own words."
         if "workbench-figure" in tags:
             cell.outputs = [png_output("Standing AP, right knee"), png_output("Lateral")]
         if "workbench-side-conflict" in tags and ack:

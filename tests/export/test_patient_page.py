@@ -47,6 +47,8 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tags = cell.metadata.get("tags", [])
         if "workbench-answer" in tags:
             cell.source = cell.source.replace(ANSWER_PLACEHOLDER, "The wear is on the inner side.")
+        elif cell.metadata.get("workbench", {}).get("template"):
+            cell.source = cell.source.split("\n", 1)[0] + "\n\nThe reviewer's own words."
         if "workbench-figure" in tags:
             cell.outputs = [_output(first), _output(again)]  # the cell was run twice
     nb.metadata["workbench"]["reviewer"] = "Sample Reviewer"
@@ -70,7 +72,10 @@ def test_page_shows_each_key_image_once_with_sentences(reviewed: Path) -> None:
         "key_images.dcm",
         "presentation_state_01.dcm",
         "opinion.html",
+        "opinion.fhir.json",
     } <= {p.name for p in outputs.iterdir()}
+    fhir = (outputs / "opinion.fhir.json").read_text(encoding="utf-8")
+    assert "The wear is on the inner side." in fhir  # the conclusion is the reviewer's text
 
 
 def test_notebook_moved_with_its_case_still_exports(reviewed: Path, tmp_path: Path) -> None:

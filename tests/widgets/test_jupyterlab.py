@@ -556,3 +556,45 @@ def test_reading_room_point_click_drag(lab: JupyterLab, tmp_path: Path) -> None:
     stale = [p for p in problems[reopened:] if "widget model not found" in p]
     others = [p for p in problems if not p.startswith("Failed to load resource")]
     assert [p for p in others if p not in stale] == [], problems
+
+
+def test_export_in_the_kernel_saves_the_notebook_first(lab: JupyterLab) -> None:
+    """An edit not yet saved reaches the file: the kernel's save request runs JupyterLab's
+    save (workbench.export.freshness.save_in_jupyterlab) before the export reads it."""
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    path = lab.notebooks / "save.ipynb"
+    note = nbformat.v4.new_markdown_cell("Old text.")
+    run = nbformat.v4.new_code_cell(
+        "from pathlib import Path\nfrom workbench.export.freshness import save_in_jupyterlab\n"
+        "print('saved:', save_in_jupyterlab(Path('save.ipynb').resolve(), timeout=30))"
+    )
+    nb = nbformat.v4.new_notebook(cells=[note, run])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    nbformat.write(nb, path)
+    lab.wait_ready()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.set_default_timeout(30_000)
+            page.goto(lab.url("lab/tree/save.ipynb"))
+            idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
+            idle.wait_for(timeout=60_000)
+            markdown = page.locator(".jp-Notebook .jp-MarkdownCell").first
+            markdown.dblclick()
+            editor = markdown.locator(".cm-content")
+            editor.click()
+            page.keyboard.press("Control+End")
+            page.keyboard.type(" Unsaved edit.")
+            code = page.locator(".jp-Notebook .jp-CodeCell").first
+            code.click()
+            page.keyboard.press("Shift+Enter")
+            page.locator(".jp-OutputArea-output").filter(has_text="saved:").wait_for(timeout=60_000)
+            printed = page.locator(".jp-OutputArea-output").filter(has_text="saved:").inner_text()
+        finally:
+            browser.close()
+    assert "saved: True" in printed
+    assert "Unsaved edit." in path.read_text(encoding="utf-8")

@@ -13,8 +13,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
 from traitlets.config import Config
 
@@ -23,42 +25,35 @@ from workbench.case import Case, open_case
 from workbench.cli.report import check_report, ingest_report
 from workbench.export.clean import figures_of
 from workbench.export.opinion import CHROMIUM_MISSING, chromium, export_opinion
-from workbench.notebook.build import ANSWER_PLACEHOLDER, UNCHECKED, build_review_notebook
+from workbench.notebook.build import ANSWER_PLACEHOLDER, build_review_notebook
+from workbench.notebook.contract import CellTag, cell_meta, cell_tags
 
-#: What the demo reviewer writes: answers by question number, then key images to take.
-DEMO_REVIEW: dict[str, dict[str, object]] = {
-    "knee_oa_right": {
-        "answers": [
-            "The standing X-rays of 2023 and 2024 show the inner (medial) joint space of the "
-            "right knee narrowing further, with bone rubbing on bone in the latest film. That "
-            "is enough wear to make a replacement a reasonable choice now; it is not urgent, "
-            "so waiting is also safe if the pain is bearable.",
-            "Yes, it is worth asking about. The wear is on the inner side and the outer side "
-            "and kneecap joint look preserved on these films; a partial replacement also needs "
-            "intact ligaments, which an examination in person confirms.",
-            "No. A degenerative meniscus tear in a worn knee is very common and keyhole "
-            "surgery for it rarely helps; it is not a reason to delay or add an operation.",
-            "Weight loss where relevant, a strengthening programme and an unloading brace are "
-            "reasonable. Waiting does not usually make the later operation harder, but pain "
-            "and stiffness can slowly reduce what you can do.",
-        ],
-        "sections": {
-            "images": "Medial joint-space narrowing of the right knee on standing films, "
-            "progressing between June 2023 and September 2024; the MRI of March 2024 shows "
-            "cartilage loss on the inner side and a degenerative meniscus tear.",
-            "match": "Yes: the inner-knee pain on stairs and after walking fits the wear seen "
-            "on the inner side.",
-            "proposed": "A total or partial knee replacement is supported by the images and "
-            "the history of treatments tried. The timing is your choice.",
-            "options": "Strengthening exercises, weight management, an unloading brace, and "
-            "pain relief as advised by your doctor.",
-        },
-        "key_images": [("Standing AP, right knee, latest film", "DX", -1)],
-    },
-}
+#: The sample reviewer's opinions: ``sample_cases/reviews/<sample>.yaml`` (answers by
+#: question number, sections by key, key images to take).
+REVIEWS = samples.SAMPLE_ROOT / "reviews"
+
+
+def demo_review(sample: str) -> dict[str, Any]:
+    """The sample reviewer's opinion on *sample* (empty when there is none)."""
+    path = REVIEWS / f"{sample}.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data if isinstance(data, dict) else {}
+
+
+def reviewed_samples() -> list[str]:
+    """The samples the demo reviewer has written an opinion for."""
+    return sorted(p.stem for p in REVIEWS.glob("*.yaml"))
+
+
 GENERIC_ANSWER = (
     "Based on the images and records sent, see the sections below. This sample answer was "
     "written by the workbench's example script, not by a surgeon."
+)
+GENERIC_SECTION = (
+    "This sample text was written by the workbench's example script, not by a surgeon; a "
+    "reviewer writes this section after reading the images."
 )
 
 
@@ -76,31 +71,32 @@ def _key_image_source(case: Case, caption: str, modality: str, which: int) -> st
 
 def prepare_notebook(case: Case, path: Path, sample: str) -> Path:
     """Write the case notebook with the demo reviewer's answers and key-image cells."""
-    build_review_notebook(case, path)
+    build_review_notebook(case, path, force=True)  # the demo's own notebook, made again
     return apply_demo_review(case, path, sample)
 
 
 def apply_demo_review(case: Case, path: Path, sample: str) -> Path:
     """Put the demo reviewer's answers and key-image cells into the case notebook at *path*."""
     nb = nbformat.read(path, as_version=4)
-    review = DEMO_REVIEW.get(sample, {})
-    answers = list(review.get("answers", []))  # type: ignore[call-overload]
-    images = list(review.get("key_images", []))  # type: ignore[call-overload]
-    sections: dict[str, str] = dict(review.get("sections", {}))  # type: ignore[call-overload]
+    review = demo_review(sample)
+    answers = list(review.get("answers") or [])
+    images = list(review.get("key_images") or [])
+    sections: dict[str, str] = dict(review.get("sections") or {})
     for cell in nb.cells:
-        tags = cell.metadata.get("tags", [])
-        if "workbench-answer" in tags:
-            i = cell.metadata["workbench"]["question"]
+        tags, meta = cell_tags(cell), cell_meta(cell)
+        if CellTag.ANSWER in tags:
+            i = meta["question"]
             text = answers[i] if i < len(answers) else GENERIC_ANSWER
             cell.source = cell.source.replace(ANSWER_PLACEHOLDER, text)
-        elif cell.metadata.get("workbench", {}).get("section") in sections:
+        elif CellTag.OPINION in tags and (meta.get("section") in sections or meta.get("template")):
             heading = cell.source.split("\n", 1)[0]
-            cell.source = f"{heading}\n\n{sections[cell.metadata['workbench']['section']]}"
-        elif "workbench-figure" in tags and images:
-            caption, modality, which = images[0]
-            cell.source = _key_image_source(case, caption, modality, which)
-        elif "workbench-side-conflict" in tags:
-            cell.source = cell.source.replace(UNCHECKED.split("]")[0], "- [x")
+            cell.source = f"{heading}\n\n{sections.get(meta['section'], GENERIC_SECTION)}"
+        elif CellTag.FIGURE in tags and images:
+            image = images[0]
+            cell.source = _key_image_source(case, str(image["caption"]), str(image["modality"]),
+                                            int(image.get("which", -1)))  # fmt: skip
+        elif CellTag.SIDE_CONFLICT in tags:
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), str(CellTag.SIDE_CHECKED)]
     nb.metadata["workbench"]["reviewer"] = "Sample Reviewer (not a clinician)"
     nbformat.write(nb, path)
     return path
@@ -135,7 +131,7 @@ def execute_notebook(path: Path, *, timeout: int = 300) -> Path:
 def key_images(path: Path) -> int:
     """How many key images the executed notebook holds (what the export will show)."""
     nb = nbformat.read(path, as_version=4)
-    figure_cells = [c for c in nb.cells if "workbench-figure" in c.metadata.get("tags", [])]
+    figure_cells = [c for c in nb.cells if CellTag.FIGURE in cell_tags(c)]
     return sum(len(figures_of(cell)) for cell in figure_cells)
 
 
@@ -167,8 +163,8 @@ def run(sample: str, workspace: Path) -> dict[str, Path]:
         skipped["pdf"] = f"{CHROMIUM_MISSING}, then run `{again}` again."
         if page.with_suffix(".pdf").exists():
             skipped["pdf"] += f" The {page.with_suffix('.pdf').name} there is from an earlier run."
-    review = DEMO_REVIEW.get(sample, {})
-    reviewed = ", ".join(DEMO_REVIEW)
+    review = demo_review(sample)
+    reviewed = ", ".join(reviewed_samples())
     if not images:
         why = (
             "the case has no study for the demo's key image"
@@ -183,8 +179,9 @@ def run(sample: str, workspace: Path) -> dict[str, Path]:
         count = len(case.manifest.questions)
         answers = f" and the {count} answers are a generic sentence" if count else ""
         skipped["opinion"] = (
-            f"the demo reviewer writes the opinion for {reviewed} only; here its sections keep "
-            f"the template's text{answers}: write them in the notebook, then export again."
+            f"the demo reviewer writes the opinion for {reviewed} only; here its sections hold "
+            f"a generic sample sentence{answers}: write them in the notebook, then export "
+            "again."
         )
     print(f"Done in {time.perf_counter() - started:.1f} s. Made:")
     for name, (path, note) in made.items():

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     notebook.add_argument(
         "--execute", action="store_true", help="also run every cell (a fresh kernel) and save"
     )
+    notebook.add_argument(
+        "--force", action="store_true", help="overwrite the notebook even when it was edited"
+    )
     export = sub.add_parser("export", help="export a case notebook as the patient's opinion page")
     export.add_argument("notebook", type=Path)
     export.add_argument("-o", "--output", type=Path, help="HTML file (default opinion.html)")
@@ -59,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--include-name", action="store_true", help="show the patient's name")
     export.add_argument(
         "--execute", action="store_true", help="run every cell first (a fresh kernel) and save"
+    )
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="export the file on disk even when JupyterLab holds newer content",
     )
     deid = sub.add_parser(
         "deid", help="write a de-identified copy of a case (DICOM PS3.15 Basic Profile)"
@@ -240,7 +248,7 @@ def _notebook(args: argparse.Namespace) -> int:
     from workbench.notebook.build import build_review_notebook
 
     case = open_case(args.source, workspace=args.workspace)
-    path = build_review_notebook(case, args.output)
+    path = build_review_notebook(case, args.output, force=args.force)
     ran = ""
     if kernel is not None:
         from workbench.notebook.run import execute_notebook
@@ -273,7 +281,7 @@ def _export(args: argparse.Namespace) -> int:
     from workbench.export.opinion import export_opinion
 
     out = export_opinion(args.notebook, args.output, lang=args.lang, pdf=args.pdf,
-                         include_name=args.include_name)  # fmt: skip
+                         include_name=args.include_name, force=args.force)  # fmt: skip
     print(f"Opinion page: {out}" + (f" and {out.with_suffix('.pdf')}" if args.pdf else ""))
     return 0
 

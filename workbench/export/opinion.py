@@ -1,19 +1,26 @@
 """Export the reviewer's notebook as the patient's opinion page (export layer).
 
-``export_opinion(notebook)`` refuses while a patient question has no answer or a
-left/right conflict is unacknowledged; cleans the notebook
-(:mod:`workbench.export.clean`); renders it with nbconvert's ``HTMLExporter``
-and the package's own template folder (``templates/opinion``, inheriting from
-``lab``); audits the page (:mod:`workbench.export.audit`) and writes it
+``export_opinion(notebook)`` refuses while a section still holds the template's text,
+a patient question has no answer or a left/right conflict is unacknowledged
+(:mod:`workbench.export.refusals`), and while JupyterLab holds content newer than the
+file (:mod:`workbench.export.freshness`; called in a kernel it asks JupyterLab to save
+first). It renders the notebook with nbconvert's ``HTMLExporter`` and the package's
+template folder (``templates/opinion``: ``conf.json`` registers the preprocessor that
+keeps the patient's cells, :mod:`workbench.export.preprocess`; the style sheet is a
+static file); audits the page (:mod:`workbench.export.audit`) and writes it
 atomically. ``pdf=True`` prints the same page to PDF with headless Chromium.
 """
 
 from __future__ import annotations
 
+import copy
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import warnings
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,12 +29,15 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from workbench.case import open_case
-from workbench.errors import ExportError
-from workbench.export.audit import audit_page, forbidden_values
-from workbench.export.clean import figures_of, sanitize_markdown
-from workbench.export.patient_images import patient_figures
-from workbench.notebook.build import ANSWER_PLACEHOLDER, UNCHECKED
+from workbench.errors import ExportError, WorkbenchWarning
+from workbench.export.audit import audit_notes, audit_page, forbidden_values
+from workbench.export.freshness import refuse_newer_content, save_in_jupyterlab
+from workbench.export.preprocess import select_cells
+from workbench.export.refusals import check_ready, section_name
+from workbench.i18n import label
+from workbench.notebook.contract import CellTag, body_paragraphs, cell_meta, cell_tags
 from workbench.observer import current_observer
+from workbench.report.fhir import write_fhir_bundle
 from workbench.report.objects import ReviewObjects, write_review_objects
 from workbench.report.review import Review
 from workbench.workspace import OUTPUTS, atomic_write
@@ -39,120 +49,22 @@ PAGE_TITLE = {
     "zh": "第二诊疗意见",
     "en+zh": "Second opinion · 第二诊疗意见",
 }
-LABELS = {
-    "en": {"kind": "Orthopedic second opinion", "title": "Second opinion", "case_id": "ReviewCase",
-           "patient": "Patient", "review_date": "Date of review", "reviewer": "Reviewer",
-           "disclaimer_title": "Please note"},
-    "zh": {"kind": "骨科第二诊疗意见", "title": "第二诊疗意见", "case_id": "病例编号",
-           "patient": "患者", "review_date": "审阅日期", "reviewer": "审阅医生",
-           "disclaimer_title": "请注意"},
-}  # fmt: skip
-DISCLAIMER = {
-    "en": [
-        "This opinion is information for you and your treating doctors, not a decision. It is "
-        "based only on the records and images you sent and cannot replace an examination in "
-        "person.",
-        "It cannot promise outcomes. If your symptoms change, or new imaging is taken, the view "
-        "may change.",
-    ],
-    "zh": [
-        "本意见仅供您和您的主治医生参考，并非治疗决定。本意见仅基于您提供的病历和影像，不能替代面诊查体。",
-        "本意见不能保证治疗结果。如症状变化或有新的影像检查，意见可能随之改变。",
-    ],
-}
-CSS = """
-body{font-family:"Noto Sans","WenQuanYi Micro Hei","PingFang SC","Microsoft YaHei",sans-serif;
-color:#1a1a1a;line-height:1.5;margin:0;background:#fff}
-main.opinion{max-width:46em;margin:0 auto;padding:1.5em}
-.cover{border-bottom:2px solid #2a5d84;margin-bottom:1.5em}
-.cover .kind{color:#2a5d84;text-transform:uppercase;letter-spacing:.08em;font-size:.85em;margin:0}
-.cover h1{margin:.2em 0 .5em}
-.cover dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:0 0 1em}
-.cover dt{color:#555}.cover dd{margin:0}
-h2{color:#2a5d84;border-bottom:1px solid #dde5ec;padding-bottom:.2em;margin-top:1.6em}
-figure.key-image{margin:1.2em 0;page-break-inside:avoid;break-inside:avoid}
-figure.key-image img{max-width:100%;height:auto;border:1px solid #ccc;background:#000}
-figcaption{font-size:.9em;color:#333;margin-top:.3em}.measure{color:#2a5d84}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}
-.disclaimer{margin-top:2.5em;border-top:1px solid #ccc;font-size:.9em;color:#444}
-@page{size:A4;margin:18mm 16mm}
-@media print{main.opinion{max-width:none;padding:0}h2{break-after:avoid}
-a{color:inherit;text-decoration:none}}
-"""
+__all__ = ["export_opinion", "render_page", "select_cells"]
+
+_MARKUP = re.compile(r"[*_`~]+")
+DISCLAIMER_KEYS = ("export.disclaimer.1", "export.disclaimer.2")
+COVER_LABELS = ("kind", "title", "case_id", "patient", "review_date", "reviewer",
+                "disclaimer_title")  # fmt: skip
 
 
-def _tags(cell: Any) -> set[str]:
-    return set(cell.get("metadata", {}).get("tags", []))
-
-
-def check_ready(nb: Any, name: str) -> list[str]:
-    """Why the notebook cannot be exported yet (empty when it can)."""
-    reasons = []
-    for cell in nb.cells:
-        tags = _tags(cell)
-        if "workbench-answer" in tags and ANSWER_PLACEHOLDER in cell.source:
-            heading = cell.source.strip().splitlines()[0].lstrip("# ")
-            reasons.append(f"question '{heading}' has no answer written")
-        if "workbench-side-conflict" in tags and UNCHECKED.split("]")[0] in cell.source:
-            key = cell.get("metadata", {}).get("workbench", {}).get("study_key", "?")
-            reasons.append(f"the side conflict of study {key} is not acknowledged "
-                           "(tick '- [x] I have checked the side ...')")  # fmt: skip
-    return reasons
-
-
-def select_cells(nb: Any, lang: str, case: Any | None = None) -> list[Any]:
-    """Opinion and figure cells for *lang*, cleaned; everything else dropped.
-
-    With the *case* at hand, key images are drawn again for the patient
-    (:mod:`workbench.export.patient_images`); otherwise the notebook's PNGs are used.
-    """
-    zh_sections = {
-        c.get("metadata", {}).get("workbench", {}).get("section")
-        for c in nb.cells
-        if "lang-zh" in _tags(c)
-    }
-    keep: list[Any] = []
-    figures: list[Any] = []
-    figure_cells: list[Any] = []
-    images_at: int | None = None
-    for cell in nb.cells:
-        tags = _tags(cell)
-        if "workbench-hide" in tags:
-            continue
-        if cell.cell_type == "markdown" and "workbench-opinion" in tags:
-            section = cell.get("metadata", {}).get("workbench", {}).get("section")
-            is_zh = "lang-zh" in tags
-            if section == "title":
-                continue  # the cover carries the title
-            if lang == "en" and is_zh:
-                continue
-            if lang == "zh" and not is_zh and section in zh_sections:
-                continue
-            new = nbformat.v4.new_markdown_cell("")
-            new.metadata["workbench_html"] = sanitize_markdown(cell.source)
-            new.metadata["workbench_lang"] = "zh" if is_zh else "en"
-            keep.append(new)
-            if section == "images":
-                images_at = len(keep)
-        elif cell.cell_type == "code" and "workbench-figure" in tags:
-            figure_cells.append(cell)
-    if case is not None and figure_cells:
-        found = patient_figures(figure_cells, case, lang)
-    else:
-        found = [f for cell in figure_cells for f in figures_of(cell, lang)]
-    if found:
-        new = nbformat.v4.new_code_cell("")
-        new.metadata["workbench_figures"] = found
-        figures.append(new)
-    # key images go with "What the images show" (or at the end)
-    at = len(keep) if images_at is None else images_at
-    return keep[:at] + figures + keep[at:]
-
-
-def _opinion_resources(meta: dict[str, Any], lang: str, patient_name: str | None) -> dict[str, Any]:
+def _opinion_resources(
+    meta: dict[str, Any], lang: str, patient_name: str | None, case: Any | None = None
+) -> dict[str, Any]:
     langs = ["en", "zh"] if lang == "en+zh" else [lang]
-    labels = {k: " · ".join(LABELS[x][k] for x in langs) for k in LABELS["en"]}
+    labels = {k: " · ".join(label(f"export.{k}", x) for x in langs) for k in COVER_LABELS}
     return {
+        "lang": lang,
+        "case": case,
         "html_lang": "zh" if lang == "zh" else "en",
         "page_title": PAGE_TITLE[lang],
         "labels": labels,
@@ -160,8 +72,7 @@ def _opinion_resources(meta: dict[str, Any], lang: str, patient_name: str | None
         "reviewer": str(meta.get("reviewer") or current_observer() or "—"),
         "review_date": str(meta.get("review_date") or date.today().isoformat()),
         "patient_name": patient_name,
-        "disclaimer": [line for x in langs for line in DISCLAIMER[x]],
-        "css": CSS,
+        "disclaimer": [label(key, x) for x in langs for key in DISCLAIMER_KEYS],
     }
 
 
@@ -191,6 +102,8 @@ def export_opinion(
     pdf: bool = False,
     include_name: bool = False,
     dicom: bool = True,
+    force: bool = False,
+    save: bool = True,
 ) -> Path:
     """Export *notebook* to a self-contained, static, audited HTML page (and PDF).
 
@@ -210,16 +123,32 @@ def export_opinion(
         Also write the measurement report (SR), the key-object selection (KOS) and one
         presentation state (GSPS) per key image, with a copy of the page, to
         ``<workspace>/outputs`` (when the case can be opened).
+    force : bool
+        Export the file as it is on disk even when JupyterLab holds newer content
+        (a newer checkpoint, or the notebook open in a running Jupyter server with
+        kernel activity after the last save).
+    save : bool
+        Called in a Jupyter kernel: first ask JupyterLab to save the notebook and wait
+        for the file to change (refused, naming Ctrl+S, when it does not).
 
     Raises
     ------
     ExportError
-        Not a case notebook, an unanswered question, an unacknowledged side conflict,
-        or an audit finding on the produced page.
+        Not a case notebook; a section still holding the template's text; an unanswered
+        question; an unacknowledged side conflict; newer unsaved content; or an audit
+        finding on the produced page.
+
+    Warns
+    -----
+    WorkbenchWarning
+        An identifier too short to search the page for safely (check the page by eye).
     """
     if lang not in LANGS:
         raise ExportError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}.")
     path = Path(notebook)
+    saved = save and save_in_jupyterlab(path)
+    if not force:
+        refuse_newer_content(path, server=not saved)
     try:
         nb = nbformat.read(path, as_version=4)
     except (OSError, ValueError) as exc:
@@ -230,32 +159,25 @@ def export_opinion(
             f"'{path}' is not a case notebook (no 'workbench' metadata); build one with "
             "`workbench notebook SOURCE` and write the opinion there."
         )
-    reasons = check_ready(nb, path.name)
     case, conflicts = _case_context(meta, path)
-    acknowledged = {
-        c.get("metadata", {}).get("workbench", {}).get("study_key")
-        for c in nb.cells
-        if "workbench-side-conflict" in _tags(c) and UNCHECKED.split("]")[0] not in c.source
-    }
-    for key in conflicts:
-        if key not in acknowledged and not any(key in r for r in reasons):
-            reasons.append(f"the side conflict of study {key} is not acknowledged in the notebook")
+    reasons = check_ready(nb, conflicts)
     if reasons:
         raise ExportError(f"Not exported: in '{path.name}', " + "; ".join(reasons) + ".")
     patient_name = _patient_name(case) if include_name else None
-    clean = nbformat.v4.new_notebook(cells=select_cells(nb, lang, case))
-    html = render_page(clean, _opinion_resources(meta, lang, patient_name))
+    html = render_page(nb, _opinion_resources(meta, lang, patient_name, case))
     forbidden = forbidden_values(case, include_name=include_name, extra_paths=[str(path.parent)])
     findings = audit_page(html, forbidden=forbidden, title=PAGE_TITLE[lang])
     if findings:
         raise ExportError("Export refused by the audit: " + "; ".join(findings) + ".")
+    for note in audit_notes(forbidden):
+        warnings.warn(f"Audit of '{path.name}': {note}.", WorkbenchWarning, stacklevel=2)
     out = Path(output) if output else path.with_name("opinion.html")
     with atomic_write(out, "w", encoding="utf-8") as fh:
         fh.write(html)
     if pdf:
         print_pdf(out, out.with_suffix(".pdf"))
     if case is not None and dicom:
-        write_outputs(case, meta, html)
+        write_outputs(case, meta, html, nb)
     return out
 
 
@@ -268,12 +190,36 @@ def review_of(meta: dict[str, Any]) -> Review:
     )
 
 
-def write_outputs(case: Any, meta: dict[str, Any], html: str) -> ReviewObjects:
-    """The page and the review's DICOM objects in ``<workspace>/outputs`` (for the hospital)."""
-    objects = write_review_objects(case, review_of(meta))
+def conclusion_of(nb: Any) -> str:
+    """The reviewer's opinion as plain text (English cells; FHIR ``conclusion``)."""
+    parts = []
+    for cell in nb.cells:
+        tags = cell_tags(cell)
+        if cell.cell_type != "markdown" or CellTag.OPINION not in tags or CellTag.LANG_ZH in tags:
+            continue
+        if cell_meta(cell).get("section") in ("title", "questions", "missing", "limits"):
+            continue
+        name = section_name(cell)
+        body = " ".join(_MARKUP.sub("", p) for p in body_paragraphs(cell.source))
+        if body.strip():
+            parts.append(f"{name}: {body.strip()}")
+    return "\n\n".join(parts)
+
+
+def write_outputs(case: Any, meta: dict[str, Any], html: str, nb: Any = None) -> ReviewObjects:
+    """The page, the review's DICOM objects and (with the extra ``fhir``) the FHIR bundle in
+    ``<workspace>/outputs`` (for the hospital)."""
+    review = review_of(meta)
+    objects = write_review_objects(case, review)
     folder = Path(case.workspace) / OUTPUTS
     with atomic_write(folder / "opinion.html", "w", encoding="utf-8") as fh:
         fh.write(html)
+    conclusion = conclusion_of(nb) if nb is not None else ""
+    try:
+        objects.paths.append(write_fhir_bundle(case, replace(review, conclusion=conclusion)))
+    except ImportError as exc:
+        objects.skipped.append(str(exc))
+        warnings.warn(f"No FHIR bundle in '{folder}': {exc}", WorkbenchWarning, stacklevel=2)
     return objects
 
 
@@ -287,7 +233,8 @@ def _patient_name(case: Any) -> str | None:
 
 
 def render_page(nb: Any, opinion: dict[str, Any]) -> str:
-    """Render a cleaned notebook with the package template."""
+    """Render a case notebook with the package template (its preprocessor keeps the
+    patient's cells; ``opinion`` carries ``lang`` and ``case`` to it)."""
     exporter = HTMLExporter(
         template_name="opinion",
         extra_template_basedirs=[str(TEMPLATES)],
@@ -296,7 +243,7 @@ def render_page(nb: Any, opinion: dict[str, Any]) -> str:
         exclude_output_prompt=True,
         embed_images=True,
     )
-    body, _ = exporter.from_notebook_node(nb, resources={"opinion": opinion})
+    body, _ = exporter.from_notebook_node(copy.deepcopy(nb), resources={"opinion": opinion})
     return str(body)
 
 

@@ -1,23 +1,22 @@
 """The reviewer's case notebook, written with nbformat (notebook layer).
 
-Cell tags are the contract with the export (:mod:`workbench.export.opinion`):
+Cell tags and cell metadata are the contract with the export
+(:mod:`workbench.notebook.contract`, :class:`~workbench.notebook.contract.CellTag`):
+working cells are ``workbench-hide``; the patient reads the ``workbench-opinion``
+markdown; ``workbench-answer`` cells answer the patient's questions; ``workbench-figure``
+code cells hold the key images; a ``workbench-side-conflict`` cell must be acknowledged
+(tag ``workbench-side-checked``, or its box ticked). Each opinion cell records the
+fingerprints of the template's own text, so the export refuses while instructions are
+left and shows the template's headings, gap bullets and notes in the page's language.
 
-``workbench-hide``
-    Working cells (set-up, tables, viewers): never exported.
-``workbench-opinion``
-    Markdown the patient reads. ``lang-zh`` marks the reviewer's Chinese version of a
-    section (``metadata.workbench.section`` pairs it with the English one).
-``workbench-answer``
-    The answer to one patient question (``metadata.workbench.question`` is its index);
-    export refuses while the placeholder is still there.
-``workbench-figure``
-    A code cell whose image outputs (key images) are exported with their captions.
-``workbench-side-conflict``
-    A left/right conflict the reviewer must tick as checked before export.
+An existing notebook is overwritten only when nobody has edited it since it was
+written (its cells still match the fingerprint in ``metadata.workbench.built``), or
+with ``force=True``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import keyword
 import os
@@ -30,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from workbench.errors import WorkspaceError
+from workbench.errors import NotebookExistsError, WorkspaceError
+from workbench.i18n import label
+from workbench.notebook.contract import CellTag, cell_tags, fingerprint
 from workbench.observer import current_observer, reviewer_folder
 from workbench.safe_text import markdown_text
 from workbench.workspace import atomic_write
@@ -40,24 +41,22 @@ if TYPE_CHECKING:
 
 ANSWER_PLACEHOLDER = "_Write your answer here._"
 UNCHECKED = "- [ ] I have checked the side of this study against the images and the records."
-OPINION_SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("images", "What the images show", "_Describe what the original images show._"),
-    ("match", "Do the images match the symptoms?", "_Say whether the images explain the "
-     "symptoms described in the pain history._"),
-    ("proposed", "About the proposed treatment", "_Is the proposed treatment supported by the "
-     "images and the history? Is the timing right?_"),
-    ("options", "Options without surgery", "_Which non-surgical options are reasonable?_"),
-    ("missing", "What is missing and would change this view", ""),
-    ("limits", "Limits of this review", "This is a review of the records and images sent. It "
-     "cannot replace an examination in person (range of motion, stability, strength, nerves), "
-     "it cannot promise outcomes, and it does not decide for you: it is information for you "
-     "and your treating doctors."),
+#: Opinion sections in page order: key, and the template's instruction to the reviewer
+#: (headings are ``notebook.section.<key>`` in :mod:`workbench.i18n`).
+OPINION_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("images", "_Describe what the original images show._"),
+    ("match", "_Say whether the images explain the symptoms described in the pain history._"),
+    ("proposed", "_Is the proposed treatment supported by the images and the history? Is the "
+     "timing right?_"),
+    ("options", "_Which non-surgical options are reasonable?_"),
+    ("missing", ""),
+    ("limits", ""),
 )  # fmt: skip
 
 
 def _md(source: str, *tags: str, **meta: Any) -> Any:
     cell = new_markdown_cell(source)
-    cell.metadata["tags"] = list(tags)
+    cell.metadata["tags"] = [str(t) for t in tags]
     if meta:
         cell.metadata["workbench"] = meta
     return cell
@@ -65,14 +64,23 @@ def _md(source: str, *tags: str, **meta: Any) -> Any:
 
 def _code(source: str, *tags: str, **meta: Any) -> Any:
     cell = new_code_cell(source)
-    cell.metadata["tags"] = list(tags)
+    cell.metadata["tags"] = [str(t) for t in tags]
     if meta:
         cell.metadata["workbench"] = meta
     return cell
 
 
-def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
+def build_review_notebook(case: ReviewCase, path: str | Path, *, force: bool = False) -> Path:
     """Write the case notebook for *case* to *path* (outputs empty; run it in JupyterLab).
+
+    Parameters
+    ----------
+    case : ReviewCase
+        The opened case.
+    path : path
+        The notebook to write.
+    force : bool
+        Overwrite *path* even when it holds a reviewer's edits or is another reviewer's.
 
     The reviewer (``JUPYTERHUB_USER`` or ``WORKBENCH_OBSERVER``, see
     :mod:`workbench.observer`) is recorded in the notebook's metadata and shown on
@@ -86,18 +94,22 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
 
     Raises
     ------
+    NotebookExistsError
+        *path* exists and was edited (or is not a case notebook) and *force* is False.
     WorkspaceError
-        *path* is another reviewer's notebook.
+        *path* is another reviewer's notebook and *force* is False.
     """
     path = Path(path)
     reviewer = current_observer()
     owner = notebook_metadata(path).get("reviewer", "") if path.is_file() else ""
-    if owner and owner != reviewer:
+    if owner and owner != reviewer and not force:
         mine = reviewer_notebook_path(case.workspace, reviewer) if reviewer else None
         raise WorkspaceError(
             f"'{path}' is {owner}'s review notebook and is not overwritten"
             + (f"; write yours to '{mine}'." if mine else "; give another output path.")
         )
+    if not force:
+        refuse_edited(path)
     m = case.manifest
     case_id = m.case_id or case.source.name
     source, workspace = _relative(case.source, path), _relative(case.workspace, path)
@@ -106,25 +118,25 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
             "Cells tagged `workbench-hide` are for you only; the patient's page is made from the "
             f"opinion cells below: save, then run `workbench.export_opinion({path.name!r})` in a "
             f"cell (or `workbench export {shlex.quote(path.name)}` in this folder).",
-            "workbench-hide"),
+            CellTag.HIDE),
         _code("%matplotlib inline\nimport workbench\n\n"
               "# paths relative to this notebook: move the folder and it still opens\n"
               f"case = workbench.open_case({source!r}, workspace={workspace!r})\ncase",
-              "workbench-hide", "workbench-setup"),
-        _md("## Summary", "workbench-hide"),
-        _code("case.summary()", "workbench-hide"),
-        _md("## Imaging", "workbench-hide"),
+              CellTag.HIDE, CellTag.SETUP),
+        _md("## Summary", CellTag.HIDE),
+        _code("case.summary()", CellTag.HIDE),
+        _md("## Imaging", CellTag.HIDE),
         _code('case.studies[["date", "modality", "body_part", "side", "weight_bearing", '
               '"n_images", "has_original_dicom", "has_report", "facility", "source"]]',
-              "workbench-hide"),
-        _md("## Timeline", "workbench-hide"),
-        _code("workbench.plot_timeline(case)", "workbench-hide"),
-        *([_md("## Pain map", "workbench-hide"),
-           _code("workbench.plot_pain_map(case)", "workbench-hide")]
+              CellTag.HIDE),
+        _md("## Timeline", CellTag.HIDE),
+        _code("workbench.plot_timeline(case)", CellTag.HIDE),
+        *([_md("## Pain map", CellTag.HIDE),
+           _code("workbench.plot_pain_map(case)", CellTag.HIDE)]
           if case.manifest.pain_map else []),
-        _md("## Gaps and triage", "workbench-hide"),
-        _code("case.gaps", "workbench-hide"),
-        _code("case.triage()", "workbench-hide"),
+        _md("## Gaps and triage", CellTag.HIDE),
+        _code("case.gaps", CellTag.HIDE),
+        _code("case.triage()", CellTag.HIDE),
     ]  # fmt: skip
     cells += _side_conflict_cells(case)
     cells += _viewer_cells(case)
@@ -135,9 +147,9 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
         _md("## Key images\n\nUse ★ key image in a viewer's toolbar (with a caption and the "
             "ticked measurements): it is saved where the export finds it. From code: "
             f"`{example}.snapshot(caption=\"...\")` in a cell tagged `workbench-figure`.",
-            "workbench-hide"),
+            CellTag.HIDE),
         _code(f"# key images: e.g. {example}.snapshot(caption='Standing AP, medial joint space')",
-              "workbench-figure"),
+              CellTag.FIGURE),
     ]  # fmt: skip
     cells += _opinion_cells(case)
     nb = new_notebook(cells=cells)
@@ -147,13 +159,14 @@ def build_review_notebook(case: ReviewCase, path: str | Path) -> Path:
         "language": "python",
     }
     nb.metadata["workbench"] = {
-        "version": 1,
+        "version": 2,
         "case_id": case_id,
         "case_source": source,
         "workspace": workspace,
         "reviewer": reviewer,
         "review_date": date.today().isoformat(),
         "questions": list(m.questions),
+        "built": cells_fingerprint(nb.cells),
     }
     nbformat.validate(nb)
     with atomic_write(path, "w", encoding="utf-8") as fh:
@@ -171,10 +184,12 @@ def _relative(target: Path, notebook: Path) -> str:
 
 def _side_conflict_cells(case: ReviewCase) -> list[Any]:
     conflicts = case.gaps[case.gaps["code"] == "side_conflict"]
+    note = (f"Once checked, tick the box (or add the tag `{CellTag.SIDE_CHECKED}` to this cell): "
+            "the export refuses until then.")  # fmt: skip
     return [
         _md(f"**Side conflict** ({markdown_text(row.study_key)}): {markdown_text(row.message)}"
-            f"\n\n{UNCHECKED}",
-            "workbench-hide", "workbench-side-conflict", study_key=row.study_key)
+            f"\n\n{UNCHECKED}\n\n{note}",
+            CellTag.HIDE, CellTag.SIDE_CONFLICT, study_key=row.study_key)
         for row in conflicts.itertuples(index=False)
     ]  # fmt: skip
 
@@ -211,38 +226,91 @@ def _viewer_cells(case: ReviewCase) -> list[Any]:
 
     cells = [_md("## Images\n\nEach viewer has its own name. Pick a tool in the image's toolbar "
                  "and click on the image to measure; ★ key image saves the view with the "
-                 "ticked measurements for the patient's page.", "workbench-hide")]  # fmt: skip
+                 "ticked measurements for the patient's page.", CellTag.HIDE)]  # fmt: skip
     names = viewer_names(case)
     paired: set[str] = set()
     for k, (a, b) in enumerate(pick_comparison_pairs(case), start=1):
         paired |= {a, b}
         cells.append(_code(f"compare_{k} = workbench.CompareViewer(case, {a!r}, {b!r})\n"
-                           f"compare_{k}", "workbench-hide"))  # fmt: skip
+                           f"compare_{k}", CellTag.HIDE))  # fmt: skip
     for st in case.studies.itertuples(index=False):
         if st.source == "dicom" and st.study_key not in paired:
             name = names[str(st.study_key)]
             cells.append(_code(f"{name} = workbench.SeriesViewer(case, study_key={st.study_key!r}, "
-                               f"name={name!r})\n{name}", "workbench-hide"))  # fmt: skip
+                               f"name={name!r})\n{name}", CellTag.HIDE))  # fmt: skip
     return cells
 
 
 def _opinion_cells(case: ReviewCase) -> list[Any]:
-    cells = [_md("# Second opinion", "workbench-opinion", section="title")]
+    title = f"# {label('notebook.section.title')}"
+    cells = [_md(title, CellTag.OPINION, section="title", heading=fingerprint(title))]
     questions = case.manifest.questions
     if questions:
-        cells.append(_md("## Your questions", "workbench-opinion", section="questions"))
+        heading = f"## {label('notebook.section.questions')}"
+        cells.append(_md(heading, CellTag.OPINION, section="questions",
+                         heading=fingerprint(heading)))  # fmt: skip
     for i, question in enumerate(questions):
         cells.append(_md(f"### {i + 1}. {markdown_text(question)}\n\n{ANSWER_PLACEHOLDER}",
-                         "workbench-opinion",
-                         "workbench-answer", section=f"q{i + 1}", question=i))  # fmt: skip
-    for section, heading, text in OPINION_SECTIONS:
-        body = text
+                         CellTag.OPINION,
+                         CellTag.ANSWER, section=f"q{i + 1}", question=i,
+                         template=[fingerprint(ANSWER_PLACEHOLDER)]))  # fmt: skip
+    for section, instruction in OPINION_SECTIONS:
+        heading = f"## {label(f'notebook.section.{section}')}"
+        meta: dict[str, Any] = {"section": section, "heading": fingerprint(heading)}
+        body = instruction
+        if instruction:
+            meta["template"] = [fingerprint(instruction)]
         if section == "missing":
-            body = "\n".join(
-                f"- {markdown_text(g.message)}" for g in case.gaps.itertuples(index=False)
-            ) or ("Nothing essential is missing.")
-        cells.append(_md(f"## {heading}\n\n{body}", "workbench-opinion", section=section))
+            generated = _gap_lines(case)
+            body = "\n".join(f"- {text}" for text, _ in generated)
+            meta["generated"] = [record for _, record in generated]
+            if not generated:
+                body = label("export.nothing_missing")
+                meta["generated"] = [{"fp": fingerprint(body), "label": "export.nothing_missing"}]
+        elif section == "limits":
+            body = label("export.limits")
+            meta["generated"] = [{"fp": fingerprint(body), "label": "export.limits"}]
+        cells.append(_md(f"{heading}\n\n{body}", CellTag.OPINION, **meta))
     return cells
+
+
+def _gap_lines(case: ReviewCase) -> list[tuple[str, dict[str, Any]]]:
+    """One bullet per gap, with the record that lets the export show it in Chinese."""
+    out = []
+    for gap in case.gaps.itertuples(index=False):
+        text = markdown_text(" ".join(str(gap.message).split()))
+        key = gap.study_key if isinstance(gap.study_key, str) and gap.study_key else None
+        out.append((text, {"fp": fingerprint(text), "gap": str(gap.code), "study_key": key,
+                           "message": text}))  # fmt: skip
+    return out
+
+
+def cells_fingerprint(cells: list[Any]) -> str:
+    """SHA-256 of what a reviewer changes in cells: kind, source, tags and outputs."""
+    payload = [
+        [c.get("cell_type"), c.get("source", ""), sorted(cell_tags(c)), c.get("outputs", [])]
+        for c in cells
+    ]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def refuse_edited(path: Path) -> None:
+    """Raise unless *path* is absent or a case notebook nobody has edited since it was built."""
+    if not path.exists():
+        return
+    try:
+        nb = nbformat.read(path, as_version=4)
+        built = nb.metadata.get("workbench", {}).get("built")
+    except Exception:  # unreadable or not a notebook: never overwrite what we cannot judge
+        built = None
+        nb = None
+    if built and nb is not None and cells_fingerprint(nb.cells) == built:
+        return
+    what = "has been edited since it was written" if built else "is not an unedited case notebook"
+    raise NotebookExistsError(
+        f"'{path}' already exists and {what}; not overwritten. Write the new notebook "
+        "elsewhere (-o OTHER.ipynb) or pass --force (force=True) to replace it."
+    )
 
 
 def reviewer_notebook_path(workspace: str | Path, reviewer: str | None = None) -> Path:
@@ -258,7 +326,12 @@ def reviewer_notebook_path(workspace: str | Path, reviewer: str | None = None) -
 
 def notebook_metadata(path: str | Path) -> dict[str, Any]:
     """The ``workbench`` metadata of a notebook file (empty when it is not a case notebook)."""
-    with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
-    meta = data.get("metadata", {}).get("workbench", {})
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):  # not a notebook: no case metadata
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+        return {}
+    meta = data["metadata"].get("workbench", {})
     return meta if isinstance(meta, dict) else {}
