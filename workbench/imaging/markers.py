@@ -13,8 +13,6 @@ JSON in the workspace by content hash.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from pydicom.pixels import apply_modality_lut
 
 from workbench import vocab
 from workbench.record.ocr import recognise_text
+from workbench.workspace import atomic_write
 
 __all__ = ["MARKER_WORDS", "Marker", "find_marker", "marker_candidates", "series_markers"]
 
@@ -256,8 +255,6 @@ def _cached(cache_dir: Path | None, sha256: str, path: Path) -> Marker | None:
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": _CACHE_VERSION, "marker": asdict(marker) if marker else None}
-        fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_write(file, "w", encoding="utf-8") as handle:
             json.dump(payload, handle)
-        Path(tmp).replace(file)
     return marker

@@ -13,8 +13,6 @@ a ``film_or_screen`` (a dark picture of a radiograph or a monitor, little text) 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -22,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from workbench.workspace import atomic_write
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -238,10 +238,8 @@ class OcrReader:
             return
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         payload = json.dumps({"version": _CACHE_VERSION, "result": found.to_json()})
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_write(self.cache_dir / f"{sha256}.json", "w", encoding="utf-8") as handle:
             handle.write(payload)
-        Path(tmp).replace(self.cache_dir / f"{sha256}.json")
 
     def photo(self, path: Path, sha256: str, shown: str) -> OcrText:
         """OCR of a photo, with its class."""

@@ -136,18 +136,24 @@ def study_facts(studies: pd.DataFrame, study_key: str) -> dict[str, Any]:
     }
 
 
-def study_label(facts: Mapping[str, Any]) -> str:
-    """One line naming a study: ``2023-06-12 · DX knee · RIGHT · weight-bearing``.
+def study_label_parts(facts: Mapping[str, Any]) -> list[str]:
+    """The parts of a study's one-line name: date, what, side badge, weight-bearing.
 
     Weight-bearing is named for radiographs (and studies of unknown modality) only: an
-    echocardiogram or an MRI is never "weight-bearing unknown".
+    echocardiogram or an MRI is never "weight-bearing unknown". Callers that show some
+    of the parts take them from here, never by splitting the joined label.
     """
     what = " ".join(str(facts[k]) for k in ("modality", "body_part") if facts.get(k))
     parts = [facts.get("date") or "date unknown", what, side_badge_text(facts.get("side"))]
     modality = str(facts.get("modality") or "").upper()
     if not modality or modality in XRAY_MODALITIES:
         parts.append(weight_bearing_text(facts.get("weight_bearing")))
-    return " · ".join(p for p in parts if p)
+    return [str(p) for p in parts if p]
+
+
+def study_label(facts: Mapping[str, Any]) -> str:
+    """One line naming a study: ``2023-06-12 · DX knee · RIGHT · weight-bearing``."""
+    return " · ".join(study_label_parts(facts))
 
 
 #: Badge colour of a side the records disagree about.
@@ -173,7 +179,7 @@ def label_html(facts: Mapping[str, Any]) -> str:
     """The heading of one pane of the comparison viewer: badge, date, weight-bearing."""
     return (
         f"{badge_html(facts.get('side'))} <b>{html.escape(str(facts.get('date') or ''))}</b> "
-        f"{html.escape(study_label(facts).split(' · ', 1)[-1])}"
+        f"{html.escape(' · '.join(study_label_parts(facts)[1:]))}"
     )
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ipywidgets as widgets
 import numpy as np
@@ -136,7 +136,24 @@ def _studies_with_images(case: ReviewCase) -> list[tuple[str, str]]:
     return [(study_label(study_facts(case.studies, k)), str(k)) for k in rows["study_key"]]
 
 
+class _SeriesChoice(NamedTuple):
+    """One series of the study picker: its key and the parts of its label."""
+
+    key: str
+    modality: str
+    description: str
+    n_images: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.modality} · {self.description} · {self.n_images}"
+
+
 def _series_options(case: ReviewCase, study_key: str) -> list[tuple[str, str]]:
+    return [(c.label, c.key) for c in _series_choices(case, study_key)]
+
+
+def _series_choices(case: ReviewCase, study_key: str) -> list[_SeriesChoice]:
     rows = case.series[case.series["study_key"] == study_key]
     if "SeriesNumber" in rows:
         rows = rows.sort_values("SeriesNumber", na_position="last", kind="stable")
@@ -146,7 +163,7 @@ def _series_options(case: ReviewCase, study_key: str) -> list[tuple[str, str]]:
         modality = str(_value(row, "Modality") or "?")
         n = _value(row, "n_images")
         count = f"{int(n)} im" if n is not None else "? im"
-        out.append((f"{modality} · {desc} · {count}", str(row["series_key"])))
+        out.append(_SeriesChoice(str(row["series_key"]), modality, desc, count))
     return out
 
 
@@ -383,7 +400,7 @@ class SeriesViewer(widgets.VBox):
         with self._quietly():
             self.series.options = options
             self.series.value = target
-        self._build_thumbnails(options)
+        self._build_thumbnails(_series_choices(self.case, self.study_key))
         if target is not None:
             self.show_series(target)
 
@@ -391,13 +408,13 @@ class SeriesViewer(widgets.VBox):
         if change["new"] is not None and not self._quiet:
             self.show_series(str(change["new"]))
 
-    def _build_thumbnails(self, options: Sequence[tuple[str, str]]) -> None:
+    def _build_thumbnails(self, choices: Sequence[_SeriesChoice]) -> None:
         boxes = []
-        for label, key in options:
-            parts = label.split(" · ")
+        for choice in choices:
+            key = choice.key
             button = widgets.Button(
-                description=(parts[1] if len(parts) > 1 else label)[:14],
-                tooltip=label,
+                description=choice.description[:14],
+                tooltip=choice.label,
                 layout=widgets.Layout(width=f"{_THUMB + 8}px"),
             )
             button.on_click(lambda _, k=key: setattr(self.series, "value", k))
