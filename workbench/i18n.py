@@ -390,6 +390,19 @@ LABELS: dict[str, tuple[str, str]] = {
         "{study}仅见于报告或照片，未提供原始影像（DICOM）。",
     ),
     "export.gap.missing_report": ("No report", "{study}没有对应的影像报告。"),
+    "export.gap.imaging_wrong_region": (
+        "Imaging of another region",
+        "现有影像检查的部位与主诉部位不同。",
+    ),
+    "export.gap.missing_labs": ("No lab results", "有肿胀、发热或全身症状，但没有化验结果。"),
+    "export.gap.untranslated_document": (
+        "Document not in the reviewer's language",
+        "有关键资料不是审阅医生使用的语言，且没有译文摘要。",
+    ),
+    "export.gap.stale_score": (
+        "Score older than the symptoms",
+        "最近一次结局评分早于最近一次症状变化。",
+    ),
     "export.gap.undated": ("No date", "有一项检查或资料没有日期。"),
     "export.gap.missing_side": ("No side", "{study}未注明左侧或右侧。"),
     "export.gap.side_conflict": ("Side conflict", "{study}：各资料记录的侧别不一致。"),

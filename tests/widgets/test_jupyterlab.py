@@ -580,7 +580,7 @@ def test_export_in_the_kernel_saves_the_notebook_first(lab: JupyterLab) -> None:
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.set_default_timeout(30_000)
-            page.goto(lab.url("lab/tree/save.ipynb"))
+            page.goto(lab.url("lab/workspaces/save/tree/save.ipynb") + "&reset")
             idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
             idle.wait_for(timeout=60_000)
             markdown = page.locator(".jp-Notebook .jp-MarkdownCell").first

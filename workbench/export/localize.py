@@ -57,12 +57,16 @@ def gap_text(record: Mapping[str, Any], lang: str, studies: Mapping[str, Mapping
     english = str(record.get("message") or "")
     if lang == Lang.EN:
         return english
-    code = str(record.get("gap") or "other")
-    key = f"export.gap.{code}" if f"export.gap.{code}" in LABELS else "export.gap.other"
-    template = LABELS[key][1]
-    study = studies.get(str(record.get("study_key") or ""))
-    detail = re.search(r"\d+", english)
-    zh = template.format(study=study_text(study, "zh"), detail=detail.group(0) if detail else "")
+    zh = str(record.get("message_zh") or "")
+    if not zh:  # a notebook written before the rules carried Chinese text: by gap code
+        code = str(record.get("gap") or "other")
+        key = f"export.gap.{code}" if f"export.gap.{code}" in LABELS else "export.gap.other"
+        template = LABELS[key][1]
+        study = studies.get(str(record.get("study_key") or ""))
+        detail = re.search(r"\d+", english)
+        zh = template.format(
+            study=study_text(study, "zh"), detail=detail.group(0) if detail else ""
+        )
     if lang == Lang.ZH or not english:
         return zh
     return f"{english} / {zh}"

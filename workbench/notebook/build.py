@@ -280,8 +280,12 @@ def _gap_lines(case: ReviewCase) -> list[tuple[str, dict[str, Any]]]:
     for gap in case.gaps.itertuples(index=False):
         text = markdown_text(" ".join(str(gap.message).split()))
         key = gap.study_key if isinstance(gap.study_key, str) and gap.study_key else None
-        out.append((text, {"fp": fingerprint(text), "gap": str(gap.code), "study_key": key,
-                           "message": text}))  # fmt: skip
+        record = {"fp": fingerprint(text), "gap": str(gap.code), "study_key": key,
+                  "message": text}  # fmt: skip
+        zh = getattr(gap, "message_zh", None)
+        if isinstance(zh, str) and zh.strip():  # the rule's own Chinese text, filled in
+            record["message_zh"] = markdown_text(" ".join(zh.split()))
+        out.append((text, record))
     return out
 
 
