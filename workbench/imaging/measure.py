@@ -507,7 +507,6 @@ def roi(
         raise PixelDataError(
             f"Series {volume.series_key} is colour; ROI statistics need grey values."
         )
-    sop_uid, frame = volume.sop_uids[index]
     spacing, source, note, flags = _calibration(volume, calibration)
     values = volume.frame(index)
     rows, cols = values.shape
@@ -519,22 +518,8 @@ def roi(
     inside = values[r0:r1, c0:c1][mask].astype(np.float64)
     if inside.size == 0:
         raise ValueError(f"The ROI at {center} with radius {radius} px holds no pixel.")
-    pixel_area = spacing[0] * spacing[1] if spacing is not None else 1.0
-    return Measurement(
-        kind="roi",
-        points=(_point(center), (cr, cc + rad)),
-        sop_uid=sop_uid,
-        frame=frame,
-        value=float(inside.mean()),
-        unit="HU" if volume.modality == "CT" else "a.u.",
-        calibration_source=source,
-        note=f"{inside.size} pixels" + (f"; {note}" if note else ""),
-        flags=tuple(f for f in flags if f != "detector_plane"),
-        sd=float(inside.std(ddof=1)) if inside.size > 1 else 0.0,
-        area=float(inside.size * pixel_area),
-        spacing=spacing,
-        series_key=volume.series_key,
-    )
+    return _roi_statistics(volume, index, "roi", (_point(center), (cr, cc + rad)), inside,
+                           (spacing, source, note, flags))  # fmt: skip
 
 
 def roi_box(
@@ -563,7 +548,6 @@ def roi_box(
         raise PixelDataError(
             f"Series {volume.series_key} is colour; ROI statistics need grey values."
         )
-    sop_uid, frame = volume.sop_uids[index]
     spacing, source, note, flags = _calibration(volume, calibration)
     values = volume.frame(index)
     rows, cols = values.shape
@@ -583,10 +567,25 @@ def roi_box(
         raise MeasurementError(
             f"The ROI from {tuple(p1)} to {tuple(p2)} holds no pixel; drag a larger box."
         )
+    return _roi_statistics(volume, index, f"roi_{shape}", (_point(p1), _point(p2)), inside,
+                           (spacing, source, note, flags))  # fmt: skip
+
+
+def _roi_statistics(
+    volume: Volume,
+    index: int,
+    kind: str,
+    points: tuple[tuple[float, float], ...],
+    inside: np.ndarray,
+    calibrated: tuple[Any, str, str, tuple[str, ...]],
+) -> Measurement:
+    """The ROI measurement of the pixel values *inside*: mean, SD and area."""
+    sop_uid, frame = volume.sop_uids[index]
+    spacing, source, note, flags = calibrated
     pixel_area = spacing[0] * spacing[1] if spacing is not None else 1.0
     return Measurement(
-        kind=f"roi_{shape}",
-        points=(_point(p1), _point(p2)),
+        kind=kind,
+        points=points,
         sop_uid=sop_uid,
         frame=frame,
         value=float(inside.mean()),
