@@ -261,10 +261,14 @@ def _notebook(args: argparse.Namespace) -> int:
 
 
 def _early_kernel(folder: Path) -> Kernel:
-    """A kernel started before the command's own work, so that both proceed at once."""
+    """A kernel started before the command's own work, so that both proceed at once.
+
+    Without the silent warm-up import: twice, under heavy load, a run waited the whole
+    300 s timeout behind it (cause not found yet); the kernel still boots meanwhile.
+    """
     from workbench.notebook.run import start_kernel
 
-    return start_kernel(folder.resolve())
+    return start_kernel(folder.resolve(), warm=False)
 
 
 def _export(args: argparse.Namespace) -> int:
