@@ -6,7 +6,7 @@ Run from the repository root::
 
 Builds a synthetic case (a 512² CT stack and a 3000×2500 MONOCHROME1 radiograph, the
 generators of ``bench_viewer.py``), starts JupyterLab (the fixture class of
-``tests/test_jupyterlab.py``), runs a notebook with the browser viewers and, as the
+``tests/browser_lab.py``), runs a notebook with the browser viewers and, as the
 peer, the old path (an ``ipywidgets.Image`` that the kernel fills with a JPEG from
 ``render.frame.compose`` on every slider change, as ``SeriesViewer`` did before), and
 drives them with Playwright's real mouse and keyboard:
@@ -45,8 +45,8 @@ sys.path.insert(0, str(HERE))
 
 import nbformat  # noqa: E402
 from bench_viewer import write_ct, write_xray  # noqa: E402
+from browser_lab import CHROMIUM_ARGS, RUN_OVER, STDERR, TO_CLIENT, JupyterLab  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
-from test_jupyterlab import CHROMIUM_ARGS, RUN_OVER, STDERR, TO_CLIENT, JupyterLab  # noqa: E402
 
 import workbench  # noqa: E402
 from workbench.export.opinion import chromium  # noqa: E402

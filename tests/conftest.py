@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_lab import JupyterLab, need
 from pydicom.data import get_charset_files, get_testdata_file
 
 
@@ -50,3 +53,19 @@ def make_case(tmp_path: Path):
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Default workspaces go to a temporary WORKBENCH_HOME, never the real home."""
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """One real JupyterLab for the session's browser tests (``browser_lab.py``); each test
+    opens its own notebook in its own JupyterLab workspace."""
+    from workbench.export.opinion import chromium
+
+    need("Chromium (Debian package 'chromium')", chromium() is None)
+    need("JupyterLab", importlib.util.find_spec("jupyterlab") is None)
+    need("Playwright (Python package)", importlib.util.find_spec("playwright") is None)
+    server = JupyterLab(tmp_path_factory.mktemp("lab"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,7 +1,7 @@
 """The intake form in a real JupyterLab: fill fields, click the pain map, save, reopen.
 
-Reuses the ``lab`` fixture of ``test_jupyterlab.py`` (JupyterLab on loopback, headless
-Debian Chromium through Playwright).
+Uses the session's ``lab`` fixture (``tests/conftest.py``: JupyterLab on loopback,
+headless Debian Chromium through Playwright).
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_jupyterlab import ALL_CELLS_RAN, CHROMIUM_ARGS, RUN_OVER, STDERR, JupyterLab, lab
+from browser_lab import ALL_CELLS_RAN, CHROMIUM_ARGS, RUN_OVER, STDERR, JupyterLab
 
 from workbench.export.opinion import chromium
 from workbench.record.manifest import load_manifest
-
-__all__ = ["lab"]  # the fixture, imported to be used here
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,12 @@ configuration: ``HTMLExporter(template_name="opinion")`` runs it before the temp
 It keeps only the opinion markdown for the page's language (the template's own words
 shown in that language, :mod:`workbench.export.localize`), sanitized
 (:mod:`workbench.export.clean`), and the key images, which go with "What the images
-show". What it reads from the export comes in ``resources["opinion"]``: ``lang`` and,
-when the case could be opened, ``case`` (key images are then drawn again for the
-patient, :mod:`workbench.export.patient_images`).
+show": those of ``workbench-figure`` cells and, when the case is known, those made with
+a viewer's ★ key-image button (listed in the workspace,
+:func:`workbench.view.key_images.toolbar_outputs`). What it reads from the export
+comes in ``resources["opinion"]``: ``lang`` and, when the case could be opened,
+``case`` (key images are then drawn again for the patient,
+:mod:`workbench.export.patient_images`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from workbench.export.clean import figures_of, sanitize_markdown
 from workbench.export.localize import localize_source
 from workbench.export.patient_images import patient_figures
 from workbench.notebook.contract import CellTag, cell_meta, cell_tags
+from workbench.view.key_images import toolbar_outputs
 
 __all__ = ["OpinionPreprocessor", "select_cells"]
 
@@ -61,6 +65,10 @@ def select_cells(nb: Any, lang: str, case: Any | None = None) -> list[Any]:
                 images_at = len(keep)
         elif cell.cell_type == "code" and CellTag.FIGURE in tags:
             figure_cells.append(cell)
+    workspace = getattr(case, "workspace", None)
+    if workspace is not None:  # the viewers' ★ key-image button: listed in the workspace only
+        made = toolbar_outputs(workspace)
+        figure_cells = ([{"outputs": made}] if made else []) + figure_cells
     if case is not None and figure_cells:
         found = patient_figures(figure_cells, case, lang)
     else:

@@ -34,10 +34,19 @@ from workbench.workspace import atomic_write
 if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
 
-__all__ = ["KeyImage", "key_images", "read_key_images", "save_key_image"]
+__all__ = [
+    "TOOLBAR",
+    "KeyImage",
+    "key_images",
+    "read_key_images",
+    "save_key_image",
+    "toolbar_outputs",
+]
 
 FOLDER = "key_images"
 INDEX = "key_images.json"
+#: Marks a record made by a viewer's ★ key-image button (no notebook cell holds it).
+TOOLBAR = {"made_by": "toolbar"}
 COLUMNS = [
     "file",
     "caption",
@@ -173,3 +182,30 @@ def key_images(case: CaseRecord) -> pd.DataFrame:
     Files are under ``case.workspace / "key_images"``.
     """
     return read_key_images(case.workspace)
+
+
+def toolbar_outputs(workspace: str | Path) -> list[dict[str, Any]]:
+    """The toolbar's key images as notebook ``display_data`` outputs, oldest first.
+
+    A key image made with a viewer's ★ key-image button is listed in
+    ``key_images.json`` (its record carries :data:`TOOLBAR`) and lives in no cell; the
+    export reads these outputs beside the ``workbench-figure`` cells. Images whose PNG
+    is missing from the folder are left out (the record alone cannot be drawn without
+    the case); a snapshot made in code is not among them (its cell holds it).
+    """
+    folder = Path(workspace) / FOLDER
+    out = []
+    for item in _read_index(folder):
+        if item.get("made_by") != TOOLBAR["made_by"]:
+            continue
+        name = Path(str(item.get("file") or "")).name
+        try:
+            png = (folder / name).read_bytes() if name else b""
+        except OSError:
+            continue
+        if _png_size(png) is None:
+            continue
+        image = KeyImage(png, str(item.get("caption") or ""), dict(item))
+        data, meta = image._repr_mimebundle_()
+        out.append({"output_type": "display_data", "data": data, "metadata": meta})
+    return out

@@ -10,11 +10,14 @@ Kernel → browser
     ``measurements`` (the current image's, drawn and listed), ``overlay`` (side badge,
     title, orientation letters, calibration line, slice count), ``presets``, ``tools``,
     ``status``; and custom messages ``slice`` (metadata plus the codes as a binary
-    buffer, and the VOI LUT table as a second one) and ``show`` (a slice the browser
-    already holds). Pixels never go through a trait, so saved widget state stays small.
+    buffer, and the VOI LUT table as a second one), ``show`` (a slice the browser
+    already holds) and ``region`` (the full-resolution codes of part of a reduced slice,
+    its box in the metadata). Pixels never go through a trait, so saved widget state
+    stays small.
 Browser → kernel
     custom messages ``hello``, ``index``, ``view``, ``preset``, ``reset``, ``measure``,
-    ``move``, ``delete``, ``rename``, ``key_image``, ``need``; handed to the callback
+    ``move``, ``delete``, ``rename``, ``key_image``, ``need``, ``need_region`` (the view
+    rectangle of a zoomed, reduced slice); handed to the callback
     given to :meth:`ReadingCanvas.on_action`, which validates them.
 """
 
@@ -100,6 +103,21 @@ class ReadingCanvas(anywidget.AnyWidget):
         self._sent.move_to_end(key)
         while len(self._sent) > _SENT_KEPT:
             self._sent.popitem(last=False)
+
+    def send_region(
+        self,
+        key: str,
+        codes: np.ndarray,
+        meta: dict[str, Any],
+        *,
+        voi_table: np.ndarray | None = None,
+    ) -> None:
+        """Send the full-resolution codes of a region of slice *key* (box in *meta*)."""
+        buffers = [np.ascontiguousarray(codes).tobytes()]
+        if voi_table is not None:
+            buffers.append(np.ascontiguousarray(voi_table, dtype=np.uint8).tobytes())
+        self.send({"type": "region", "key": key, "meta": meta}, buffers=buffers)
+        self.sent_bytes += sum(len(b) for b in buffers)
 
     def reply(self, message: dict[str, Any]) -> None:
         """A small message to the browser (``stored``, ``error``)."""

@@ -51,7 +51,7 @@ from workbench.view.browser import (
     window_params,
 )
 from workbench.view.coalesce import LatestWins
-from workbench.view.key_images import KeyImage, save_key_image
+from workbench.view.key_images import TOOLBAR, KeyImage, save_key_image
 from workbench.view.labels import (
     badge_html,
     header_html,
@@ -61,6 +61,7 @@ from workbench.view.labels import (
     study_label,
 )
 from workbench.view.overlay import SHORT_SOURCE
+from workbench.view.region import encode_region, region_box
 from workbench.view.slice_view import DEFAULT_SIZE, measurement_value_text, slice_count
 from workbench.view.state import (
     ViewState,
@@ -661,6 +662,33 @@ class SeriesViewer(widgets.VBox):
             self._update_header()
         self._prefetch(state)
 
+    def send_region(self, key: str, rect: Any) -> bool:
+        """Send the full-resolution pixels of the view rectangle *rect* of slice *key*.
+
+        *rect* is ``(top, left, bottom, right)`` in full-resolution pixel edges (see
+        :func:`workbench.view.region.region_box`). Nothing is sent (False) for a slice
+        no longer shown, a reformatted plane or a slice the browser holds at full
+        resolution already.
+        """
+        volume, state, meta = self.volume, self.view, self._slice_meta
+        if volume is None or state is None or meta is None or state.plane != "acquired":
+            return False
+        if key != self._slice_key(state) or meta.get("index") != state.index:
+            return False  # the reviewer moved on: a stale request
+        rows, cols = int(meta["rows"]), int(meta["cols"])
+        if int(meta["width"]) >= cols and int(meta["height"]) >= rows:
+            return False
+        if not isinstance(rect, (list, tuple)):
+            raise ValueError(f"A region request needs a view rectangle, got {rect!r}.")
+        box = region_box(rect, (rows, cols))
+        if box is None:
+            return False
+        codes, region = encode_region(volume, state.index, box)
+        region["unit"] = meta.get("unit", "")
+        table = window_params(volume, state, region)["voi_table"]
+        self.canvas.send_region(key, codes, region, voi_table=table)
+        return True
+
     def _prefetch(self, state: ViewState) -> None:
         """Send the neighbouring slices ahead, so scrolling shows them at once."""
         assert self.volume is not None
@@ -730,7 +758,7 @@ class SeriesViewer(widgets.VBox):
             self.canvas.status = str(exc)
             self.canvas.reply({"type": "error", "text": str(exc)})
             return
-        if kind not in ("hello", "need"):
+        if kind not in ("hello", "need", "need_region"):
             self.canvas.status = ""
 
     def _answer(self, kind: Any, msg: dict[str, Any]) -> None:
@@ -742,6 +770,8 @@ class SeriesViewer(widgets.VBox):
             self.canvas.forget(str(msg.get("key")))
             if self.view is not None:
                 self._latest.submit(self.view)
+        elif kind == "need_region":
+            self.send_region(str(msg.get("key")), msg.get("rect"))
         elif kind == "index" and self.view is not None:
             self.show_index(int(msg["index"]))
         elif kind == "view" and self.view is not None:
@@ -761,7 +791,13 @@ class SeriesViewer(widgets.VBox):
         elif kind == "rename":
             self.rename_measurement(str(msg.get("id")), str(msg.get("label") or ""))
         elif kind == "key_image":
-            shot = self.snapshot(str(msg.get("caption") or ""), measurement_ids=msg.get("ids"))
+            ids = msg.get("ids")
+            if ids is not None and not isinstance(ids, list):
+                raise ValueError(f"The key image's measurements are a list of ids, got {ids!r}.")
+            # marked as the toolbar's: the export takes these from the workspace list (a
+            # snapshot() in code reaches the page through its workbench-figure cell)
+            shot = self.snapshot(str(msg.get("caption") or ""), save=False, measurement_ids=ids)
+            shot = save_key_image(self.case.workspace, shot.png, {**shot.metadata, **TOOLBAR})
             self.last_key_image = shot
             self.canvas.reply({"type": "stored", "text": "key image saved"})
 
@@ -1083,6 +1119,7 @@ def _browser_record(m: Measurement) -> dict[str, Any]:
         "label": m.label,
         "calibration": m.calibration_source,
         "flags": list(m.flags),
+        "note": m.note,
         "value": m.value,
         "unit": m.unit,
     }

@@ -9,9 +9,15 @@
 // shift-drag) windows, ctrl-wheel zooms at the pointer, double-click resets, Esc cancels.
 // Finished actions go back to the kernel as custom messages ("index", "view", "measure",
 // "move", "delete", "rename", "key_image"); the kernel validates and stores them.
+// A large radiograph arrives reduced (about 1,000 px); zoomed past that resolution, the
+// browser asks for the visible part at full resolution ("need_region" with the view
+// rectangle in full-resolution pixel edges) and draws the "region" the kernel sends
+// (codes at native resolution, windowed here like the slice) over the reduced image.
 
 const CACHE = 24; // slices kept in the browser
 const NEAR = 8; // CSS px: a pointer this close to a point grabs it
+const REGIONS = 4; // full-resolution regions kept in the browser
+const REGION_WAIT = 80; // ms without zoom or pan before a region is asked for
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -96,7 +102,11 @@ export default {
     let drag = null;
     let selected = null;
     let painted = 0;
-    const stats = { paints: [], stored: [] };
+    const stats = { paints: [], stored: [], regions: [] };
+    let regions = []; // full-resolution regions, oldest first: {key, box, meta, codes, voi, canvas}
+    let region = null; // the region drawn over the reduced image now
+    let regionTimer = null, regionAsked = null; // {key, since}: the view waiting for a region
+    let imagePainted = { slice: null, key: "" }; // what the reduced image canvas holds
 
     const send = (msg) => model.send(msg);
     const sizeMax = () => model.get("size") || 640;
@@ -156,19 +166,17 @@ export default {
       const w = model.get("window");
       return [slice && slice.key, view.center, view.width, w.function, w.invert, view.voi_lut].join("|");
     }
-    function paintImage() {
-      if (!slice) return;
-      const m = slice.meta;
-      if (image.width !== m.width || image.height !== m.height) {
-        image.width = m.width;
-        image.height = m.height;
-        slice.data = null;
+    function windowInto(target, s, table) {
+      // the codes of *s* (a slice or a region) windowed into the canvas *target*
+      const m = s.meta;
+      if (target.width !== m.width || target.height !== m.height) {
+        target.width = m.width;
+        target.height = m.height;
       }
-      const ictx = image.getContext("2d");
+      const ictx = target.getContext("2d");
       const data = ictx.createImageData(m.width, m.height);
       const out32 = new Uint32Array(data.data.buffer);
-      const codes = slice.codes;
-      const w = model.get("window");
+      const codes = s.codes;
       if (m.dtype === "rgb8") {
         const inv = view.invert;
         const px = data.data;
@@ -179,19 +187,96 @@ export default {
           px[4 * i + 3] = 255;
         }
       } else {
-        const key = windowKey();
-        if (key !== lutKey) {
-          const useVoi = view.voi_lut && slice.voi;
-          lut = buildLut(useVoi ? slice : { ...slice, voi: null }, {
-            center: view.center, width: Math.max(1, view.width), function: w.function,
-            invert: w.invert,
-          });
-          lutKey = key;
-        }
         const lo = m.code_min;
-        for (let i = 0; i < codes.length; i++) out32[i] = lut[codes[i] - lo];
+        for (let i = 0; i < codes.length; i++) out32[i] = table[codes[i] - lo];
       }
       ictx.putImageData(data, 0, 0);
+    }
+    function tableFor(s) {
+      const w = model.get("window");
+      const useVoi = view.voi_lut && s.voi;
+      return buildLut(useVoi ? s : { ...s, voi: null }, {
+        center: view.center, width: Math.max(1, view.width), function: w.function,
+        invert: w.invert,
+      });
+    }
+    function paintImage() {
+      if (!slice) return;
+      const key = windowKey() + "|" + view.invert;
+      let fresh = false; // the window changed (or a reset asked for a new table)
+      if (key !== lutKey) {
+        lut = slice.meta.dtype === "rgb8" ? null : tableFor(slice);
+        lutKey = key;
+        fresh = true;
+      }
+      if (region) {
+        if (fresh || region.painted !== key) {
+          windowInto(region.canvas, region, region.meta.dtype === "rgb8" ? null : tableFor(region));
+          region.painted = key;
+        }
+        if (region.whole) {
+          // the region fills the view: the reduced image is windowed when it shows again
+          if (fresh) imagePainted = { slice: null, key: "" };
+          return;
+        }
+      }
+      if (!fresh && imagePainted.slice === slice && imagePainted.key === key) return;
+      windowInto(image, slice, lut);
+      imagePainted = { slice, key };
+    }
+
+    // --- the full-resolution region of a zoomed, reduced image
+    function visibleRect(M, css) {
+      // [top, left, bottom, right] of the canvas in full-resolution pixel edges
+      const inv = M.inverse();
+      const aspect = slice.meta.aspect || 1;
+      const rows = [], cols = [];
+      for (const [x, y] of [[0, 0], [css.w, 0], [0, css.h], [css.w, css.h]]) {
+        const q = inv.transformPoint(new DOMPoint(x, y));
+        rows.push(q.y / aspect);
+        cols.push(q.x);
+      }
+      return [Math.min(...rows), Math.min(...cols), Math.max(...rows), Math.max(...cols)];
+    }
+    function wantsRegion(css) {
+      // reduced, acquired, and one reduced pixel covers more than one device pixel
+      const m = slice.meta;
+      if (m.width >= m.cols && m.height >= m.rows) return false;
+      if (!slice.key.includes("|acquired|")) return false;
+      const { wd, hd } = dims();
+      const scale = Math.min(css.w / wd, css.h / hd) * view.zoom * (window.devicePixelRatio || 1);
+      const aspect = m.aspect || 1;
+      return Math.max((scale * m.cols) / m.width, (scale * aspect * m.rows) / m.height) > 1 + 1e-6;
+    }
+    function covers(box, rect, m) {
+      const top = Math.max(0, Math.floor(rect[0])), left = Math.max(0, Math.floor(rect[1]));
+      const bottom = Math.min(m.rows, Math.ceil(rect[2])), right = Math.min(m.cols, Math.ceil(rect[3]));
+      return box[0] <= top && box[1] <= left && box[2] >= bottom && box[3] >= right;
+    }
+    function chooseRegion(event) {
+      // the region to draw for this view; ask the kernel when none covers it
+      region = null;
+      if (!slice) return;
+      const css = cssSize();
+      if (!wantsRegion(css)) {
+        clearTimeout(regionTimer);
+        regionAsked = null;
+        return;
+      }
+      const rect = visibleRect(matrix(css), css);
+      const mine = regions.filter((r) => r.key === slice.key);
+      const whole = mine.filter((r) => covers(r.box, rect, slice.meta));
+      region = whole.length ? whole[whole.length - 1] : mine.length ? mine[mine.length - 1] : null;
+      if (region) region.whole = whole.length > 0;
+      if (whole.length) return;
+      if (!regionAsked || regionAsked.key !== slice.key) {
+        regionAsked = { key: slice.key, since: event && event.timeStamp ? event.timeStamp : performance.now() };
+      }
+      clearTimeout(regionTimer);
+      const key = slice.key;
+      regionTimer = setTimeout(() => {
+        if (slice && slice.key === key) send({ type: "need_region", key, rect });
+      }, REGION_WAIT);
     }
 
     function paint(event) {
@@ -212,8 +297,16 @@ export default {
       ctx.save();
       ctx.setTransform(new DOMMatrix().scale(dpr).multiply(M));
       ctx.imageSmoothingEnabled = true;
-      ctx.drawImage(image, 0, 0, wi, hi);
+      if (!region || !region.whole) ctx.drawImage(image, 0, 0, wi, hi);
+      if (region) {
+        const [r0, c0, r1, c1] = region.box, a = slice.meta.aspect || 1;
+        ctx.drawImage(region.canvas, c0, r0 * a, c1 - c0, (r1 - r0) * a);
+      }
       ctx.restore();
+      if (region && region.whole && regionAsked && regionAsked.key === slice.key) {
+        stats.regions.push(performance.now() - regionAsked.since);
+        regionAsked = null;
+      }
       drawOverlay(M, css);
       painted += 1;
       if (event) stats.paints.push(performance.now() - event.timeStamp);
@@ -228,6 +321,7 @@ export default {
       const first = event;
       requestAnimationFrame(() => {
         frameAsked = false;
+        chooseRegion(first);
         paintImage();
         paint(first);
       });
@@ -383,7 +477,7 @@ export default {
       const rows = model.get("measurements");
       if (!rows.length) return;
       const head = el("tr");
-      for (const h of ["key", "label", "kind", "value", "calibration", ""]) head.append(el("th", "", h));
+      for (const h of ["key", "label", "kind", "value", "calibration", "note", ""]) head.append(el("th", "", h));
       list.append(head);
       for (const m of rows) {
         const tr = el("tr", m.id === selected ? "wb-selected" : "");
@@ -399,7 +493,8 @@ export default {
         const del = el("button", "wb-delete", "×");
         del.title = "delete this measurement";
         del.onclick = () => send({ type: "delete", id: m.id });
-        const cells = [pick, name, m.kind, m.text, m.calibration, del];
+        const note = el("span", "wb-note", m.note || ""); // e.g. joint space on a film not known to be weight-bearing
+        const cells = [pick, name, m.kind, m.text, m.calibration, note, del];
         for (const c of cells) {
           const td = el("td");
           if (typeof c === "string") td.textContent = c;
@@ -600,12 +695,20 @@ export default {
       const r = Math.round(p.row), c = Math.round(p.col);
       const br = Math.min(m.height - 1, Math.floor(((p.row + 0.5) * m.height) / m.rows));
       const bc = Math.min(m.width - 1, Math.floor(((p.col + 0.5) * m.width) / m.cols));
+      // the full-resolution region's own pixel where it has one, else the reduced one
+      let src = slice, at = br * m.width + bc;
+      const fr = Math.floor(p.row + 0.5), fc = Math.floor(p.col + 0.5);
+      if (region && fr >= region.box[0] && fr < region.box[2] && fc >= region.box[1] && fc < region.box[3]) {
+        src = region;
+        at = (fr - region.box[0]) * region.meta.width + (fc - region.box[1]);
+      }
+      const sm = src.meta;
       let value = "";
       if (m.dtype === "rgb8") {
-        const j = 3 * (br * m.width + bc);
-        value = `RGB ${slice.codes[j]},${slice.codes[j + 1]},${slice.codes[j + 2]}`;
+        const j = 3 * at;
+        value = `RGB ${src.codes[j]},${src.codes[j + 1]},${src.codes[j + 2]}`;
       } else {
-        const v = slice.codes[br * m.width + bc] * m.scale + m.offset;
+        const v = src.codes[at] * sm.scale + sm.offset;
         value = `${+v.toPrecision(6)}${m.unit ? " " + m.unit : ""}`;
       }
       const sp = model.get("overlay").spacing;
@@ -658,6 +761,16 @@ export default {
           lutKey = "";
           schedule(lastEvent);
         }
+      } else if (msg.type === "region") {
+        const r = {
+          key: msg.key, box: msg.meta.box, meta: msg.meta, codes: typed(msg.meta.dtype, buffers[0]),
+          voi: buffers.length > 1 ? new Uint8Array(buffers[1].buffer, buffers[1].byteOffset, buffers[1].byteLength) : null,
+          canvas: document.createElement("canvas"), painted: "", whole: false,
+        };
+        regions = regions.filter((x) => !(x.key === r.key && x.box.join() === r.box.join()));
+        regions.push(r);
+        while (regions.length > REGIONS) regions.shift();
+        schedule();
       } else if (msg.type === "show") {
         const s = cache.get(msg.key);
         if (!s) send({ type: "need", key: msg.key });
@@ -698,7 +811,7 @@ export default {
 
     buildToolbar();
     buildList();
-    root.wbViewer = { stats, image, canvas, get view() { return view; }, get slice() { return slice; }, get painted() { return painted; }, matrix: () => matrix({ w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) }) };
+    root.wbViewer = { stats, image, canvas, get view() { return view; }, get slice() { return slice; }, get painted() { return painted; }, get region() { return region; }, matrix: () => matrix({ w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) }) };
     send({ type: "hello" });
     paint();
     return () => observer.disconnect();
