@@ -1,0 +1,97 @@
+"""The viewer's side of the zoomed region, without a browser: what ``need_region`` sends."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pydicom
+import pytest
+from conftest import dicom_file
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+import workbench
+from workbench.view.key_images import read_key_images, toolbar_outputs
+from workbench.widgets.series_viewer import SeriesViewer
+
+
+def _large_radiograph(folder):
+    """A 2100 x 1500 DX (reduced by 3 for the browser) of noise over a ramp, 0.15 mm pixels."""
+    folder.mkdir(parents=True)
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "SliceLocation",
+                    "RescaleIntercept", "RescaleSlope", "FrameOfReferenceUID"):  # fmt: skip
+        if keyword in ds:
+            delattr(ds, keyword)
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.Modality, ds.BodyPartExamined, ds.SeriesDescription = "DX", "KNEE", "KNEE RT AP"
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.Rows, ds.Columns = 2100, 1500
+    ds.PixelSpacing = [0.15, 0.15]
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.WindowCenter, ds.WindowWidth = "2048", "4096"
+    rng = np.random.default_rng(7)
+    ramp = np.add.outer(np.arange(2100), np.arange(1500)) % 3000
+    ds.PixelData = (ramp + rng.integers(0, 1000, ramp.shape)).astype(np.uint16).tobytes()
+    ds.save_as(folder / "dx.dcm", enforce_file_format=True)
+    return folder / "dx.dcm"
+
+
+@pytest.fixture
+def viewer(tmp_path):
+    path = _large_radiograph(tmp_path / "dx")
+    case = workbench.open_case(path.parent, workspace=tmp_path / "ws")
+    v = SeriesViewer(case, name="dx")
+    sent: list[tuple[dict, list]] = []
+    v.canvas.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    v.sent = sent
+    v.path = path
+    return v
+
+
+def _regions(viewer):
+    return [(c, b) for c, b in viewer.sent if c.get("type") == "region"]
+
+
+def test_need_region_sends_the_visible_pixels_at_full_resolution(viewer):
+    meta = viewer._slice_meta
+    assert (meta["rows"], meta["cols"]) == (2100, 1500) and meta["height"] == 700  # reduced
+    key = viewer._slice_key(viewer.view)
+    viewer._on_action({"type": "need_region", "key": key, "rect": [1000.4, 700.2, 1200.0, 900.6]})
+    ((content, buffers),) = _regions(viewer)
+    box = content["meta"]["box"]
+    assert content["key"] == key and box == [950, 650, 1250, 951]  # margin 25 %, rounded out
+    region = content["meta"]
+    codes = np.frombuffer(buffers[0], dtype=np.uint16).reshape(region["height"], region["width"])
+    ds = pydicom.dcmread(viewer.path)
+    np.testing.assert_array_equal(codes, ds.pixel_array[950:1250, 650:951])
+    assert region["unit"] == "" and viewer.canvas.status == ""
+
+
+def test_stale_or_needless_region_requests_send_nothing(viewer, tmp_path):
+    key = viewer._slice_key(viewer.view)
+    viewer._on_action({"type": "need_region", "key": "other|acquired|0", "rect": [0, 0, 9, 9]})
+    viewer._on_action({"type": "need_region", "key": key, "rect": [3000, 0, 3100, 9]})  # off
+    assert _regions(viewer) == []
+    viewer._on_action({"type": "need_region", "key": key, "rect": "everything"})
+    assert "view rectangle" in viewer.canvas.status and _regions(viewer) == []
+    (tmp_path / "ct").mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), tmp_path / "ct" / "ct.dcm")
+    small = SeriesViewer(workbench.open_case(tmp_path / "ct", workspace=tmp_path / "ws2"))
+    assert small.send_region(small._slice_key(small.view), [0, 0, 10, 10]) is False  # sent in full
+
+
+def test_key_image_button_reaches_the_export_list(viewer):
+    a = viewer.measure_length((100, 100), (100, 700))
+    viewer.measure_angle((200, 200), (600, 600), (200, 1000))
+    viewer.snapshot("from code")  # listed, but its cell carries it to the page
+    viewer._on_action({"type": "key_image", "caption": "Joint line", "ids": [a.id]})
+    assert len(read_key_images(viewer.case.workspace)) == 2
+    (output,) = toolbar_outputs(viewer.case.workspace)
+    record = output["metadata"]["workbench"]
+    assert record["caption"] == "Joint line" and [m["id"] for m in record["measurements"]] == [a.id]
+    assert output["data"]["image/png"] and output["data"]["text/plain"] == "Joint line"
+    viewer._on_action({"type": "key_image", "caption": "x", "ids": "all"})
+    assert "list of ids" in viewer.canvas.status
