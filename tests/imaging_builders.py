@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from conftest import dicom_file
-from pydicom.uid import generate_uid
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from workbench.case import Case, open_case
 
@@ -125,3 +125,39 @@ def only_series(case: Case) -> str:
     keys = list(case.series["series_key"])
     assert len(keys) == 1, keys
     return str(keys[0])
+
+
+def large_radiograph(
+    path: Path,
+    *,
+    size: tuple[int, int] = (3000, 2500),
+    spacing: float = 0.15,
+    description: str = "KNEE RT AP",
+) -> Path:
+    """A large 12-bit DX (default 3000 x 2500, *spacing* mm PixelSpacing) of noise over a
+    ramp: its reduced copy differs from every full-resolution pixel. Not weight-bearing
+    unless *description* says so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "SliceLocation",
+                    "RescaleIntercept", "RescaleSlope", "FrameOfReferenceUID"):  # fmt: skip
+        if keyword in ds:
+            delattr(ds, keyword)
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.Modality, ds.BodyPartExamined = "DX", "KNEE"
+    ds.SeriesDescription = ds.StudyDescription = description
+    ds.PatientOrientation = ["L", "F"]
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    rows, cols = size
+    ds.Rows, ds.Columns = rows, cols
+    ds.PixelSpacing = [spacing, spacing]
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.WindowCenter, ds.WindowWidth = "2048", "4096"
+    rng = np.random.default_rng(7)
+    ramp = np.add.outer(np.arange(rows), np.arange(cols)) % 3000
+    ds.PixelData = (ramp + rng.integers(0, 1000, ramp.shape)).astype(np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path

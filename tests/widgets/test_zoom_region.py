@@ -8,40 +8,16 @@ import numpy as np
 import pydicom
 import pytest
 from conftest import dicom_file
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from imaging_builders import large_radiograph
 
 import workbench
 from workbench.view.key_images import read_key_images, toolbar_outputs
 from workbench.widgets.series_viewer import SeriesViewer
 
 
-def _large_radiograph(folder):
-    """A 2100 x 1500 DX (reduced by 3 for the browser) of noise over a ramp, 0.15 mm pixels."""
-    folder.mkdir(parents=True)
-    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
-    for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "SliceLocation",
-                    "RescaleIntercept", "RescaleSlope", "FrameOfReferenceUID"):  # fmt: skip
-        if keyword in ds:
-            delattr(ds, keyword)
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.Modality, ds.BodyPartExamined, ds.SeriesDescription = "DX", "KNEE", "KNEE RT AP"
-    ds.SOPInstanceUID = generate_uid()
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.Rows, ds.Columns = 2100, 1500
-    ds.PixelSpacing = [0.15, 0.15]
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.WindowCenter, ds.WindowWidth = "2048", "4096"
-    rng = np.random.default_rng(7)
-    ramp = np.add.outer(np.arange(2100), np.arange(1500)) % 3000
-    ds.PixelData = (ramp + rng.integers(0, 1000, ramp.shape)).astype(np.uint16).tobytes()
-    ds.save_as(folder / "dx.dcm", enforce_file_format=True)
-    return folder / "dx.dcm"
-
-
 @pytest.fixture
 def viewer(tmp_path):
-    path = _large_radiograph(tmp_path / "dx")
+    path = large_radiograph(tmp_path / "dx" / "dx.dcm", size=(2100, 1500))  # reduced by 3
     case = workbench.open_case(path.parent, workspace=tmp_path / "ws")
     v = SeriesViewer(case, name="dx")
     sent: list[tuple[dict, list]] = []

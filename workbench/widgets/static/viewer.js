@@ -101,6 +101,7 @@ export default {
     let hover = null; // pointer position in image space
     let drag = null;
     let selected = null;
+    const picked = new Set(); // measurements ticked for the next key image
     let painted = 0;
     const stats = { paints: [], stored: [], regions: [] };
     let regions = []; // full-resolution regions, oldest first: {key, box, meta, codes, voi, canvas}
@@ -458,8 +459,8 @@ export default {
       const key = el("button", "wb-tool wb-key", "★ key image");
       key.title = "key image of this view with the ticked measurements";
       key.onclick = () => {
-        const ids = [...list.querySelectorAll("input.wb-pick:checked")].map((c) => c.dataset.id);
-        send({ type: "key_image", caption: cap.value, ids });
+        const here = new Set(model.get("measurements").map((m) => m.id));
+        send({ type: "key_image", caption: cap.value, ids: [...picked].filter((id) => here.has(id)) });
       };
       toolbar.append(sep, cap, key);
     }
@@ -485,6 +486,8 @@ export default {
         const pick = el("input", "wb-pick");
         pick.type = "checkbox";
         pick.dataset.id = m.id;
+        pick.checked = picked.has(m.id); // ticks survive the list being drawn again
+        pick.onchange = () => (pick.checked ? picked.add(m.id) : picked.delete(m.id));
         const name = el("input", "wb-label");
         name.value = m.label || "";
         name.placeholder = "label";
