@@ -6,8 +6,19 @@ tracking identifiers that OHIF's Cornerstone3D adapters rehydrate
 source, the workbench's measurement id) uses the private scheme ``99WBENCH``, which
 readers that do not know it skip.
 
+The orthopedic kit (:mod:`workbench.imaging.ortho`) has no concepts of its own in
+SNOMED CT or DICOM (PS3.16 lists none for joint-space width, the hip-knee-ankle or
+centre-edge angle, Meyerding slip or leg-length difference). Each is reported under the
+standard concept its value is (SCT *Width*, SCT *Angle*, DCM *Distance*), with the
+exact measurement as the TID 300 *Measurement Method* from ``99WBENCH``
+(:func:`measurement_method`); the slip, a percentage no standard concept names, has its
+``99WBENCH`` name. Their tracking identifiers (``Workbench@1:<Tool>``) are not
+Cornerstone's: OHIF shows their values without claiming them as its own tools.
+
 >>> tracking_identifier("length")
 'Cornerstone3DTools@^0.1.0:Length'
+>>> tracking_identifier("hka"), measurement_method("hka").meaning
+('Workbench@1:HipKneeAnkleAngle', 'Hip-knee-ankle angle (mechanical axis)')
 >>> finding_site("knee").meaning, laterality("right").meaning
 ('Knee', 'Right')
 """
@@ -23,9 +34,11 @@ __all__ = [
     "CALIBRATION_SOURCE",
     "MEASUREMENT_ID",
     "MeasurementKind",
+    "detail_concept",
     "finding_site",
     "kind_of_tracking_identifier",
     "laterality",
+    "measurement_method",
     "measurement_name",
     "tracking_identifier",
     "unit_code",
@@ -33,6 +46,8 @@ __all__ = [
 
 #: Prefix of the tracking identifiers OHIF (Cornerstone3D) reads back as its own tools.
 TRACKING_PREFIX = "Cornerstone3DTools@^0.1.0:"
+#: Prefix of the tracking identifiers of the orthopedic kit (no Cornerstone tool matches).
+KIT_PREFIX = "Workbench@1:"
 PRIVATE_SCHEME = "99WBENCH"
 
 
@@ -43,6 +58,12 @@ class MeasurementKind(StrEnum):
     ANGLE = "angle"
     COBB = "cobb"
     ROI = "roi"
+    JOINT_SPACE = "joint_space"
+    HKA = "hka"
+    LINE_ANGLE = "line_angle"
+    MEYERDING = "meyerding"
+    CENTER_EDGE = "center_edge"
+    LEG_LENGTH = "leg_length"
 
 
 _TOOLS = {
@@ -51,16 +72,36 @@ _TOOLS = {
     MeasurementKind.COBB: "CobbAngle",
     MeasurementKind.ROI: "CircleROI",
 }
+#: The orthopedic kit: tool name, method code, method meaning.
+_KIT = {
+    MeasurementKind.JOINT_SPACE: ("JointSpaceWidth", "joint-space-width",
+                                  "Joint-space width (minimum distance between bone contours)"),
+    MeasurementKind.HKA: ("HipKneeAnkleAngle", "hip-knee-ankle-angle",
+                          "Hip-knee-ankle angle (mechanical axis)"),
+    MeasurementKind.LINE_ANGLE: ("TwoLineAngle", "two-line-angle", "Angle between two lines"),
+    MeasurementKind.MEYERDING: ("MeyerdingSlip", "meyerding-slip",
+                                "Meyerding slip percentage"),
+    MeasurementKind.CENTER_EDGE: ("CenterEdgeAngle", "center-edge-angle",
+                                  "Centre-edge angle (Wiberg)"),
+    MeasurementKind.LEG_LENGTH: ("LegLengthDifference", "leg-length-difference",
+                                 "Leg-length difference (landmarks from a pelvic line)"),
+}  # fmt: skip
 _NAMES = {
     MeasurementKind.LENGTH: codes.SCT.Length,
     MeasurementKind.ANGLE: codes.SCT.Angle,
     MeasurementKind.COBB: codes.SCT.CobbAngle,
     MeasurementKind.ROI: codes.SCT.Mean,
+    MeasurementKind.JOINT_SPACE: codes.SCT.Width,
+    MeasurementKind.HKA: codes.SCT.Angle,
+    MeasurementKind.LINE_ANGLE: codes.SCT.Angle,
+    MeasurementKind.CENTER_EDGE: codes.SCT.Angle,
+    MeasurementKind.LEG_LENGTH: codes.DCM.Distance,
 }
 _UNITS = {
     "mm": CodedConcept("mm", "UCUM", "millimeter"),
     "px": CodedConcept("{pixels}", "UCUM", "pixels"),
     "deg": CodedConcept("deg", "UCUM", "degree"),
+    "%": CodedConcept("%", "UCUM", "percent"),
     "HU": CodedConcept("[hnsf'U]", "UCUM", "Hounsfield unit"),
     "a.u.": CodedConcept("1", "UCUM", "no units"),
     "mm2": CodedConcept("mm2", "UCUM", "square millimeter"),
@@ -100,22 +141,48 @@ MEASUREMENT_ID = CodedConcept("measurement-id", PRIVATE_SCHEME, "Workbench measu
 
 
 def tracking_identifier(kind: str) -> str:
-    """``Cornerstone3DTools@^0.1.0:<Tool>`` for a measurement kind."""
-    return TRACKING_PREFIX + _TOOLS[MeasurementKind(kind)]
+    """``Cornerstone3DTools@^0.1.0:<Tool>`` (``Workbench@1:<Tool>`` for the kit) of a kind."""
+    member = MeasurementKind(kind)
+    if member in _KIT:
+        return KIT_PREFIX + _KIT[member][0]
+    return TRACKING_PREFIX + _TOOLS[member]
 
 
 def kind_of_tracking_identifier(identifier: str) -> MeasurementKind | None:
     """Inverse of :func:`tracking_identifier` (None for another tool's identifier)."""
-    for kind, tool in _TOOLS.items():
-        if identifier == TRACKING_PREFIX + tool:
+    for kind in MeasurementKind:
+        if identifier == tracking_identifier(kind):
             return kind
     return None
 
 
 def measurement_name(kind: str) -> CodedConcept:
     """The concept name of the main value of a measurement kind."""
-    code = _NAMES[MeasurementKind(kind)]
+    member = MeasurementKind(kind)
+    if member not in _NAMES:  # the slip: no standard concept names a slip percentage
+        _, value, meaning = _KIT[member]
+        return CodedConcept(value, PRIVATE_SCHEME, meaning)
+    code = _NAMES[member]
     return CodedConcept(code.value, code.scheme_designator, code.meaning)
+
+
+def measurement_method(kind: str) -> CodedConcept | None:
+    """The TID 300 *Measurement Method* of a kit kind (``99WBENCH``), None for the others."""
+    found = _KIT.get(MeasurementKind(kind))
+    return None if found is None else CodedConcept(found[1], PRIVATE_SCHEME, found[2])
+
+
+def kind_of_method(value: str | None) -> MeasurementKind | None:
+    """The kit kind whose :func:`measurement_method` code is *value*, or None."""
+    for kind, (_, code, _meaning) in _KIT.items():
+        if value == code:
+            return kind
+    return None
+
+
+def detail_concept(key: str) -> CodedConcept:
+    """TEXT item under a kit measurement: one of its details (``compartment``, ``grade``...)."""
+    return CodedConcept(f"detail-{key}", PRIVATE_SCHEME, key.replace("_", " ").capitalize())
 
 
 def unit_code(unit: str) -> CodedConcept:

@@ -5,8 +5,12 @@ Cornerstone3D adapters write and read them: a tracking identifier naming the too
 (``Cornerstone3DTools@^0.1.0:Length``) and a stable tracking UID, the finding site and its
 laterality, the value (TID 300) with its image coordinates as an *INFERRED FROM* SCOORD
 on the source image, the calibration source and the workbench's measurement id. The
-reviewer is the observer. :func:`read_measurement_report` reads such a report back into
-the columns of :meth:`workbench.imaging.measure.MeasurementStore.frame`.
+orthopedic kit (joint-space width, hip-knee-ankle angle, two-line angle, Meyerding slip,
+centre-edge angle, leg-length difference) carries its exact measurement as the
+*Measurement Method* and its details (compartment, varus/valgus, grade, longer leg) as
+TEXT items (:mod:`workbench.report.codes`). The reviewer is the observer.
+:func:`read_measurement_report` reads such a report back into the columns of
+:meth:`workbench.imaging.measure.MeasurementStore.frame`.
 
 Image coordinates: the workbench keeps (row, column) with the centre of the first pixel
 at (0, 0); DICOM SCOORD keeps (column, row) with that centre at (0.5, 0.5).
@@ -37,13 +41,21 @@ SERIES_NUMBER = 9901
 #: Columns of :func:`read_measurement_report` (those of the measurement table, then more).
 READ_COLUMNS = [
     "id", "sop_uid", "frame", "kind", "value", "unit", "sd", "area", "calibration_source",
-    "points", "finding_site", "laterality", "tracking_identifier", "tracking_uid",
+    "points", "finding_site", "laterality", "tracking_identifier", "tracking_uid", "details",
 ]  # fmt: skip
+#: Every kind is drawn as its points in order (POLYLINE), the circle ROI as a CIRCLE.
 _GRAPHIC = {
-    wcodes.MeasurementKind.LENGTH: hd.sr.GraphicTypeValues.POLYLINE,
-    wcodes.MeasurementKind.ANGLE: hd.sr.GraphicTypeValues.POLYLINE,
-    wcodes.MeasurementKind.COBB: hd.sr.GraphicTypeValues.POLYLINE,
-    wcodes.MeasurementKind.ROI: hd.sr.GraphicTypeValues.CIRCLE,
+    kind: hd.sr.GraphicTypeValues.CIRCLE
+    if kind is wcodes.MeasurementKind.ROI
+    else hd.sr.GraphicTypeValues.POLYLINE
+    for kind in wcodes.MeasurementKind
+}
+#: Details of the kit kinds written as TEXT items (and read back, as text).
+_DETAILS = {
+    wcodes.MeasurementKind.JOINT_SPACE: ("compartment",),
+    wcodes.MeasurementKind.HKA: ("direction",),
+    wcodes.MeasurementKind.MEYERDING: ("grade",),
+    wcodes.MeasurementKind.LEG_LENGTH: ("longer",),
 }
 
 
@@ -84,12 +96,16 @@ def _group(m: Measurement, ds: Dataset, row: Any, review: Review) -> Any:
         name=wcodes.measurement_name(kind),
         value=float(m.value),
         unit=wcodes.unit_code(m.unit),
+        method=wcodes.measurement_method(kind),
         referenced_coordinates=[coordinates],
     )
     main[0].ContentSequence.extend([
         _text(wcodes.CALIBRATION_SOURCE, m.calibration_source),
         _text(wcodes.MEASUREMENT_ID, m.id),
     ])  # fmt: skip
+    for key in _DETAILS.get(kind, ()):
+        if m.details.get(key) not in (None, ""):
+            main[0].ContentSequence.append(_text(wcodes.detail_concept(key), str(m.details[key])))
     values = [main]
     if kind is wcodes.MeasurementKind.ROI:
         if m.sd is not None:
@@ -223,6 +239,8 @@ def read_measurement_report(source: str | Path | Dataset) -> pd.DataFrame:
         sd = by_name.get(codes.SCT.StandardDeviation.value)
         area = by_name.get(codes.SCT.Area.value)
         sites = group.finding_sites
+        prefix = wcodes.detail_concept("").value
+        details = {k.removeprefix(prefix): v for k, v in texts.items() if k.startswith(prefix)}
         rows.append({
             "id": texts.get(wcodes.MEASUREMENT_ID.value, ""),
             "sop_uid": sop,
@@ -239,5 +257,6 @@ def read_measurement_report(source: str | Path | Dataset) -> pd.DataFrame:
             else "",
             "tracking_identifier": identifier,
             "tracking_uid": str(group.tracking_uid or ""),
+            "details": details,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=READ_COLUMNS)
