@@ -165,7 +165,16 @@ def zoom_regions(page, root, spots: list[tuple[float, float]]) -> list[float]:
         page.keyboard.down("Control")
         page.mouse.wheel(0, -1200)
         page.keyboard.up("Control")
-        page.wait_for_function(f"r => r.wbViewer.stats.regions.length > {k}", arg=handle)
+        try:
+            page.wait_for_function(f"r => r.wbViewer.stats.regions.length > {k}", arg=handle,
+                                   timeout=20_000)  # fmt: skip
+        except Exception as exc:
+            state = page.evaluate(
+                "r => ({zoom: r.wbViewer.view.zoom, pan: r.wbViewer.view.pan, region: "
+                "r.wbViewer.region && r.wbViewer.region.box, whole: r.wbViewer.region && "
+                "r.wbViewer.region.whole, status: r.querySelector('.wb-status').textContent, "
+                "n: r.wbViewer.stats.regions.length})", handle)  # fmt: skip
+            raise RuntimeError(f"no full-resolution region at {rc}: {state}") from exc
     return list(page.evaluate("r => r.wbViewer.stats.regions.slice()", handle))
 
 
