@@ -152,19 +152,26 @@ def drag_window(page, root, repeats: int) -> list[float]:
     return list(page.evaluate("r => r.wbViewer.stats.paints.slice()", handle))
 
 
+def zoom_at(page, root, rc: tuple[float, float]) -> None:
+    """From the whole image, ctrl-wheel (one notch of 1,200) into (row, col) *rc*."""
+    handle = root.element_handle()
+    root.locator("canvas.wb-canvas").scroll_into_view_if_needed()
+    root.locator("canvas.wb-canvas").dblclick()  # whole image again
+    page.wait_for_function("r => r.wbViewer.view.zoom === 1", arg=handle)
+    page.wait_for_timeout(500)  # the kernel's answer to the reset, before zooming again
+    x, y = page.evaluate(TO_CLIENT, [handle, list(rc)])
+    page.mouse.move(x, y)
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -1200)
+    page.keyboard.up("Control")
+
+
 def zoom_regions(page, root, spots: list[tuple[float, float]]) -> list[float]:
     """Zoom into each (row, col) of *spots* from the whole image; ms until its region shows."""
     handle = root.element_handle()
     page.evaluate("r => { r.wbViewer.stats.regions.length = 0; }", handle)
     for k, rc in enumerate(spots):
-        root.locator("canvas.wb-canvas").scroll_into_view_if_needed()
-        root.locator("canvas.wb-canvas").dblclick()  # whole image again
-        page.wait_for_function("r => r.wbViewer.view.zoom === 1", arg=handle)
-        x, y = page.evaluate(TO_CLIENT, [handle, list(rc)])
-        page.mouse.move(x, y)
-        page.keyboard.down("Control")
-        page.mouse.wheel(0, -1200)
-        page.keyboard.up("Control")
+        zoom_at(page, root, rc)
         try:
             page.wait_for_function(f"r => r.wbViewer.stats.regions.length > {k}", arg=handle,
                                    timeout=20_000)  # fmt: skip
@@ -240,10 +247,17 @@ def main() -> None:
                     "r => r.wbViewer.region && r.wbViewer.region.box", dx_root.element_handle()
                 ),
             }
+            zoom_at(page, dx_root, (1500.0, 1250.0))  # the centre, where the drag happens
+            page.wait_for_function("r => r.wbViewer.region && r.wbViewer.region.whole",
+                                   arg=dx_root.element_handle())  # fmt: skip
             drag_window(page, dx_root, 10)
-            results["wl_drag_dx_zoomed_full_resolution"] = stats(
-                drag_window(page, dx_root, args.repeats)
-            )
+            results["wl_drag_dx_zoomed_full_resolution"] = {
+                **stats(drag_window(page, dx_root, args.repeats)),
+                "region_px": page.evaluate(
+                    "r => r.wbViewer.region && r.wbViewer.region.whole && r.wbViewer.region.box",
+                    dx_root.element_handle(),
+                ),
+            }
             dx_root.locator("canvas.wb-canvas").dblclick()
             # --- wheel to the next slice on screen
             handle = ct_root.element_handle()
