@@ -56,10 +56,10 @@ RUN_OVER = r"""stderr => {
   const ran = prompts.length > 0 && prompts.every(p => /^\[\d+\]:$/.test(p));
   return ran || (!prompts.includes('[*]:') && document.querySelector(stderr) !== null);
 }"""
-#: The bytes behind the ``<img>``'s blob URL, base64.
 
 
 def need(what: str, missing: bool) -> None:
+    """Skip without *what* (fail under ``CI``, which must provide it)."""
     if not missing:
         return
     if os.environ.get("CI"):
@@ -199,6 +199,7 @@ class JupyterLab:
         self.log.close()
 
 
+#: Client (x, y) of full-resolution pixel (row, col) on the viewer's canvas.
 TO_CLIENT = """([root, rc]) => {
   const v = root.wbViewer, a = v.slice.meta.aspect || 1;
   const p = v.matrix().transformPoint(new DOMPoint(rc[1] + 0.5, (rc[0] + 0.5) * a));
@@ -219,6 +220,7 @@ ROWS = "([r, n]) => r.querySelectorAll('.wb-list tr[data-id]').length === n"
 
 
 def stored(workspace: Path) -> list[dict]:
+    """Every measurement in the workspace's ``measurements.json`` (none when unreadable)."""
     try:
         data = json.loads((workspace / "measurements.json").read_text())
     except (OSError, ValueError):
@@ -227,6 +229,7 @@ def stored(workspace: Path) -> list[dict]:
 
 
 def wait_stored(workspace: Path, count: int, timeout: float = 10.0) -> list[dict]:
+    """The stored measurements once there are *count* of them."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = stored(workspace)
@@ -237,15 +240,17 @@ def wait_stored(workspace: Path, count: int, timeout: float = 10.0) -> list[dict
 
 
 def open_and_run(page: Any, lab: JupyterLab, name: str) -> Any:
+    """Open notebook *name* in its own JupyterLab workspace, run all cells, return the
+    viewer's root once it has painted (no cell may print a traceback)."""
     # a workspace of its own, reset: no tab of another test's notebook comes back
     page.goto(lab.url(f"lab/workspaces/{Path(name).stem}/tree/{name}") + "&reset")
-    idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\\| Idle$"))
+    idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
     idle.wait_for(timeout=60_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     page.wait_for_function(RUN_OVER, arg=STDERR, timeout=60_000, polling=250)
     idle.wait_for()
-    errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\\w+Error:"))
+    errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\w+Error:"))
     assert errors.count() == 0, errors.first.inner_text()
     root = page.locator(".wb-viewer")
     root.wait_for(state="visible")

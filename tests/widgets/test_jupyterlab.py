@@ -152,7 +152,6 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
 
 # --- the reading room: point, click and drag on the image ------------------------------
 
-#: Client (x, y) of full-resolution pixel (row, col) on the viewer's canvas.
 READING_CELL = "v = workbench.SeriesViewer(case, name='v', size=512)\nv"
 
 
