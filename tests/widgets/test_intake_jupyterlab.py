@@ -48,7 +48,7 @@ def test_intake_form_with_pain_map_in_jupyterlab(lab: JupyterLab, tmp_path: Path
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.set_default_timeout(30_000)
-            page.goto(lab.url("lab/tree/intake.ipynb"))
+            page.goto(lab.url("lab/workspaces/intake/tree/intake.ipynb") + "&reset")
             idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
             idle.wait_for(timeout=60_000)
 

@@ -99,7 +99,7 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.set_default_timeout(30_000)
-            page.goto(lab.url("lab/tree/review.ipynb"))
+            page.goto(lab.url("lab/workspaces/review/tree/review.ipynb") + "&reset")
             idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
             idle.wait_for(timeout=60_000)
 
