@@ -108,6 +108,9 @@ export default {
     let region = null; // the region drawn over the reduced image now
     let regionTimer = null, regionAsked = null; // {key, since}: the view waiting for a region
     let imagePainted = { slice: null, key: "" }; // what the reduced image canvas holds
+    // the pointer moved zoom, pan or window since the last "view" sent: a view the kernel
+    // sends meanwhile (its answer to an earlier action) must not take them back
+    let dirty = false;
 
     const send = (msg) => model.send(msg);
     const sizeMax = () => model.get("size") || 640;
@@ -517,6 +520,7 @@ export default {
 
     // --- actions sent to the kernel
     function sendView() {
+      dirty = false;
       send({ type: "view", view: { ...view } });
     }
     function showIndex(index) {
@@ -621,12 +625,14 @@ export default {
       const css = { w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) };
       if (drag.mode === "window") {
         const s = Math.max(drag.w, 1) / 200;
+        dirty = true;
         view.width = Math.max(1, drag.w + (e.clientX - drag.x) * s);
         view.center = drag.c + (e.clientY - drag.y) * s;
         view.voi_lut = false;
       } else if (drag.mode === "pan") {
         const { wd, hd } = dims();
         const k = Math.min(css.w / wd, css.h / hd) * view.zoom;
+        dirty = true;
         view.pan = clampPan([drag.pan[0] - (e.clientY - drag.y) / k / hd, drag.pan[1] - (e.clientX - drag.x) / k / wd], view.zoom);
       } else if (drag.mode === "handle") {
         if (!p.inside) return;
@@ -653,6 +659,8 @@ export default {
     });
     canvas.addEventListener("dblclick", () => {
       points = [];
+      dirty = false;
+      clearTimeout(canvas._zoomTimer);
       view.zoom = 1;
       view.pan = [0, 0];
       send({ type: "reset" });
@@ -675,6 +683,7 @@ export default {
           const dx = wd * (0.5 + view.pan[1]) + (p.x - css.w / 2) / k0;
           const dy = hd * (0.5 + view.pan[0]) + (p.y - css.h / 2) / k0;
           const cx = dx - (p.x - css.w / 2) / k1, cy = dy - (p.y - css.h / 2) / k1;
+          dirty = true;
           view.zoom = zoom;
           view.pan = clampPan([cy / hd - 0.5, cx / wd - 0.5], zoom);
           schedule(e);
@@ -792,7 +801,10 @@ export default {
     model.on("change:view", () => {
       const v = model.get("view");
       const indexChanged = v.index !== view.index;
+      const same = v.series_key === view.series_key && v.plane === view.plane && !indexChanged;
+      const { zoom, pan, center, width, voi_lut } = view;
       view = { ...v, pan: [...v.pan] };
+      if (dirty && same) Object.assign(view, { zoom, pan, center, width, voi_lut });
       if (indexChanged) points = [];
       lutKey = "";
       schedule();
