@@ -7,6 +7,7 @@ import subprocess
 
 import highdicom as hd
 import numpy as np
+import pydicom
 import pytest
 
 from workbench import samples
@@ -16,6 +17,7 @@ from workbench.report import codes as wcodes
 from workbench.report.objects import write_review_objects
 from workbench.report.review import Review
 from workbench.report.sr import read_measurement_report
+from workbench.view.key_images import save_key_image
 
 REVIEW = Review("KNEE-001", "Sample Reviewer", "2024-09-10")
 
@@ -41,7 +43,13 @@ def kit(tmp_path_factory: pytest.TempPathFactory):
     ]  # fmt: skip
     for m in made:
         store.add(m)
+    sop, frame = film.sop_uids[0]
+    record = {"caption": "Medial joint space", "series_key": film.series_key, "index": 0,
+              "sop_uid": sop, "frame": frame, "window": [2000.0, 4000.0], "side": "right",
+              "measurements": [made[0].to_json(), made[5].to_json()]}  # fmt: skip
+    save_key_image(case.workspace, b"\x89PNG\r\n\x1a\n", record)
     written = write_review_objects(case, REVIEW)
+    assert written.skipped == [], written.skipped
     path = next(p for p in written.paths if p.name == "measurement_report.dcm")
     return store, made, path
 
@@ -94,8 +102,39 @@ def test_kit_values_use_standard_names_and_a_method_naming_the_measurement(kit) 
 
 
 @pytest.mark.skipif(shutil.which("dciodvfy") is None, reason="dicom3tools not installed")
-def test_kit_report_passes_dciodvfy(kit) -> None:
+def test_kit_objects_pass_dciodvfy(kit) -> None:
     _, _, path = kit
-    out = subprocess.run(["dciodvfy", "-new", str(path)], capture_output=True, text=True)
-    errors = [x for x in (out.stdout + out.stderr).splitlines() if x.startswith("Error")]
-    assert errors == [], errors
+    for written in sorted(path.parent.glob("*.dcm")):  # the SR, the KOS and the GSPS
+        out = subprocess.run(["dciodvfy", "-new", str(written)], capture_output=True, text=True)
+        errors = [x for x in (out.stdout + out.stderr).splitlines() if x.startswith("Error")]
+        assert errors == [], (written.name, errors)
+
+
+def test_two_lines_are_drawn_as_two_lines_not_one_polyline(kit) -> None:
+    _, made, path = kit
+    sr = hd.sr.srread(path)
+    shapes = {}
+    for group in sr.content.get_image_measurement_groups():
+        (value,) = group.get_measurements()
+        value_id = next(
+            c.TextValue
+            for c in value[0].ContentSequence
+            if c.ValueType == "TEXT"
+            and c.ConceptNameCodeSequence[0].value == wcodes.MEASUREMENT_ID.value
+        )
+        shapes[value_id] = [(str(c.graphic_type.value), len(np.reshape(c.value, (-1, 2))))
+                            for c in value.referenced_coordinates]  # fmt: skip
+    kinds = {m.kind: m.id for m in made}
+    assert shapes[kinds["joint_space"]] == [("POLYLINE", 2), ("POLYLINE", 2)]
+    assert shapes[kinds["line_angle"]] == [("POLYLINE", 2), ("POLYLINE", 2)]
+    assert shapes[kinds["leg_length"]] == [("POLYLINE", 2), ("MULTIPOINT", 2)]
+    assert shapes[kinds["center_edge"]] == [("MULTIPOINT", 3)]
+    assert shapes[kinds["hka"]] == [("POLYLINE", 3)]
+    # the key image's presentation state draws the same pieces
+    gsps = pydicom.dcmread(path.parent / "presentation_state_01.dcm")
+    drawn = [(str(g.GraphicType), int(g.NumberOfGraphicPoints))
+             for layer in gsps.GraphicAnnotationSequence
+             for g in getattr(layer, "GraphicObjectSequence", [])]  # fmt: skip
+    assert sorted(drawn) == sorted(  # joint space: two lines; leg length: a line, two points
+        [("POLYLINE", 2), ("POLYLINE", 2), ("POLYLINE", 2), ("POINT", 1), ("POINT", 1)]
+    )

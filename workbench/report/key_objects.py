@@ -25,6 +25,7 @@ from workbench.imaging.measure import Measurement
 from workbench.report.codes import PAIRED
 from workbench.report.evidence import Evidence
 from workbench.report.review import MANUFACTURER, MODEL, Review
+from workbench.report.shapes import pieces
 from workbench.report.uids import stable_uid
 
 __all__ = ["KeyView", "key_object_selection", "presentation_state", "value_text"]
@@ -77,14 +78,19 @@ def _xy(points: Sequence[tuple[float, float]]) -> np.ndarray:
 
 def _graphics(m: Measurement) -> list[hd.pr.GraphicObject]:
     pixel = hd.pr.AnnotationUnitsValues.PIXEL
-    if m.kind == "roi":
-        return [hd.pr.GraphicObject(hd.pr.GraphicTypeValues.CIRCLE, _xy(m.points[:2]), pixel)]
-    if m.kind == "cobb" and len(m.points) == 4:
+    if m.kind == "cobb" and len(m.points) == 4:  # drawn as its two endplate lines
         return [
             hd.pr.GraphicObject(hd.pr.GraphicTypeValues.POLYLINE, _xy(m.points[:2]), pixel),
             hd.pr.GraphicObject(hd.pr.GraphicTypeValues.POLYLINE, _xy(m.points[2:]), pixel),
         ]
-    return [hd.pr.GraphicObject(hd.pr.GraphicTypeValues.POLYLINE, _xy(m.points), pixel)]
+    out = []
+    for graphic, points in pieces(m.kind, m.points):
+        if graphic == "MULTIPOINT":  # a presentation state has POINTs, not MULTIPOINT
+            point = hd.pr.GraphicTypeValues.POINT
+            out += [hd.pr.GraphicObject(point, _xy([p]), pixel) for p in points]
+        else:
+            out.append(hd.pr.GraphicObject(hd.pr.GraphicTypeValues(graphic), _xy(points), pixel))
+    return out
 
 
 def _label(m: Measurement, rows: int, cols: int) -> hd.pr.TextObject:

@@ -33,6 +33,7 @@ from workbench.imaging.measure import Measurement
 from workbench.report import codes as wcodes
 from workbench.report.evidence import Evidence
 from workbench.report.review import MANUFACTURER, Review
+from workbench.report.shapes import pieces
 from workbench.report.uids import stable_uid
 
 __all__ = ["READ_COLUMNS", "measurement_report", "read_measurement_report", "reportable"]
@@ -43,13 +44,6 @@ READ_COLUMNS = [
     "id", "sop_uid", "frame", "kind", "value", "unit", "sd", "area", "calibration_source",
     "points", "finding_site", "laterality", "tracking_identifier", "tracking_uid", "details",
 ]  # fmt: skip
-#: Every kind is drawn as its points in order (POLYLINE), the circle ROI as a CIRCLE.
-_GRAPHIC = {
-    kind: hd.sr.GraphicTypeValues.CIRCLE
-    if kind is wcodes.MeasurementKind.ROI
-    else hd.sr.GraphicTypeValues.POLYLINE
-    for kind in wcodes.MeasurementKind
-}
 #: Details of the kit kinds written as TEXT items (and read back, as text).
 _DETAILS = {
     wcodes.MeasurementKind.JOINT_SPACE: ("compartment",),
@@ -87,17 +81,20 @@ def _text(name: CodedConcept, value: str) -> hd.sr.TextContentItem:
 
 def _group(m: Measurement, ds: Dataset, row: Any, review: Review) -> Any:
     kind = wcodes.MeasurementKind(m.kind)
-    coordinates = hd.sr.CoordinatesForMeasurement(
-        graphic_type=_GRAPHIC[kind],
-        graphic_data=_graphic_data(m.points),
-        source_image=_source(ds, m.frame),
-    )
+    coordinates = [
+        hd.sr.CoordinatesForMeasurement(
+            graphic_type=hd.sr.GraphicTypeValues(graphic),
+            graphic_data=_graphic_data(points),
+            source_image=_source(ds, m.frame),
+        )
+        for graphic, points in pieces(m.kind, m.points)
+    ]
     main = hd.sr.Measurement(
         name=wcodes.measurement_name(kind),
         value=float(m.value),
         unit=wcodes.unit_code(m.unit),
         method=wcodes.measurement_method(kind),
-        referenced_coordinates=[coordinates],
+        referenced_coordinates=coordinates,
     )
     main[0].ContentSequence.extend([
         _text(wcodes.CALIBRATION_SOURCE, m.calibration_source),
@@ -227,11 +224,11 @@ def read_measurement_report(source: str | Path | Dataset) -> pd.DataFrame:
         by_name = {m.name.value: m for m in found}
         main = found[0]
         texts = _texts(main[0])
-        points: list[list[float]] = []
+        points: list[list[float]] = []  # the pieces' points, in order
         sop, frame = "", 1
         for coordinates in main.referenced_coordinates:
             data = np.asarray(coordinates.value, dtype=float).reshape(-1, 2)
-            points = [[float(y) - 0.5, float(x) - 0.5] for x, y in data]
+            points += [[float(y) - 0.5, float(x) - 0.5] for x, y in data]
             image = coordinates.ContentSequence[0]
             ref = image.ReferencedSOPSequence[0]
             sop = str(ref.ReferencedSOPInstanceUID)
