@@ -40,6 +40,8 @@ def kit(tmp_path_factory: pytest.TempPathFactory):
         ortho.center_edge(film, 0, (150, 60), (110, 40), (150, 200)),
         ortho.leg_length(film, 0, (100, 30), (100, 210), (160, 60), (175, 180)),
         measure.length(film, 0, (10, 10), (10, 90)),
+        measure.roi_box(film, 0, (260, 150), (200, 60), shape="ellipse"),  # corners any way
+        measure.roi_box(film, 0, (30, 20), (70, 90), shape="rectangle"),
     ]  # fmt: skip
     for m in made:
         store.add(m)
@@ -63,15 +65,21 @@ def test_every_kit_kind_reads_back_with_its_value_points_and_details(kit) -> Non
         assert row["kind"] == m.kind and row["unit"] == m.unit
         assert row["value"] == pytest.approx(m.value, abs=1e-6)
         assert row["calibration_source"] == m.calibration_source
-        assert np.abs(np.array(m.points, float) - np.array(row["points"])).max() < 1e-3
+        box = (np.min(m.points, axis=0), np.max(m.points, axis=0))  # the ROI box's corners
+        want = np.array(box if m.kind.startswith("roi_") else m.points, float)
+        assert np.abs(want - np.array(row["points"])).max() < 1e-3, m.kind
+        if m.kind.startswith("roi_"):
+            assert row["sd"] == pytest.approx(m.sd) and row["area"] == pytest.approx(m.area)
     details = {m.kind: back.loc[m.id, "details"] for m in made}
     assert details["joint_space"] == {"compartment": "medial"}
     assert details["meyerding"] == {"grade": "II"}  # 36 of 120 px: 30 %
     assert details["leg_length"] == {"longer": "2"}
     assert details["hka"]["direction"] in ("varus", "valgus")
-    assert details["length"] == {}
+    assert details["length"] == {} and details["roi_ellipse"] == {}
     assert back.loc[made[0].id, "tracking_identifier"] == "Workbench@1:JointSpaceWidth"
-    assert back.loc[made[-1].id, "tracking_identifier"] == "Cornerstone3DTools@^0.1.0:Length"
+    assert back.loc[made[6].id, "tracking_identifier"] == "Cornerstone3DTools@^0.1.0:Length"
+    assert back.loc[made[7].id, "tracking_identifier"].endswith(":EllipticalROI")
+    assert back.loc[made[8].id, "tracking_identifier"].endswith(":RectangleROI")
 
 
 def test_kit_values_use_standard_names_and_a_method_naming_the_measurement(kit) -> None:
@@ -80,7 +88,7 @@ def test_kit_values_use_standard_names_and_a_method_naming_the_measurement(kit) 
     groups = sr.content.get_image_measurement_groups()
     by_id = {}
     for group in groups:
-        (value,) = group.get_measurements()
+        value = group.get_measurements()[0]  # the main value (ROIs add SD and area)
         ids = [
             c.TextValue
             for c in value[0].ContentSequence
@@ -115,7 +123,7 @@ def test_two_lines_are_drawn_as_two_lines_not_one_polyline(kit) -> None:
     sr = hd.sr.srread(path)
     shapes = {}
     for group in sr.content.get_image_measurement_groups():
-        (value,) = group.get_measurements()
+        value = group.get_measurements()[0]  # the main value (ROIs add SD and area)
         value_id = next(
             c.TextValue
             for c in value[0].ContentSequence
@@ -130,6 +138,8 @@ def test_two_lines_are_drawn_as_two_lines_not_one_polyline(kit) -> None:
     assert shapes[kinds["leg_length"]] == [("POLYLINE", 2), ("MULTIPOINT", 2)]
     assert shapes[kinds["center_edge"]] == [("MULTIPOINT", 3)]
     assert shapes[kinds["hka"]] == [("POLYLINE", 3)]
+    assert shapes[kinds["roi_ellipse"]] == [("ELLIPSE", 4)]
+    assert shapes[kinds["roi_rectangle"]] == [("POLYLINE", 5)]  # closed
     # the key image's presentation state draws the same pieces
     gsps = pydicom.dcmread(path.parent / "presentation_state_01.dcm")
     drawn = [(str(g.GraphicType), int(g.NumberOfGraphicPoints))

@@ -46,6 +46,8 @@ __all__ = [
 
 #: Prefix of the tracking identifiers OHIF (Cornerstone3D) reads back as its own tools.
 TRACKING_PREFIX = "Cornerstone3DTools@^0.1.0:"
+#: The region kinds: a mean with its SD and area.
+ROI_KINDS = frozenset({"roi", "roi_ellipse", "roi_rectangle"})
 #: Prefix of the tracking identifiers of the orthopedic kit (no Cornerstone tool matches).
 KIT_PREFIX = "Workbench@1:"
 PRIVATE_SCHEME = "99WBENCH"
@@ -58,6 +60,8 @@ class MeasurementKind(StrEnum):
     ANGLE = "angle"
     COBB = "cobb"
     ROI = "roi"
+    ROI_ELLIPSE = "roi_ellipse"
+    ROI_RECTANGLE = "roi_rectangle"
     JOINT_SPACE = "joint_space"
     HKA = "hka"
     LINE_ANGLE = "line_angle"
@@ -71,6 +75,8 @@ _TOOLS = {
     MeasurementKind.ANGLE: "Angle",
     MeasurementKind.COBB: "CobbAngle",
     MeasurementKind.ROI: "CircleROI",
+    MeasurementKind.ROI_ELLIPSE: "EllipticalROI",
+    MeasurementKind.ROI_RECTANGLE: "RectangleROI",
 }
 #: The orthopedic kit: tool name, method code, method meaning.
 _KIT = {
@@ -91,6 +97,8 @@ _NAMES = {
     MeasurementKind.ANGLE: codes.SCT.Angle,
     MeasurementKind.COBB: codes.SCT.CobbAngle,
     MeasurementKind.ROI: codes.SCT.Mean,
+    MeasurementKind.ROI_ELLIPSE: codes.SCT.Mean,
+    MeasurementKind.ROI_RECTANGLE: codes.SCT.Mean,
     MeasurementKind.JOINT_SPACE: codes.SCT.Width,
     MeasurementKind.HKA: codes.SCT.Angle,
     MeasurementKind.LINE_ANGLE: codes.SCT.Angle,

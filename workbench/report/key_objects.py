@@ -22,7 +22,7 @@ from pydicom.sr.codedict import codes
 from pydicom.valuerep import DA, TM
 
 from workbench.imaging.measure import Measurement
-from workbench.report.codes import PAIRED
+from workbench.report.codes import PAIRED, ROI_KINDS
 from workbench.report.evidence import Evidence
 from workbench.report.review import MANUFACTURER, MODEL, Review
 from workbench.report.shapes import pieces
@@ -66,7 +66,7 @@ def value_text(m: Measurement) -> str:
     """A measurement's value for a graphic annotation: ``"21.3 mm"``, ``"12.5°"``."""
     if m.unit == "deg":
         return f"{m.value:.1f}°"
-    if m.kind == "roi":
+    if m.kind in ROI_KINDS:
         sd = f" ± {m.sd:.1f}" if m.sd is not None else ""
         return f"{m.value:.1f}{sd} {m.unit}"
     return f"{m.value:.1f} {m.unit}"

@@ -33,7 +33,7 @@ from workbench.imaging.measure import Measurement
 from workbench.report import codes as wcodes
 from workbench.report.evidence import Evidence
 from workbench.report.review import MANUFACTURER, Review
-from workbench.report.shapes import pieces
+from workbench.report.shapes import pieces, points_back
 from workbench.report.uids import stable_uid
 
 __all__ = ["READ_COLUMNS", "measurement_report", "read_measurement_report", "reportable"]
@@ -104,7 +104,7 @@ def _group(m: Measurement, ds: Dataset, row: Any, review: Review) -> Any:
         if m.details.get(key) not in (None, ""):
             main[0].ContentSequence.append(_text(wcodes.detail_concept(key), str(m.details[key])))
     values = [main]
-    if kind is wcodes.MeasurementKind.ROI:
+    if m.kind in wcodes.ROI_KINDS:
         if m.sd is not None:
             values.append(hd.sr.Measurement(codes.SCT.StandardDeviation, float(m.sd),
                                             wcodes.unit_code(m.unit)))  # fmt: skip
@@ -233,6 +233,8 @@ def read_measurement_report(source: str | Path | Dataset) -> pd.DataFrame:
             ref = image.ReferencedSOPSequence[0]
             sop = str(ref.ReferencedSOPInstanceUID)
             frame = int(getattr(ref, "ReferencedFrameNumber", 1) or 1)
+        if kind is not None:
+            points = points_back(kind.value, points)
         sd = by_name.get(codes.SCT.StandardDeviation.value)
         area = by_name.get(codes.SCT.Area.value)
         sites = group.finding_sites
