@@ -160,7 +160,10 @@ def test_measurement_kit_and_zoomed_region_by_real_clicks(lab: JupyterLab, tmp_p
             page.keyboard.down("Control")
             page.mouse.wheel(0, -400)
             page.keyboard.up("Control")
-            page.wait_for_timeout(1000)
+            # the kernel ends up with the zoom, and so does the page (its answer to the reset
+            # may arrive later than the zoom under load: it must not win)
+            page.wait_for_function("r => r.wbViewer.kernelView.zoom > 1.5", arg=handle)
+            page.wait_for_timeout(300)
             assert page.evaluate("r => r.wbViewer.view.zoom", handle) > 1.5
             page.dblclick("canvas.wb-canvas")
             page.wait_for_function("r => r.wbViewer.view.zoom === 1 && !r.wbViewer.region",

@@ -826,7 +826,7 @@ export default {
 
     buildToolbar();
     buildList();
-    root.wbViewer = { stats, image, canvas, get view() { return view; }, get slice() { return slice; }, get painted() { return painted; }, get region() { return region; }, matrix: () => matrix({ w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) }) };
+    root.wbViewer = { stats, image, canvas, get view() { return view; }, get slice() { return slice; }, get painted() { return painted; }, get region() { return region; }, get kernelView() { return model.get("view"); }, matrix: () => matrix({ w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) }) };
     send({ type: "hello" });
     paint();
     return () => observer.disconnect();
