@@ -75,6 +75,7 @@ _MATCH_KEYS = {"modality", "body_part", "side", "min_series", "min_images"}
 _PANE_KEYS = {"view", "weight_bearing", "description", "optional"}
 _ORDERS = ("weight_bearing", "series_number")
 _WORD = re.compile(r"[A-Z0-9]+")
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,9 @@ def _rule(raw: Any, source: str, k: int) -> HangingRule:
     if not isinstance(name, str) or not name.strip():
         raise _fail(source, where, f"name {name!r} is missing or empty", "give the rule a name")
     where = f"rule {k + 1} ({name.strip()!r})"
+    if not _NAME.fullmatch(name.strip()):
+        raise _fail(source, where, f"name {name.strip()!r} has characters other than letters, "
+                    "digits, '_', '-' and '.'", "write e.g. 'knee_ap_lateral'")  # fmt: skip
     _unknown(raw, _RULE_KEYS, source, where)
     hang_kind = str(raw.get("hang", "series")).strip().lower()
     if hang_kind not in _HANGS:

@@ -21,7 +21,16 @@ from enum import StrEnum
 
 from workbench.imaging.mpr import PLANES
 
-__all__ = ["GRID", "PANE_COUNT", "Layout", "LayoutState", "Pane", "parse_layout", "switch_layout"]
+__all__ = [
+    "GRID",
+    "PANE_COUNT",
+    "Layout",
+    "LayoutState",
+    "Pane",
+    "initial_layout",
+    "parse_layout",
+    "switch_layout",
+]
 
 
 class Layout(StrEnum):
@@ -134,3 +143,25 @@ def switch_layout(
     if state.layout == Layout.MPR and not state.grid:
         shown = state.panes[:1]
     return LayoutState(target, _fill(shown, state.pool, PANE_COUNT[target]), pool=state.pool)
+
+
+def initial_layout(
+    layout: Layout | str,
+    panes: tuple[Pane, ...],
+    pool: tuple[Pane, ...] = (),
+    *,
+    reformattable: Callable[[str], bool] | None = None,
+) -> LayoutState:
+    """The state of a layout opened on *panes* (filled from *pool* when there are fewer).
+
+    Raises
+    ------
+    ValueError
+        As :func:`switch_layout` (an MPR of nothing that can be reformatted).
+    """
+    target = parse_layout(layout)
+    pool = pool or panes
+    if target == Layout.MPR:
+        return switch_layout(LayoutState(Layout.ONE, panes[:1], pool), target,
+                             reformattable=reformattable)  # fmt: skip
+    return LayoutState(target, _fill(panes, pool, PANE_COUNT[target]), pool=pool)
