@@ -115,8 +115,8 @@ def switch_layout(
 ) -> LayoutState:
     """The toolbar's layout switch.
 
-    To the MPR: the three planes of the first shown series that *reformattable* accepts
-    (every series when it is None). From the MPR: the grid panes shown before it.
+    To the MPR: the three planes of the first series that *reformattable* accepts (every
+    series when it is None) among those shown, then the other series of their studies. From the MPR: the grid panes shown before it.
 
     Raises
     ------
@@ -128,7 +128,9 @@ def switch_layout(
     if target == state.layout:
         return state
     if target == Layout.MPR:
-        candidates = [p for p in (*state.panes, *state.pool) if p.plane == "acquired"]
+        studies = {p.study_key for p in state.panes}
+        same = [p for p in state.pool if p.study_key in studies]  # not another study's
+        candidates = [p for p in (*state.panes, *same) if p.plane == "acquired"]
         ok = reformattable or (lambda _key: True)
         chosen = next((p for p in candidates if ok(p.series_key)), None)
         if chosen is None:

@@ -325,8 +325,13 @@ class LayoutViewer(widgets.VBox):
 
     def click(self, pane: int, row: float, col: float) -> xh.Crosshair:
         """The crosshair tool's click at (*row*, *col*) of pane *pane* (as from the browser)."""
+        if self.state.layout != Layout.MPR:
+            raise WorkbenchError("The crosshair links the panes of the MPR layout; switch to MPR.")
         viewer = self.panes[pane]
-        self._on_point(viewer, row, col)
+        volume, state = viewer.volume, viewer.view
+        if volume is None or state is None:
+            raise WorkbenchError(f"Pane {pane} shows no image: {viewer.status.value}")
+        self.set_crosshair(xh.click(volume, state.plane, state.index, row, col))
         assert self.crosshair is not None
         return self.crosshair
 
