@@ -69,7 +69,7 @@ def test_planes_through_a_voxel_share_its_patient_position(volume):
         for plane, index in indices.items():
             # another voxel of the same slice of *plane*: same coordinate on that axis
             other = list(voxel)
-            fixed = [a for a in range(3) if _index_axis(volume, plane, a)][0]
+            fixed = next(a for a in range(3) if _index_axis(volume, plane, a))
             for axis in range(3):
                 if axis != fixed:
                     other[axis] = 0

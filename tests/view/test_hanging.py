@@ -16,15 +16,21 @@ from workbench.view.layout import Layout, Pane
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory):
     return {
-        name: workbench.open_case(workbench.samples.path(name),
-                                  workspace=tmp_path_factory.mktemp(name))  # fmt: skip
+        name: workbench.open_case(
+            workbench.samples.path(name), workspace=tmp_path_factory.mktemp(name)
+        )
         for name in ("knee_oa_right", "lumbar_spine_zh", "messy_upload")
     }
 
 
 def _tables(studies: list[dict], series: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    base_study = {"side": "right", "body_part": "knee", "has_original_dicom": True,
-                  "source": "dicom", "weight_bearing": pd.NA}  # fmt: skip
+    base_study = {
+        "side": "right",
+        "body_part": "knee",
+        "has_original_dicom": True,
+        "source": "dicom",
+        "weight_bearing": pd.NA,
+    }
     st = pd.DataFrame([{**base_study, **s} for s in studies])
     st["date"] = pd.to_datetime(st["date"])
     base_series = {"ViewPosition": None, "n_images": 1, "weight_bearing": pd.NA}
@@ -79,14 +85,24 @@ def test_standing_film_before_the_supine_one():
     studies, series = _tables(
         [{"study_key": "s1", "date": "2024-01-02", "modality": "DX"}],
         [
-            {"series_key": "supine", "study_key": "s1", "Modality": "DX",
-             "SeriesDescription": "KNEE AP SUPINE", "ViewPosition": "AP",
-             "weight_bearing": False},
-            {"series_key": "standing", "study_key": "s1", "Modality": "DX",
-             "SeriesDescription": "KNEE AP STANDING", "ViewPosition": "AP",
-             "weight_bearing": True},
+            {
+                "series_key": "supine",
+                "study_key": "s1",
+                "Modality": "DX",
+                "SeriesDescription": "KNEE AP SUPINE",
+                "ViewPosition": "AP",
+                "weight_bearing": False,
+            },
+            {
+                "series_key": "standing",
+                "study_key": "s1",
+                "Modality": "DX",
+                "SeriesDescription": "KNEE AP STANDING",
+                "ViewPosition": "AP",
+                "weight_bearing": True,
+            },
         ],
-    )  # fmt: skip
+    )
     (got,) = hang(studies, series)
     assert (got.rule, got.layout) == ("standing_then_supine", Layout.SIDE_BY_SIDE)
     assert [p.series_key for p in got.panes] == ["standing", "supine"]
@@ -96,14 +112,27 @@ def test_ap_lateral_takes_the_standing_ap_and_views_from_descriptions():
     studies, series = _tables(
         [{"study_key": "s1", "date": "2024-01-02", "modality": "CR"}],
         [
-            {"series_key": "lat", "study_key": "s1", "Modality": "CR",
-             "SeriesDescription": "KNEE LATERAL"},
-            {"series_key": "ap-supine", "study_key": "s1", "Modality": "CR",
-             "SeriesDescription": "KNEE AP"},
-            {"series_key": "ap-standing", "study_key": "s1", "Modality": "CR",
-             "SeriesDescription": "KNEE AP WB", "weight_bearing": True},
+            {
+                "series_key": "lat",
+                "study_key": "s1",
+                "Modality": "CR",
+                "SeriesDescription": "KNEE LATERAL",
+            },
+            {
+                "series_key": "ap-supine",
+                "study_key": "s1",
+                "Modality": "CR",
+                "SeriesDescription": "KNEE AP",
+            },
+            {
+                "series_key": "ap-standing",
+                "study_key": "s1",
+                "Modality": "CR",
+                "SeriesDescription": "KNEE AP WB",
+                "weight_bearing": True,
+            },
         ],
-    )  # fmt: skip
+    )
     (got,) = hang(studies, series)
     assert got.rule == "ap_lateral"
     assert [p.series_key for p in got.panes] == ["ap-standing", "lat"]
@@ -112,16 +141,27 @@ def test_ap_lateral_takes_the_standing_ap_and_views_from_descriptions():
 
 def test_three_films_hang_two_by_two_and_volumes_in_mpr():
     studies, series = _tables(
-        [{"study_key": "xr", "date": "2024-01-02", "modality": "DX"},
-         {"study_key": "ct", "date": "2024-02-02", "modality": "CT"},
-         {"study_key": "mr", "date": "2024-03-02", "modality": "MR"}],
-        [*({"series_key": f"f{k}", "study_key": "xr", "Modality": "DX",
-            "SeriesDescription": f"KNEE OBLIQUE {k}"} for k in range(3)),
-         {"series_key": "scout", "study_key": "ct", "Modality": "CT", "n_images": 1},
-         {"series_key": "ct-vol", "study_key": "ct", "Modality": "CT", "n_images": 200},
-         {"series_key": "mr-2d", "study_key": "mr", "Modality": "MR", "n_images": 18},
-         {"series_key": "mr-3d", "study_key": "mr", "Modality": "MR", "n_images": 176}],
-    )  # fmt: skip
+        [
+            {"study_key": "xr", "date": "2024-01-02", "modality": "DX"},
+            {"study_key": "ct", "date": "2024-02-02", "modality": "CT"},
+            {"study_key": "mr", "date": "2024-03-02", "modality": "MR"},
+        ],
+        [
+            *(
+                {
+                    "series_key": f"f{k}",
+                    "study_key": "xr",
+                    "Modality": "DX",
+                    "SeriesDescription": f"KNEE OBLIQUE {k}",
+                }
+                for k in range(3)
+            ),
+            {"series_key": "scout", "study_key": "ct", "Modality": "CT", "n_images": 1},
+            {"series_key": "ct-vol", "study_key": "ct", "Modality": "CT", "n_images": 200},
+            {"series_key": "mr-2d", "study_key": "mr", "Modality": "MR", "n_images": 18},
+            {"series_key": "mr-3d", "study_key": "mr", "Modality": "MR", "n_images": 176},
+        ],
+    )
     got = _shape(hang(studies, series))
     assert got == [
         ("radiograph_set", "2x2", ["f0", "f1", "f2"]),  # the optional fourth pane stays empty
@@ -133,9 +173,11 @@ def test_three_films_hang_two_by_two_and_volumes_in_mpr():
 def test_a_site_file_goes_first_or_replaces(tmp_path, monkeypatch):
     studies, series = _tables(
         [{"study_key": "s1", "date": "2024-01-02", "modality": "MR"}],
-        [{"series_key": "a", "study_key": "s1", "Modality": "MR", "n_images": 20},
-         {"series_key": "b", "study_key": "s1", "Modality": "MR", "n_images": 20}],
-    )  # fmt: skip
+        [
+            {"series_key": "a", "study_key": "s1", "Modality": "MR", "n_images": 20},
+            {"series_key": "b", "study_key": "s1", "Modality": "MR", "n_images": 20},
+        ],
+    )
     assert _shape(hang(studies, series)) == [("one_study", "1x1", ["a"])]
     site = tmp_path / "site_rules.yaml"
     site.write_text(
@@ -146,11 +188,24 @@ def test_a_site_file_goes_first_or_replaces(tmp_path, monkeypatch):
     )
     monkeypatch.setenv(ENV_VAR, str(site))
     assert _shape(hang(studies, series)) == [("mr_pair", "1x2", ["a", "b"])]
-    assert [r.name for r in rules_in_use()][0] == "mr_pair"
+    assert next(r.name for r in rules_in_use()) == "mr_pair"
     assert len(rules_in_use()) == len(load_rules(BUILTIN_RULES)[0]) + 1
     replacing = tmp_path / "only.json"
-    replacing.write_text(json.dumps({"replace": True, "rules": [
-        {"name": "mr_only", "hang": "series", "layout": "1x1", "match": {"modality": ["CT"]}}]}))
+    replacing.write_text(
+        json.dumps(
+            {
+                "replace": True,
+                "rules": [
+                    {
+                        "name": "mr_only",
+                        "hang": "series",
+                        "layout": "1x1",
+                        "match": {"modality": ["CT"]},
+                    }
+                ],
+            }
+        )
+    )
     monkeypatch.setenv(ENV_VAR, str(replacing))
     assert [r.name for r in rules_in_use()] == ["mr_only"]
     # no rule fits: the study still gets a viewer
@@ -203,9 +258,19 @@ def test_unreadable_and_malformed_files(tmp_path, monkeypatch):
 
 def test_tolerant_spelling_of_values(tmp_path):
     path = tmp_path / "rules.json"
-    path.write_text(json.dumps([{"name": "a", "layout": " 2 × 2 ", "hang": "SERIES",
-                                 "match": {"modality": "dx"},
-                                 "panes": [{"view": "ap"}, {}, {}, {"optional": True}]}]))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "a",
+                    "layout": " 2 × 2 ",
+                    "hang": "SERIES",
+                    "match": {"modality": "dx"},
+                    "panes": [{"view": "ap"}, {}, {}, {"optional": True}],
+                }
+            ]
+        )
+    )
     ((rule,), _) = load_rules(path)
     assert rule.layout == Layout.FOUR and rule.hang == "series"
     assert rule.match["modality"] == ("DX",) and rule.panes[0].view == ("AP",)
@@ -215,5 +280,7 @@ def test_hanging_panes_are_series_of_their_study(samples):
     for case in samples.values():
         series = case.series.set_index("series_key")["study_key"]
         for h in hang(case.studies, case.series):
-            assert all(isinstance(p, Pane) and series[p.series_key] == p.study_key
-                       for p in (*h.panes, *h.pool))  # fmt: skip
+            assert all(
+                isinstance(p, Pane) and series[p.series_key] == p.study_key
+                for p in (*h.panes, *h.pool)
+            )

@@ -34,7 +34,10 @@ def test_mpr_takes_the_first_reformattable_series_and_gives_the_grid_back():
     side = LayoutState(Layout.SIDE_BY_SIDE, (A, C), pool=POOL)
     mpr = switch_layout(side, "mpr", reformattable=lambda key: key == "se-c")
     assert [(p.series_key, p.plane) for p in mpr.panes] == [
-        ("se-c", "axial"), ("se-c", "coronal"), ("se-c", "sagittal")]  # fmt: skip
+        ("se-c", "axial"),
+        ("se-c", "coronal"),
+        ("se-c", "sagittal"),
+    ]
     back = switch_layout(mpr, "1x2")
     assert back.panes == side.panes and back.layout == Layout.SIDE_BY_SIDE
     assert _keys(switch_layout(mpr, "1x1")) == ["se-a"]

@@ -17,8 +17,9 @@ from workbench.widgets.layout_viewer import LayoutViewer
 
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory):
-    case = workbench.open_case(workbench.samples.path("messy_upload"),
-                               workspace=tmp_path_factory.mktemp("messy"))  # fmt: skip
+    case = workbench.open_case(
+        workbench.samples.path("messy_upload"), workspace=tmp_path_factory.mktemp("messy")
+    )
     return case, {h.rule: h for h in hang(case.studies, case.series)}
 
 
@@ -35,7 +36,8 @@ def test_ap_lateral_in_two_labelled_panes(messy):
     viewer = LayoutViewer.from_hanging(case, rules["ap_lateral"], name="dx")
     assert viewer.layout == "1x2" and len(viewer.panes) == 2
     assert [p.series.value for p in viewer.panes] == [
-        p.series_key for p in rules["ap_lateral"].panes]  # fmt: skip
+        p.series_key for p in rules["ap_lateral"].panes
+    ]
     # the sample's lateral film cannot be decoded: its pane says so, the AP still shows
     assert viewer.panes[0].volume is not None
     assert "no image that can be decoded" in viewer.panes[1].status.value

@@ -100,7 +100,7 @@ def guides(volume: Volume, crosshair: Crosshair) -> dict[str, PaneGuide]:
             plane=plane,
             index=indices[plane],
             point=mpr.plane_point(volume, plane, crosshair.voxel),
-            lines=lines,  # type: ignore[arg-type]
+            lines=lines,
         )
     return out
 

@@ -83,7 +83,7 @@ class PaneRule:
     """The conditions one pane puts on its series (empty: any series)."""
 
     view: tuple[str, ...] = ()
-    weight_bearing: bool | None | str = "any"  # "any": no condition
+    weight_bearing: bool | str | None = "any"  # "any": no condition
     description: tuple[str, ...] = ()
     optional: bool = False
 
@@ -159,8 +159,7 @@ def _count(value: Any, source: str, where: str) -> int:
 def _unknown(keys: Iterable[str], allowed: set[str], source: str, where: str) -> None:
     extra = sorted(set(keys) - allowed)
     if extra:
-        raise _fail(source, where, f"unknown key {extra[0]!r}",
-                    f"use {', '.join(sorted(allowed))}")  # fmt: skip
+        raise _fail(source, where, f"unknown key {extra[0]!r}", f"use {', '.join(sorted(allowed))}")
 
 
 def _pane(raw: Any, source: str, where: str) -> PaneRule:
@@ -169,21 +168,25 @@ def _pane(raw: Any, source: str, where: str) -> PaneRule:
     if not isinstance(raw, Mapping):
         raise _fail(source, where, f"{raw!r} is not a mapping", 'write {"view": ["AP"]} or {}')
     _unknown(raw, _PANE_KEYS, source, where)
-    wb: bool | None | str = "any"
+    wb: bool | str | None = "any"
     if "weight_bearing" in raw:
         wb = raw["weight_bearing"]
         if wb not in (True, False, None):
-            raise _fail(source, f"{where}.weight_bearing", f"{wb!r} is not true, false or null",
-                        "write true (standing), false (supine) or null (unknown)")  # fmt: skip
+            raise _fail(
+                source,
+                f"{where}.weight_bearing",
+                f"{wb!r} is not true, false or null",
+                "write true (standing), false (supine) or null (unknown)",
+            )
     optional = raw.get("optional", False)
     if not isinstance(optional, bool):
-        raise _fail(source, f"{where}.optional", f"{optional!r} is not true or false",
-                    "write true or false")  # fmt: skip
+        raise _fail(
+            source, f"{where}.optional", f"{optional!r} is not true or false", "write true or false"
+        )
     return PaneRule(
         view=_words(raw.get("view", []), source, f"{where}.view", upper=True),
         weight_bearing=wb,
-        description=_words(raw.get("description", []), source, f"{where}.description",
-                           upper=True),  # fmt: skip
+        description=_words(raw.get("description", []), source, f"{where}.description", upper=True),
         optional=optional,
     )
 
@@ -197,21 +200,33 @@ def _rule(raw: Any, source: str, k: int) -> HangingRule:
         raise _fail(source, where, f"name {name!r} is missing or empty", "give the rule a name")
     where = f"rule {k + 1} ({name.strip()!r})"
     if not _NAME.fullmatch(name.strip()):
-        raise _fail(source, where, f"name {name.strip()!r} has characters other than letters, "
-                    "digits, '_', '-' and '.'", "write e.g. 'knee_ap_lateral'")  # fmt: skip
+        raise _fail(
+            source,
+            where,
+            f"name {name.strip()!r} has characters other than letters, digits, '_', '-' and '.'",
+            "write e.g. 'knee_ap_lateral'",
+        )
     _unknown(raw, _RULE_KEYS, source, where)
     hang_kind = str(raw.get("hang", "series")).strip().lower()
     if hang_kind not in _HANGS:
-        raise _fail(source, f"{where}.hang", f"{raw.get('hang')!r} is not a kind of hanging",
-                    f"use one of {', '.join(_HANGS)}")  # fmt: skip
+        raise _fail(
+            source,
+            f"{where}.hang",
+            f"{raw.get('hang')!r} is not a kind of hanging",
+            f"use one of {', '.join(_HANGS)}",
+        )
     try:
         layout = parse_layout(raw.get("layout", "1x1"))
     except ValueError as exc:
         raise _fail(source, f"{where}.layout", str(exc).rstrip("."), "fix the layout") from exc
     match = raw.get("match") or {}
     if not isinstance(match, Mapping):
-        raise _fail(source, f"{where}.match", f"{match!r} is not a mapping",
-                    'write e.g. {"modality": ["CT"]}')  # fmt: skip
+        raise _fail(
+            source,
+            f"{where}.match",
+            f"{match!r} is not a mapping",
+            'write e.g. {"modality": ["CT"]}',
+        )
     _unknown(match, _MATCH_KEYS, source, f"{where}.match")
     clean: dict[str, Any] = {}
     for key, value in match.items():
@@ -227,11 +242,16 @@ def _rule(raw: Any, source: str, k: int) -> HangingRule:
         raise _fail(source, f"{where}.panes", f"{panes!r} is not a list", "write [{}, {}]")
     pane_rules = tuple(_pane(p, source, f"{where}.panes[{i}]") for i, p in enumerate(panes))
     if hang_kind == "series" and len(pane_rules) != PANE_COUNT[layout]:
-        raise _fail(source, f"{where}.panes", f"{len(pane_rules)} panes for layout {layout}",
-                    f"give {PANE_COUNT[layout]} (one per pane)")  # fmt: skip
+        raise _fail(
+            source,
+            f"{where}.panes",
+            f"{len(pane_rules)} panes for layout {layout}",
+            f"give {PANE_COUNT[layout]} (one per pane)",
+        )
     if hang_kind == "series" and all(p.optional for p in pane_rules):
-        raise _fail(source, f"{where}.panes", "every pane is optional",
-                    "make at least one pane required")  # fmt: skip
+        raise _fail(
+            source, f"{where}.panes", "every pane is optional", "make at least one pane required"
+        )
     if hang_kind == "mpr" and layout != Layout.MPR:
         raise _fail(source, f"{where}.layout", f"{layout} for an mpr hanging", 'write "mpr"')
     if hang_kind == "compare" and layout != Layout.SIDE_BY_SIDE:
@@ -240,13 +260,20 @@ def _rule(raw: Any, source: str, k: int) -> HangingRule:
     order_t = _words(order, source, f"{where}.order", upper=False)
     for o in order_t:
         if o not in _ORDERS:
-            raise _fail(source, f"{where}.order", f"{o!r} is not an order",
-                        f"use {', '.join(_ORDERS)}")  # fmt: skip
+            raise _fail(
+                source, f"{where}.order", f"{o!r} is not an order", f"use {', '.join(_ORDERS)}"
+            )
     text = raw.get("text", "")
     return HangingRule(
-        name=name.strip(), text=str(text or ""), hang=hang_kind, layout=layout, match=clean,
-        panes=pane_rules, order=order_t, source=source,
-    )  # fmt: skip
+        name=name.strip(),
+        text=str(text or ""),
+        hang=hang_kind,
+        layout=layout,
+        match=clean,
+        panes=pane_rules,
+        order=order_t,
+        source=source,
+    )
 
 
 def _read(path: Path) -> Any:
@@ -262,8 +289,9 @@ def _read(path: Path) -> Any:
             return yaml.safe_load(text)
         return json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None),
-                                                        "line", None)  # fmt: skip
+        line = getattr(exc, "lineno", None) or getattr(
+            getattr(exc, "problem_mark", None), "line", None
+        )
         where = f" near line {line}" if line else ""
         raise HangingRulesError(
             f"Hanging rules '{path}' is not valid {path.suffix.lstrip('.').upper() or 'JSON'}"
@@ -279,8 +307,12 @@ def load_rules(path: str | Path) -> tuple[tuple[HangingRule, ...], bool]:
     if isinstance(data, list):
         data = {"rules": data}
     if not isinstance(data, Mapping):
-        raise _fail(source, "top level", f"{type(data).__name__} instead of a mapping",
-                    'write {"version": 1, "rules": [...]}')  # fmt: skip
+        raise _fail(
+            source,
+            "top level",
+            f"{type(data).__name__} instead of a mapping",
+            'write {"version": 1, "rules": [...]}',
+        )
     _unknown(data, {"version", "about", "rules", "replace"}, source, "top level")
     version = data.get("version", 1)
     if version != 1:
@@ -451,8 +483,12 @@ def hang(
     if "source" in usable:
         usable = usable[usable["source"].fillna("dicom") == "dicom"]
     records = {str(r["study_key"]): r for r in usable.to_dict("records")}
-    order = {key: pos for pos, key in enumerate(usable.sort_values("date", kind="stable")
-                                                ["study_key"].astype(str))}  # fmt: skip
+    order = {
+        key: pos
+        for pos, key in enumerate(
+            usable.sort_values("date", kind="stable")["study_key"].astype(str)
+        )
+    }
     out: list[Hanging] = []
     done: set[str] = set()
     for rule in rules:
@@ -467,8 +503,16 @@ def hang(
                 rows = _series_rows(series, key, rule.order)
                 panes.append(_pane_of(rows[0]))
                 pool += [_pane_of(r) for r in rows]
-            out.append(Hanging(rule.name, rule.text, Layout.SIDE_BY_SIDE, tuple(panes),
-                               tuple(pool), linked=True))  # fmt: skip
+            out.append(
+                Hanging(
+                    rule.name,
+                    rule.text,
+                    Layout.SIDE_BY_SIDE,
+                    tuple(panes),
+                    tuple(pool),
+                    linked=True,
+                )
+            )
             done |= {prior, current}
     for key in order:
         if key in done:
@@ -482,6 +526,6 @@ def hang(
                 done.add(key)
                 break
         else:  # a site's rules that leave a study out: it still gets a viewer
-            pool = tuple(_pane_of(r) for r in _series_rows(series, key, ()))
-            out.append(Hanging("fallback", "", Layout.ONE, pool[:1], pool))
+            every = tuple(_pane_of(r) for r in _series_rows(series, key, ()))
+            out.append(Hanging("fallback", "", Layout.ONE, every[:1], every))
     return sorted(out, key=lambda h: max(order.get(k, 0) for k in h.study_keys))

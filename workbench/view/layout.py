@@ -116,7 +116,8 @@ def switch_layout(
     """The toolbar's layout switch.
 
     To the MPR: the three planes of the first series that *reformattable* accepts (every
-    series when it is None) among those shown, then the other series of their studies. From the MPR: the grid panes shown before it.
+    series when it is None) among those shown, then the other series of their studies.
+    From the MPR: the grid panes shown before it.
 
     Raises
     ------
@@ -164,6 +165,7 @@ def initial_layout(
     target = parse_layout(layout)
     pool = pool or panes
     if target == Layout.MPR:
-        return switch_layout(LayoutState(Layout.ONE, panes[:1], pool), target,
-                             reformattable=reformattable)  # fmt: skip
+        return switch_layout(
+            LayoutState(Layout.ONE, panes[:1], pool), target, reformattable=reformattable
+        )
     return LayoutState(target, _fill(panes, pool, PANE_COUNT[target]), pool=pool)

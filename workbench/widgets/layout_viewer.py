@@ -67,9 +67,7 @@ _CHOICES = [("1×1", "1x1"), ("1×2", "1x2"), ("2×2", "2x2"), ("MPR", "mpr")]
 PANE_SIZE = {Layout.ONE: 640, Layout.SIDE_BY_SIDE: 480, Layout.FOUR: 400, Layout.MPR: 360}
 
 
-def _pane_list(
-    case: ReviewCase, panes: Sequence[Pane | Sequence[str] | str]
-) -> tuple[Pane, ...]:
+def _pane_list(case: ReviewCase, panes: Sequence[Pane | Sequence[str] | str]) -> tuple[Pane, ...]:
     """Panes from ``Pane``, ``(study_key, series_key[, plane])`` or a series key."""
     out = []
     for p in panes:
@@ -228,8 +226,14 @@ class LayoutViewer(widgets.VBox):
         """Pane *i*'s viewer showing *pane* (created once, then reused)."""
         label = f"{self.name}.panes[{i}]" if self.name else ""
         if i >= len(self._viewers):
-            viewer = SeriesViewer(self.case, study_key=pane.study_key, series_key=pane.series_key,
-                                  size=size, name=label, volumes=self._volumes)  # fmt: skip
+            viewer = SeriesViewer(
+                self.case,
+                study_key=pane.study_key,
+                series_key=pane.series_key,
+                size=size,
+                name=label,
+                volumes=self._volumes,
+            )
             viewer.on_point(self._on_point)
             viewer.observe(self._on_view, names="view")
             self._viewers.append(viewer)
@@ -371,8 +375,9 @@ class LayoutViewer(widgets.VBox):
         gap = 8
         w = max(f.width for f in shown)
         h = max(f.height for f in shown)
-        sheet = Image.new("RGB", (cols * w + gap * (cols - 1), rows * h + gap * (rows - 1)),
-                          "white")  # fmt: skip
+        sheet = Image.new(
+            "RGB", (cols * w + gap * (cols - 1), rows * h + gap * (rows - 1)), "white"
+        )
         for k, f in enumerate(frames):
             if f is not None:
                 sheet.paste(f, ((k % cols) * (w + gap), (k // cols) * (h + gap)))
@@ -397,8 +402,16 @@ class LayoutViewer(widgets.VBox):
             label = study_label({**facts, "side": viewer.side})
             if state.plane != "acquired":
                 label = f"{state.plane} · {label}"
-            panels.append({"volume": volume, "view": state, "side": viewer.side,
-                           "measurements": found, "title": viewer._title(), "label": label})  # fmt: skip
+            panels.append(
+                {
+                    "volume": volume,
+                    "view": state,
+                    "side": viewer.side,
+                    "measurements": found,
+                    "title": viewer._title(),
+                    "label": label,
+                }
+            )
             records.append(viewer.snapshot_record(state, found, label))
         png = figure_png(side_by_side_figure(panels, caption=caption, size=self.panes[0].size))
         record = {

@@ -10,9 +10,10 @@ Kernel → browser
     ``measurements`` (the current image's, drawn and listed), ``overlay`` (side badge,
     title, orientation letters, calibration line, slice count), ``presets``, ``tools``,
     ``status``, ``guides`` (reference lines and crosshair of a linked MPR pane, see
-    :func:`workbench.view.crosshair.guide_dict`); and custom messages ``slice`` (metadata plus the codes as a binary
-    buffer, and the VOI LUT table as a second one) and ``show`` (a slice the browser
-    already holds). Pixels never go through a trait, so saved widget state stays small.
+    :func:`workbench.view.crosshair.guide_dict`); and custom messages ``slice``
+    (metadata plus the codes as a binary buffer, and the VOI LUT table as a second one)
+    and ``show`` (a slice the browser already holds). Pixels never go through a trait, so
+    saved widget state stays small.
 Browser → kernel
     custom messages ``hello``, ``index``, ``view``, ``preset``, ``reset``, ``measure``,
     ``move``, ``delete``, ``rename``, ``key_image``, ``need``, ``point`` (a click of the
