@@ -126,3 +126,13 @@ def test_layout_snapshot_and_static_png(messy):
     shot = viewer.snapshot("three planes", save=False)
     assert [p["plane"] for p in shot.metadata["panes"]] == ["axial", "coronal", "sagittal"]
     assert shot.metadata["layout"] == "mpr" and shot.png.startswith(b"\x89PNG")
+
+
+def test_a_pane_put_back_in_its_acquired_plane_is_left_alone(ct):
+    case, key = ct
+    viewer = LayoutViewer(case, layout="mpr", panes=[key])
+    axial, coronal, sagittal = viewer.panes
+    sagittal.plane.value = "acquired"
+    cross = viewer.click(0, 12, 30)
+    assert cross.voxel == (axial.view.index, 12, 30) and coronal.view.index == 12
+    assert sagittal.view.plane == "acquired"

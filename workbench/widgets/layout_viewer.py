@@ -317,8 +317,8 @@ class LayoutViewer(widgets.VBox):
         self._busy = True
         try:
             for viewer in self.panes:
-                if viewer.view is None:
-                    continue
+                if viewer.view is None or viewer.view.plane not in guides:
+                    continue  # a pane the reviewer put back in its acquired plane
                 guide = guides[viewer.view.plane]
                 with viewer.canvas.hold_sync():
                     viewer.canvas.guides = xh.guide_dict(guide)
