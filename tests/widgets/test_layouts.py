@@ -136,3 +136,31 @@ def test_a_pane_put_back_in_its_acquired_plane_is_left_alone(ct):
     cross = viewer.click(0, 12, 30)
     assert cross.voxel == (axial.view.index, 12, 30) and coronal.view.index == 12
     assert sagittal.view.plane == "acquired"
+
+
+def test_case_notebook_cells_come_from_the_hanging_and_run(messy, tmp_path):
+    """Each viewer cell is the hanging's layout; run as written, it builds that layout."""
+    import nbformat
+
+    from workbench.notebook.build import build_review_notebook, viewer_names
+    from workbench.notebook.contract import cell_meta
+
+    case, rules = messy
+    nb = nbformat.read(build_review_notebook(case, tmp_path / "review.ipynb"), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "Viewer(case" in c.source]
+    assert [cell_meta(c).get("hanging") for c in cells] == ["ap_lateral", "ct_volume_mpr"]
+    names = viewer_names(case)
+    made = {}
+    for cell in cells:
+        namespace = {"workbench": workbench, "case": case}
+        exec(cell.source, namespace)
+        name = cell.source.split(" = ", 1)[0]
+        assert name in names.values() and f"# hanging: {cell_meta(cell)['hanging']}" in cell.source
+        made[cell_meta(cell)["hanging"]] = namespace[name]
+    assert made["ap_lateral"].layout == "1x2"
+    assert [p.series.value for p in made["ap_lateral"].panes] == [
+        p.series_key for p in rules["ap_lateral"].panes
+    ]
+    ct = made["ct_volume_mpr"]
+    assert ct.layout == "mpr" and ct.crosshair is not None
+    assert ct.panes[0].name == f"{names[rules['ct_volume_mpr'].study_keys[0]]}.panes[0]"
