@@ -23,6 +23,7 @@ import html
 import io
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -316,14 +317,16 @@ class LayoutViewer(widgets.VBox):
         self.crosshair = cross
         self._busy = True
         try:
-            for viewer in self.panes:
-                if viewer.view is None or viewer.view.plane not in guides:
-                    continue  # a pane the reviewer put back in its acquired plane
-                guide = guides[viewer.view.plane]
-                with viewer.canvas.hold_sync():
-                    viewer.canvas.guides = xh.guide_dict(guide)
-                    if viewer.view.index != guide.index:
-                        viewer.show_index(guide.index)
+            with ExitStack() as later:  # every pane on screen first, then the neighbours
+                for viewer in self.panes:
+                    if viewer.view is None or viewer.view.plane not in guides:
+                        continue  # a pane the reviewer put back in its acquired plane
+                    later.enter_context(viewer.prefetch_later())
+                    guide = guides[viewer.view.plane]
+                    with viewer.canvas.hold_sync():
+                        viewer.canvas.guides = xh.guide_dict(guide)
+                        if viewer.view.index != guide.index:
+                            viewer.show_index(guide.index)
         finally:
             self._busy = False
 

@@ -265,6 +265,8 @@ class SeriesViewer(widgets.VBox):
         self._volumes: OrderedDict[str, Volume] = OrderedDict() if volumes is None else volumes
         self._volumes_kept = _VOLUMES_KEPT if volumes is None else _VOLUMES_SHARED
         self._point_handlers: list[Any] = []
+        self._prefetch_due: ViewState | None = None
+        self._prefetch_paused = False
         self._syncing = False
         self._quiet = False
         self._pending_series: str | None = None
@@ -668,7 +670,22 @@ class SeriesViewer(widgets.VBox):
         )
         if self.header_box.selected_index == 0:
             self._update_header()
-        self._prefetch(state)
+        if self._prefetch_paused:
+            self._prefetch_due = state
+        else:
+            self._prefetch(state)
+
+    @contextmanager
+    def prefetch_later(self) -> Iterator[None]:
+        """Send neighbouring slices only at the end (a layout moves its panes first)."""
+        self._prefetch_paused = True
+        try:
+            yield
+        finally:
+            self._prefetch_paused = False
+            due, self._prefetch_due = self._prefetch_due, None
+            if due is not None and self.volume is not None and due == self.view:
+                self._prefetch(due)
 
     def _prefetch(self, state: ViewState) -> None:
         """Send the neighbouring slices ahead, so scrolling shows them at once."""
