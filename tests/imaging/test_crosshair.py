@@ -148,3 +148,20 @@ def test_guide_dict_is_plain_data(volume):
     assert g["plane"] == "sagittal" and len(g["lines"]) == 2
     assert {line["plane"] for line in g["lines"]} == {"axial", "coronal"}
     assert all(isinstance(line["at"], float) and 0 < line["at"] < 1 for line in g["lines"])
+
+
+def test_oblique_stack_links_along_its_nearest_axes(tmp_path, workspace):
+    """An axial stack turned 15° about the head-foot axis: no resampling, so the planes are
+    the volume's own; the crosshair still lands on the clicked voxel in every pane."""
+    c, s = np.cos(np.radians(15)), np.sin(np.radians(15))
+    volume = stack(tmp_path, workspace, n=6, spacing=2.0, orientation=(c, s, 0.0, -s, c, 0.0))
+    assert mpr.acquired_plane(volume) == "axial"
+    data = volume.array()
+    cross = click(volume, "sagittal", 70, 1, 33)
+    for plane, guide in guides(volume, cross).items():
+        image, _ = mpr.reformat(volume, plane, guide.index)
+        assert image[guide.point] == data[cross.voxel]
+    # its patient position follows the tilted rows and columns
+    x0, y0, _ = mpr.patient_position(volume, (0, 0, 0))
+    x1, y1, _ = mpr.patient_position(volume, (0, 0, 10))
+    assert (x1 - x0, y1 - y0) == pytest.approx((10 * PIXEL * c, 10 * PIXEL * s), abs=1e-3)

@@ -88,6 +88,9 @@ def test_mpr_click_moves_the_other_panes(ct):
     # the coronal pane's image is the reformatted slice through the point
     image, _ = mpr.reformat(axial.volume, "coronal", 40)
     assert coronal.canvas.has_sent(f"{key}|coronal|40")
+    # the neighbours went out too, after both panes' new slices
+    assert coronal.canvas.has_sent(f"{key}|coronal|41")
+    assert sagittal.canvas.has_sent(f"{key}|sagittal|99")
     assert image.shape == (10, 128)
 
 
