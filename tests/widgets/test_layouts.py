@@ -34,7 +34,7 @@ def ct(tmp_path, workspace):
 def test_ap_lateral_in_two_labelled_panes(messy):
     case, rules = messy
     viewer = LayoutViewer.from_hanging(case, rules["ap_lateral"], name="dx")
-    assert viewer.layout == "1x2" and len(viewer.panes) == 2
+    assert viewer.current_layout == "1x2" and len(viewer.panes) == 2
     assert [p.series.value for p in viewer.panes] == [
         p.series_key for p in rules["ap_lateral"].panes
     ]
@@ -53,15 +53,15 @@ def test_toolbar_switches_layout_and_the_kernel_keeps_it(messy):
     case, rules = messy
     viewer = LayoutViewer.from_hanging(case, rules["ap_lateral"], name="dx")
     viewer.toolbar.value = "2x2"
-    assert viewer.layout == "2x2" and len(viewer.grid.children) == 4
+    assert viewer.current_layout == "2x2" and len(viewer.grid.children) == 4
     shown = [p.series.value for p in viewer.panes]
     assert len(set(shown)) == 3  # both films, then the case's CT, then a repeat
     viewer.toolbar.value = "1x1"
-    assert viewer.layout == "1x1" and len(viewer.panes) == 1
+    assert viewer.current_layout == "1x1" and len(viewer.panes) == 1
     # the films cannot be reformatted: MPR is refused, the layout stays, the reason shows
     viewer.toolbar.value = "1x2"
     viewer.toolbar.value = "mpr"
-    assert viewer.layout == "1x2" and viewer.toolbar.value == "1x2"
+    assert viewer.current_layout == "1x2" and viewer.toolbar.value == "1x2"
     assert "cannot be shown in MPR" in viewer.status.value or "No series" in viewer.status.value
     assert viewer.state.layout == "1x2"
 
@@ -160,10 +160,10 @@ def test_case_notebook_cells_come_from_the_hanging_and_run(messy, tmp_path):
         name = cell.source.split(" = ", 1)[0]
         assert name in names.values() and f"# hanging: {cell_meta(cell)['hanging']}" in cell.source
         made[cell_meta(cell)["hanging"]] = namespace[name]
-    assert made["ap_lateral"].layout == "1x2"
+    assert made["ap_lateral"].current_layout == "1x2"
     assert [p.series.value for p in made["ap_lateral"].panes] == [
         p.series_key for p in rules["ap_lateral"].panes
     ]
     ct = made["ct_volume_mpr"]
-    assert ct.layout == "mpr" and ct.crosshair is not None
+    assert ct.current_layout == "mpr" and ct.crosshair is not None
     assert ct.panes[0].name == f"{names[rules['ct_volume_mpr'].study_keys[0]]}.panes[0]"

@@ -13,7 +13,7 @@ browser only sends the crosshair tool's clicks (``point`` messages) and draws th
 ...                            workspace=getfixture("tmp_path"))
 >>> from workbench.view.hanging import hang
 >>> viewer = LayoutViewer.from_hanging(case, hang(case.studies, case.series)[-1], name="ct")
->>> viewer.layout, [p.view.plane for p in viewer.panes]
+>>> viewer.current_layout, [p.view.plane for p in viewer.panes]
 ('mpr', ['axial', 'coronal', 'sagittal'])
 """
 
@@ -132,7 +132,9 @@ class LayoutViewer(widgets.VBox):
         The MPR's linked point.
     """
 
-    layout = traitlets.Unicode("1x1")
+    #: The layout on screen (``"1x1"``, ``"1x2"``, ``"2x2"`` or ``"mpr"``); ``layout`` stays
+    #: the widget's CSS layout, as for every ipywidget.
+    current_layout = traitlets.Unicode("1x1")
 
     def __init__(
         self,
@@ -185,7 +187,7 @@ class LayoutViewer(widgets.VBox):
 
     # --- switching --------------------------------------------------------------------
     def _on_toolbar(self, change: dict[str, Any]) -> None:
-        if not self._busy and change["new"] != self.layout:
+        if not self._busy and change["new"] != self.current_layout:
             self.switch(str(change["new"]))
 
     def switch(self, layout: str) -> None:
@@ -196,7 +198,7 @@ class LayoutViewer(widgets.VBox):
             self.status.value = f"<b>{html.escape(str(exc))}</b>"
             self._busy = True
             try:
-                self.toolbar.value = self.layout
+                self.toolbar.value = self.current_layout
             finally:
                 self._busy = False
 
@@ -272,7 +274,7 @@ class LayoutViewer(widgets.VBox):
                 widgets.VBox([self._label(v, p), v], layout=widgets.Layout(min_width="0"))
                 for v, p in zip(viewers, state.panes, strict=True)
             ]
-            self.layout = str(state.layout)
+            self.current_layout = str(state.layout)
             self.toolbar.value = str(state.layout)
         finally:
             self._busy = False
@@ -420,7 +422,7 @@ class LayoutViewer(widgets.VBox):
         record = {
             "caption": caption,
             "viewer": self.name,
-            "layout": self.layout,
+            "layout": self.current_layout,
             "study_key": " | ".join(dict.fromkeys(str(r["study_key"]) for r in records)),
             "series_key": " | ".join(dict.fromkeys(str(r["series_key"]) for r in records)),
             "index": records[0]["index"] if records else 0,
