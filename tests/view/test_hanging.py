@@ -284,3 +284,14 @@ def test_hanging_panes_are_series_of_their_study(samples):
                 isinstance(p, Pane) and series[p.series_key] == p.study_key
                 for p in (*h.panes, *h.pool)
             )
+
+
+def test_thin_tables_still_hang_every_study():
+    """Tables without the optional columns (no side, no view, no counts, no dates)."""
+    studies = pd.DataFrame({"study_key": ["a", "b", "c"], "modality": ["CT", None, "MR"]})
+    series = pd.DataFrame({"series_key": ["s1", "s2", "s3"], "study_key": ["a", "a", "b"],
+                           "n_images": [float("nan"), 3, None]})  # fmt: skip
+    got = hang(studies, series)
+    assert sorted(k for h in got for k in h.study_keys) == ["a", "b"]  # c has no series
+    assert {h.rule for h in got} == {"one_study"}  # a CT of unknown size is not an MPR
+    assert hang(studies.iloc[:0], series.iloc[:0]) == []

@@ -69,6 +69,14 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"[A-Z0-9]+")
+#: Study columns a thin table may lack (the case tables always have them).
+_STUDY_DEFAULTS: dict[str, Any] = {
+    "date": pd.NaT,
+    "modality": None,
+    "body_part": None,
+    "side": None,
+    "has_original_dicom": True,
+}
 
 
 @dataclass(frozen=True)
@@ -228,6 +236,10 @@ def hang(
         the date of the hanging's latest study; studies without series are left out.
     """
     rules = rules_in_use() if rules is None else tuple(rules)
+    studies = studies.copy()
+    for column, default in _STUDY_DEFAULTS.items():  # tolerant of thin tables
+        if column not in studies:
+            studies[column] = default
     with_series = set(series["study_key"].astype(str)) if len(series) else set()
     usable = studies[studies["study_key"].astype(str).isin(with_series)]
     if "source" in usable:
