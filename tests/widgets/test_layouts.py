@@ -167,3 +167,23 @@ def test_case_notebook_cells_come_from_the_hanging_and_run(messy, tmp_path):
     ct = made["ct_volume_mpr"]
     assert ct.current_layout == "mpr" and ct.crosshair is not None
     assert ct.panes[0].name == f"{names[rules['ct_volume_mpr'].study_keys[0]]}.panes[0]"
+
+
+def test_a_sites_rules_hang_the_case_notebook(messy, tmp_path, monkeypatch):
+    import nbformat
+
+    from workbench.notebook.build import build_review_notebook
+    from workbench.view.hanging import ENV_VAR
+
+    case, _ = messy
+    site = tmp_path / "site.json"
+    site.write_text(
+        '{"version": 1, "replace": true, "rules": [{"name": "site_pairs", "hang": "series",'
+        ' "layout": "1x2", "panes": [{}, {"optional": true}]}]}'
+    )
+    monkeypatch.setenv(ENV_VAR, str(site))
+    nb = nbformat.read(build_review_notebook(case, tmp_path / "review.ipynb"), as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and "Viewer(case" in c.source]
+    assert len(cells) == 2
+    assert all("layout='1x2'" in c and c.split("\n")[0].endswith("# hanging: site_pairs")
+               for c in cells)  # fmt: skip
