@@ -252,7 +252,7 @@ def open_and_run(page: Any, lab: JupyterLab, name: str) -> Any:
     idle.wait_for()
     errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\w+Error:"))
     assert errors.count() == 0, errors.first.inner_text()
-    root = page.locator(".wb-viewer")
+    root = page.locator(".wb-viewer").first  # a layout holds several
     root.wait_for(state="visible")
     page.wait_for_function("r => r.wbViewer && r.wbViewer.slice && r.wbViewer.painted > 0",
                            arg=root.element_handle())  # fmt: skip

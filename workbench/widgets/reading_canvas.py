@@ -9,15 +9,17 @@ Kernel → browser
     ``window`` (:func:`workbench.view.browser.window_params` without its table),
     ``measurements`` (the current image's, drawn and listed), ``overlay`` (side badge,
     title, orientation letters, calibration line, slice count), ``presets``, ``tools``,
-    ``status``; and custom messages ``slice`` (metadata plus the codes as a binary
-    buffer, and the VOI LUT table as a second one), ``show`` (a slice the browser
-    already holds) and ``region`` (the full-resolution codes of part of a reduced slice,
-    its box in the metadata). Pixels never go through a trait, so saved widget state
-    stays small.
+    ``status``, ``guides`` (reference lines and crosshair of a linked MPR pane, see
+    :func:`workbench.view.crosshair.guide_dict`); and custom messages ``slice``
+    (metadata plus the codes as a binary buffer, and the VOI LUT table as a second one),
+    ``show`` (a slice the browser already holds) and ``region`` (the full-resolution
+    codes of part of a reduced slice, its box in the metadata). Pixels never go through a
+    trait, so saved widget state stays small.
 Browser → kernel
     custom messages ``hello``, ``index``, ``view``, ``preset``, ``reset``, ``measure``,
     ``move``, ``delete``, ``rename``, ``key_image``, ``need``, ``need_region`` (the view
-    rectangle of a zoomed, reduced slice); handed to the callback
+    rectangle of a zoomed, reduced slice), ``point`` (a click of the crosshair tool);
+    handed to the callback
     given to :meth:`ReadingCanvas.on_action`, which validates them.
 """
 
@@ -53,6 +55,7 @@ class ReadingCanvas(anywidget.AnyWidget):
     tool = traitlets.Unicode("pan").tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     size = traitlets.Int(640).tag(sync=True)
+    guides = traitlets.Dict().tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
