@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbformat import ValidationError
+from nbformat import NBFormatError, ValidationError
 
 from workbench.errors import ExportError
 from workbench.workspace import atomic_write
@@ -58,7 +58,11 @@ def read_notebook(path: str | Path, *, hint: str | None = None) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
             nb = nbformat.read(fh, as_version=4)
-    except (OSError, ValueError) as exc:  # nbformat.NotJSONError is a ValueError
+    except ValidationError as exc:  # a cell too broken to convert (nbformat's reader)
+        raise ExportError(
+            f"'{path}' is not a valid notebook (nbformat 4 schema: {_first_line(exc)}). {fix}"
+        ) from exc
+    except (OSError, ValueError, NBFormatError) as exc:  # NotJSONError is a ValueError
         raise ExportError(f"Cannot read notebook '{path}': {exc}. {fix}") from exc
     validate_notebook(nb, path, hint=fix)
     return nb
