@@ -55,7 +55,7 @@ def _fetch_dicomweb(
     auth: tuple[str, str] | None = None,
 ) -> tuple[Path, Path]:
     """:func:`workbench.pacs.dicomweb.fetch_case_source`, imported when first used."""
-    # heavy, lazy: start-up (requests and dicomweb-client only for a DICOMweb source)
+    # heavy, lazy: start-up (requests only for a DICOMweb source)
     from workbench.pacs.dicomweb import fetch_case_source
 
     return fetch_case_source(url, workspace, study=study, patient=patient, auth=auth)

@@ -2,8 +2,8 @@
 
 :func:`fetch_to_folder` copies the studies of one patient, or one study, from a
 DICOMweb server into a local cache folder that :func:`workbench.open_case`
-indexes like any upload. QIDO-RS (through ``dicomweb-client``) lists the
-instances; WADO-RS retrieves a whole
+indexes like any upload. QIDO-RS lists the
+instances (query strings built by :mod:`workbench.pacs.qido`); WADO-RS retrieves a whole
 series in one multipart answer when none of it is cached, else the missing
 instances one by one, so an interrupted fetch resumes where it stopped. Each
 instance is written atomically (``<study>/<series>/<instance>.dcm``); the
@@ -47,7 +47,6 @@ import pandas as pd
 import pydicom
 import pydicom.errors
 import requests
-from dicomweb_client.api import DICOMwebClient
 from pydicom.datadict import tag_for_keyword
 
 from workbench.dicom import uids
@@ -171,7 +170,7 @@ def _chunks(answer: requests.Response, budget: _Budget, size: int = 2**20) -> It
 class _BoundedSession(requests.Session):
     """A session whose every answer is read within a deadline and a size ceiling.
 
-    Answers the caller does not stream (dicomweb-client's QIDO-RS searches) are read
+    Answers the caller does not stream (QIDO-RS searches) are read
     here, as they arrive, and refused past ``limits.json_*``; streamed answers are left
     to :func:`_chunks` with ``limits.multipart_*``.
     """
@@ -233,9 +232,6 @@ class _Server:
         self.session = _BoundedSession(limits)
         self.session.auth = auth or in_url or _env_auth()
         self.session.headers["User-Agent"] = "workbench"
-        timeout = (limits.connect_timeout_s, limits.read_timeout_s)
-        self.client = DICOMwebClient(url=self.base, session=self.session, timeout=timeout)
-        self.client.set_http_retry_params(retry=False)  # failures are reported, not hidden
 
     @contextmanager
     def talking(self, what: str) -> Iterator[None]:
