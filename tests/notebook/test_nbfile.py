@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from workbench.errors import ExportError
+from workbench.notebook import nbfile
 from workbench.notebook.nbfile import read_notebook, validate_notebook, write_notebook
 
 
@@ -77,3 +78,21 @@ def test_notebook_modules_import_nbformat_without_the_rfc3987_grammar():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["None", "True", "ExportError"]
+
+
+def test_writing_is_strict_and_leaves_no_file(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbfile.code_cell("x"), nbfile.markdown_cell("# y")])
+    nb.cells[0]["outputs"] = [{"output_type": "nonsense"}]
+    target = tmp_path / "out.ipynb"
+    with pytest.raises(ExportError, match=r"out\.ipynb' is not a valid notebook.*Nothing was"):
+        write_notebook(nb, target)
+    assert not target.exists()
+
+
+def test_cells_made_without_the_per_cell_check_match_nbformats_own():
+    ours, theirs = nbfile.code_cell("1 + 1"), nbformat.v4.new_code_cell("1 + 1")
+    assert set(ours) == set(theirs) and ours.outputs == [] and ours.execution_count is None
+    mine, its = nbfile.markdown_cell("# a"), nbformat.v4.new_markdown_cell("# a")
+    assert set(mine) == set(its) and mine.source == "# a"
+    assert ours.id != nbfile.code_cell("1 + 1").id  # a fresh id for each cell
+    validate_notebook(nbformat.v4.new_notebook(cells=[ours, mine]))

@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 from workbench.errors import NotebookExistsError, WorkspaceError
 from workbench.i18n import label
@@ -54,7 +54,7 @@ OPINION_SECTIONS: tuple[tuple[str, str], ...] = (
 
 
 def _md(source: str, *tags: str, **meta: Any) -> Any:
-    cell = new_markdown_cell(source)
+    cell = nbfile.markdown_cell(source)
     cell.metadata["tags"] = [str(t) for t in tags]
     if meta:
         cell.metadata["workbench"] = meta
@@ -62,7 +62,7 @@ def _md(source: str, *tags: str, **meta: Any) -> Any:
 
 
 def _code(source: str, *tags: str, **meta: Any) -> Any:
-    cell = new_code_cell(source)
+    cell = nbfile.code_cell(source)
     cell.metadata["tags"] = [str(t) for t in tags]
     if meta:
         cell.metadata["workbench"] = meta
@@ -167,7 +167,7 @@ def build_review_notebook(case: ReviewCase, path: str | Path, *, force: bool = F
         "questions": list(m.questions),
         "built": cells_fingerprint(nb.cells),
     }
-    nbfile.write_notebook(nb, path)  # built from nbformat's own cells: written as checked
+    nbfile.write_notebook(nb, path)  # checked against the schema as a whole, then written
     return path
 
 
