@@ -36,6 +36,19 @@ def startup(r: dict[str, Any]) -> list[Row]:
         ("workbench ingest, 5 files", f"{s['ingest']['min_s']:.3f} s", peer,
          f"{q['ingest_5_files']['ratio_of_min']:.1f}x",
          f"<= {q['ingest_5_files']['target']:.0f}x", _status(q["ingest_5_files"]["ok"])),
+        *_nbformat_rows(s, q, peer),
+    ]  # fmt: skip
+
+
+def _nbformat_rows(s: dict[str, Any], q: dict[str, Any], peer: str) -> list[Row]:
+    if "nbformat_lean" not in s or "nbformat" not in s:
+        return []
+    return [
+        ("import nbformat as notebook commands do", f"{s['nbformat_lean']['min_s']:.3f} s",
+         f"{s['nbformat']['min_s']:.3f} s (plain import nbformat)",
+         f"{s['nbformat_lean']['min_s'] / s['nbformat']['min_s']:.2f}", "-", "reported"),
+        ("  the same against python -c pass", f"{s['nbformat_lean']['min_s']:.3f} s", peer,
+         f"{q['import_nbformat_lean']['ratio_of_min']:.1f}x", "-", "reported"),
     ]  # fmt: skip
 
 
