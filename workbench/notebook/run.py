@@ -25,7 +25,7 @@ from nbclient.exceptions import CellExecutionError
 from workbench.errors import ExportError
 from workbench.notebook import nbfile
 
-__all__ = ["WARM_UP", "Kernel", "execute_notebook", "start_kernel"]
+__all__ = ["WARM_UP", "Kernel", "encryption", "execute_notebook", "start_kernel"]
 
 #: What the case notebook imports, loaded silently while the command does other work.
 WARM_UP = """\
@@ -45,12 +45,27 @@ class Kernel:
     warm_client: Any = None  # kept open until the run: closing it may drop the queued request
 
 
+def encryption() -> dict[str, str]:
+    """KernelManager settings for CurveZMQ-encrypted kernel sockets, where supported.
+
+    Code and outputs, patient data included, cross the kernel's loopback sockets; without
+    encryption ipykernel warns "Kernel is running over TCP without encryption", rightly.
+    jupyter_client 8.10 and later with a pyzmq built with CURVE support encrypt; elsewhere
+    the warning stays, because there it matters.
+    """
+    import zmq
+
+    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
+        return {"transport_encryption": "auto"}
+    return {}
+
+
 def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
     """Launch a fresh kernel now and, with *warm*, queue the silent warm-up imports.
 
     Returns at once: the kernel boots and imports in its own process.
     """
-    manager = KernelManager(kernel_name=KERNEL_NAME)
+    manager = KernelManager(kernel_name=KERNEL_NAME, **encryption())
     # nbclient's own default: no IPython history database for a batch run
     manager.start_kernel(
         extra_arguments=["--HistoryManager.hist_file=:memory:"],
