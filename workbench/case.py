@@ -20,6 +20,7 @@ import pandas as pd
 
 from workbench.errors import NothingUsableError, SeriesNotFoundError
 from workbench.imaging.markers import series_markers
+from workbench.ingest import digests
 from workbench.ingest import pipeline as ingest
 from workbench.ingest.registry import register_remote, remote_reader_for
 from workbench.model import Severity
@@ -36,6 +37,7 @@ from workbench.workspace import (
     default_workspace,
     prepare,
     read_table,
+    track_background,
     wait_for_writes,
     workspace_faults,
     workspace_lock,
@@ -78,15 +80,18 @@ class Case:
     workspace : Path
         Where derived files go (tables, unpacked archives, caches).
     files, instances, series, studies, documents, timeline, problems : pandas.DataFrame
-        The tables described in the README ("Data contracts").
+        The tables described in the README ("Data contracts"). The ``sha256`` of the
+        DICOM files of a large case is completed in the background after the tables
+        are ready (:mod:`workbench.ingest.digests`); ``files`` and ``instances`` wait for
+        it when first read, so their ``sha256`` is always that of the bytes indexed.
     manifest : Manifest
         The validated contents of ``case.yaml`` (empty when the file is absent).
     """
 
     source: Path
     workspace: Path
-    files: pd.DataFrame
-    instances: pd.DataFrame
+    _files: pd.DataFrame
+    _instances: pd.DataFrame
     series: pd.DataFrame
     studies: pd.DataFrame
     documents: pd.DataFrame
@@ -96,6 +101,29 @@ class Case:
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
     _gaps: pd.DataFrame | None = field(default=None, repr=False)
     _volumes: dict[str, Volume] = field(default_factory=dict, repr=False)
+    _sha256: digests.Sha256Completion | None = field(default=None, repr=False)
+
+    @property
+    def files(self) -> pd.DataFrame:
+        """``case.files``: every original (``path``, ``size``, ``sha256``, ``kind`` ...)."""
+        self._complete_sha256()
+        return self._files
+
+    @property
+    def instances(self) -> pd.DataFrame:
+        """``case.instances``: every DICOM instance (``path``, ``sha256``, ``series_key`` ...)."""
+        self._complete_sha256()
+        return self._instances
+
+    def _complete_sha256(self) -> None:
+        """Fill in the sha256 completed in the background (waits for it when still running)."""
+        completion = self._sha256
+        if completion is None:
+            return
+        found = completion.result()
+        self._files = digests.fill(self._files, found)
+        self._instances = digests.fill(self._instances, found)
+        self._sha256 = None
 
     def local_path(self, path: str) -> Path:
         """Where the bytes of the original at *path* can be read (unpacked copy for zips)."""
@@ -233,7 +261,12 @@ def _open_locked(
     tables = _load_if_current(tables_dir, stamp)
     if tables is None:
         scanned, problems = ingest.scan_source(
-            src, space, verify=verify, progress=progress, listing=listing
+            src,
+            space,
+            verify=verify,
+            progress=progress,
+            listing=listing,
+            defer_sha256=len(listing.files) >= digests.DEFER_MIN_FILES,
         )
         tables = ingest.build_tables(scanned, problems)
         tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
@@ -247,13 +280,14 @@ def _open_locked(
         tables = _save(tables_dir, tables, stamp)
     else:
         manifest, _ = _manifest(tables["files"])
+    completion = _complete_sha256(space, tables, stamp)
     files = tables["files"]
     locals_ = dict(zip(files["path"], files.pop("local"), strict=True))
     return Case(
         source=src.given,
         workspace=space,
-        files=files,
-        instances=tables["instances"],
+        _files=files,
+        _instances=tables["instances"],
         series=tables["series"],
         studies=tables["studies"],
         documents=tables["documents"],
@@ -261,7 +295,52 @@ def _open_locked(
         problems=tables["problems"],
         manifest=manifest,
         _locals=locals_,
+        _sha256=completion,
     )
+
+
+def _complete_sha256(
+    space: Path, tables: dict[str, pd.DataFrame], stamp: str
+) -> digests.Sha256Completion | None:
+    """Fill in the sha256 known in the workspace; start the background completion of the rest.
+
+    When the completion is done, the workspace lock is taken again (quietly) and, if the
+    tables are still those of *stamp*, the ``files`` and ``instances`` tables (Parquet
+    and CSV) are rewritten with the sha256 and the results cached by content_id.
+    """
+    files = tables["files"]
+    if "content_id" not in files.columns or not (files["sha256"].fillna("") == "").any():
+        return None
+    cache_dir = space / "cache"
+    known = digests.load_known(cache_dir)
+    tables["files"] = files = digests.fill(files, known)
+    tables["instances"] = digests.fill(tables["instances"], known)
+    todo = digests.pending(files)
+    if not todo:
+        return None
+    # as saved (with ``local``, which the caller pops from *files*)
+    written = {"files": files.copy(), "instances": tables["instances"]}
+
+    def persist(found: dict[str, str]) -> None:
+        with workspace_lock(space, quiet=True), workspace_faults(space):
+            folder = space / "tables"
+            if _stamp_on_disk(folder) != stamp:
+                return  # the tables were replaced meanwhile: their own completion saves
+            for name, frame in written.items():
+                write_table(digests.fill(frame, found), folder, name)
+            digests.save_known(cache_dir, found)
+            wait_for_writes(folder)
+
+    completion = digests.Sha256Completion(todo, then=persist)
+    track_background(space, completion.thread)
+    return completion
+
+
+def _stamp_on_disk(folder: Path) -> str | None:
+    try:
+        return str(json.loads((folder / "fingerprint.json").read_text())["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
@@ -354,7 +433,11 @@ def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> dict[str, pd.DataFrame]:
     wait_for_writes(folder)  # a CSV of an earlier open of this workspace still being written
-    saved = {name: write_table(tables[name], folder, name) for name in TABLES}
+    # tables whose sha256 is still to be completed get their CSV (for people) with it
+    later = {"files", "instances"} if digests.pending(tables["files"]) else set()
+    saved = {
+        name: write_table(tables[name], folder, name, csv=name not in later) for name in TABLES
+    }
     with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
         json.dump({"fingerprint": stamp}, fh)
     return saved

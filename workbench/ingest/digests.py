@@ -1,0 +1,158 @@
+"""The sha256 of the originals whose scan took only their content identity.
+
+A first ingest hashes every byte with BLAKE3 (``content_id``: cryptographic, a third
+of sha256's cost), which identifies content inside the workbench (duplicates, caches,
+UID collisions). What is handed to others (``case.files["sha256"]``, ``MANIFEST.csv``,
+``DEIDENTIFICATION.csv``, the audit) keeps sha256; for DICOM files of a large case it
+is completed here, after the tables are ready, by :class:`Sha256Completion`: hashing
+threads (hashlib and BLAKE3 release the GIL) read each file once more, feed both
+hashes, and keep the sha256 only when the BLAKE3 of the same bytes equals the
+``content_id`` the tables were built from. A file changed in between gets no sha256
+(never one of other bytes than those indexed). Results are cached in the workspace by
+``content_id`` (:func:`load_known`, :func:`save_known`), so a re-open completes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from blake3 import blake3
+
+from workbench.cache import load_cache, save_cache
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Cases of fewer files than this get every sha256 in the scan (nothing to wait for).
+DEFER_MIN_FILES = 64
+#: ``cache/sha256.json``: content_id → sha256.
+KNOWN_FILE = "sha256.json"
+_KNOWN_VERSION = 1
+_READ = 256 * 1024
+_HEX = frozenset("0123456789abcdef")
+
+
+def checked_sha256(local: str | Path, content_id: str) -> str:
+    """The sha256 of the file at *local*, or ``""`` when its bytes no longer have *content_id*.
+
+    One pass over the file feeds both hashes; a file that cannot be read gives ``""``.
+    """
+    identity = blake3()
+    digest = hashlib.sha256()
+    buf = bytearray(_READ)
+    view = memoryview(buf)
+    try:
+        with open(local, "rb") as fh:
+            while n := fh.readinto(buf):
+                chunk = view[:n]
+                identity.update(chunk)
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest() if identity.hexdigest() == content_id else ""
+
+
+def pending(frame: pd.DataFrame) -> dict[str, str]:
+    """content_id → local path of the rows of *frame* (``files`` with ``local``) without sha256."""
+    if "content_id" not in frame.columns or "local" not in frame.columns:
+        return {}
+    rows = frame[(frame["sha256"].fillna("") == "") & (frame["content_id"].fillna("") != "")]
+    return dict(zip(rows["content_id"].astype(str), rows["local"].astype(str), strict=True))
+
+
+def fill(frame: pd.DataFrame, known: Mapping[str, str]) -> pd.DataFrame:
+    """*frame* with every empty ``sha256`` whose ``content_id`` is in *known* filled in."""
+    if not known or "content_id" not in frame.columns or frame.empty:
+        return frame
+    empty = frame["sha256"].fillna("") == ""
+    if not empty.any():
+        return frame
+    found = frame.loc[empty, "content_id"].map(known)
+    found = found[found.notna()]
+    if found.empty:
+        return frame
+    out = frame.copy()
+    out.loc[found.index, "sha256"] = found.astype(str)
+    return out
+
+
+def load_known(cache_dir: Path) -> dict[str, str]:
+    """The sha256 completed earlier in this workspace, by content_id (only well-formed pairs)."""
+    data = load_cache(cache_dir / KNOWN_FILE, _KNOWN_VERSION)
+    return {
+        k: v
+        for k, v in data.items()
+        if isinstance(v, str) and len(v) == 64 and len(k) == 64 and _HEX.issuperset(v)
+    }
+
+
+def save_known(cache_dir: Path, found: Mapping[str, str]) -> None:
+    """Add *found* to the workspace's cache (written atomically)."""
+    known = load_known(cache_dir)
+    known.update({k: v for k, v in found.items() if v})
+    save_cache(cache_dir / KNOWN_FILE, known, _KNOWN_VERSION)
+
+
+def _checked(item: tuple[str, str]) -> str:
+    return checked_sha256(item[1], item[0])
+
+
+class Sha256Completion:
+    """sha256 of files known by content_id, computed in background threads.
+
+    Parameters
+    ----------
+    todo : mapping
+        content_id → local path (one read per distinct content).
+    workers : int
+        Hashing threads.
+    then : callable, optional
+        Called with the results (content_id → sha256, ``""`` for a file that changed or
+        could not be read) in the background once all are hashed; its exceptions are
+        swallowed (it persists what can be recomputed).
+    """
+
+    def __init__(
+        self,
+        todo: Mapping[str, str],
+        *,
+        workers: int = 2,
+        then: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
+        self._todo = dict(todo)
+        self._workers = max(1, workers)
+        self._then = then
+        self._result: dict[str, str] = {}
+        self._hashed = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="sha256-completion", daemon=False)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            items = list(self._todo.items())
+            with ThreadPoolExecutor(self._workers, thread_name_prefix="sha256") as pool:
+                digests: Iterable[str] = pool.map(
+                    lambda item: checked_sha256(item[1], item[0]), items
+                )
+                self._result = dict(zip(self._todo, digests, strict=True))
+        finally:
+            self._hashed.set()
+        if self._then is not None:
+            # a cache not written is rebuilt next time; the results in memory stand
+            with contextlib.suppress(Exception):
+                self._then(dict(self._result))
+
+    def result(self) -> dict[str, str]:
+        """content_id → sha256 (``""`` where none could be given); waits for the hashing."""
+        self._hashed.wait()
+        return dict(self._result)
+
+    def done(self) -> bool:
+        """Whether the hashing is finished (persisting may still be under way)."""
+        return self._hashed.is_set()
