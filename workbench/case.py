@@ -41,6 +41,7 @@ from workbench.workspace import (
     wait_for_writes,
     workspace_faults,
     workspace_lock,
+    write_csv,
     write_table,
 )
 
@@ -109,11 +110,19 @@ class Case:
         self._complete_sha256()
         return self._files
 
+    @files.setter
+    def files(self, frame: pd.DataFrame) -> None:
+        self._files = frame
+
     @property
     def instances(self) -> pd.DataFrame:
         """``case.instances``: every DICOM instance (``path``, ``sha256``, ``series_key`` ...)."""
         self._complete_sha256()
         return self._instances
+
+    @instances.setter
+    def instances(self, frame: pd.DataFrame) -> None:
+        self._instances = frame
 
     def _complete_sha256(self) -> None:
         """Fill in the sha256 completed in the background (waits for it when still running)."""
@@ -259,6 +268,7 @@ def _open_locked(
     tables_dir = space / "tables"
     stamp = _fingerprint(listing.files, verify, ocr)
     tables = _load_if_current(tables_dir, stamp)
+    hashing = None
     if tables is None:
         scanned, problems = ingest.scan_source(
             src,
@@ -268,6 +278,7 @@ def _open_locked(
             listing=listing,
             defer_sha256=len(listing.files) >= digests.DEFER_MIN_FILES,
         )
+        hashing = _start_hashing(space, scanned)  # on the core the tables below leave idle
         tables = ingest.build_tables(scanned, problems)
         tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
         manifest, found = _manifest(tables["files"])
@@ -280,7 +291,7 @@ def _open_locked(
         tables = _save(tables_dir, tables, stamp)
     else:
         manifest, _ = _manifest(tables["files"])
-    completion = _complete_sha256(space, tables, stamp)
+    completion = _complete_sha256(space, tables, stamp, hashing)
     files = tables["files"]
     locals_ = dict(zip(files["path"], files.pop("local"), strict=True))
     return Case(
@@ -299,14 +310,34 @@ def _open_locked(
     )
 
 
-def _complete_sha256(
-    space: Path, tables: dict[str, pd.DataFrame], stamp: str
-) -> digests.Sha256Completion | None:
-    """Fill in the sha256 known in the workspace; start the background completion of the rest.
+#: The completion under way in each workspace, with the fingerprint of its tables: a
+#: re-open of the same tables meanwhile waits for it instead of hashing again.
+_RUNNING: dict[Path, tuple[str, digests.Sha256Completion]] = {}
 
-    When the completion is done, the workspace lock is taken again (quietly) and, if the
-    tables are still those of *stamp*, the ``files`` and ``instances`` tables (Parquet
-    and CSV) are rewritten with the sha256 and the results cached by content_id.
+
+def _start_hashing(space: Path, scanned: list[ingest.Scanned]) -> digests.Sha256Completion | None:
+    """Start hashing (sha256) the files scanned without, unless the workspace knows them."""
+    known = digests.load_known(space / "cache")
+    todo = {
+        s.content_id: s.local
+        for s in scanned
+        if not s.sha256 and s.content_id and s.content_id not in known
+    }
+    return digests.Sha256Completion(todo) if todo else None
+
+
+def _complete_sha256(
+    space: Path,
+    tables: dict[str, pd.DataFrame],
+    stamp: str,
+    hashing: digests.Sha256Completion | None = None,
+) -> digests.Sha256Completion | None:
+    """Fill in the sha256 known in the workspace; complete the rest in the background.
+
+    *hashing*, when given, already hashes the files scanned without sha256. When the
+    completion is done, the workspace lock is taken again (quietly) and, if the tables
+    are still those of *stamp*, the ``files`` and ``instances`` tables (Parquet and CSV)
+    are rewritten with the sha256 and the results cached by content_id.
     """
     files = tables["files"]
     if "content_id" not in files.columns or not (files["sha256"].fillna("") == "").any():
@@ -318,21 +349,32 @@ def _complete_sha256(
     todo = digests.pending(files)
     if not todo:
         return None
+    running = _RUNNING.get(space)
+    if running is not None and running[0] == stamp and set(todo) <= set(running[1].todo):
+        return running[1]  # its own step saves the tables
+    if hashing is None or not set(todo) <= set(hashing.todo):
+        hashing = digests.Sha256Completion(todo)
+    completion = hashing
     # as saved (with ``local``, which the caller pops from *files*)
     written = {"files": files.copy(), "instances": tables["instances"]}
 
     def persist(found: dict[str, str]) -> None:
-        with workspace_lock(space, quiet=True), workspace_faults(space):
-            folder = space / "tables"
-            if _stamp_on_disk(folder) != stamp:
-                return  # the tables were replaced meanwhile: their own completion saves
-            for name, frame in written.items():
-                write_table(digests.fill(frame, found), folder, name)
-            digests.save_known(cache_dir, found)
-            wait_for_writes(folder)
+        try:
+            with workspace_lock(space, quiet=True), workspace_faults(space):
+                folder = space / "tables"
+                if _stamp_on_disk(folder) != stamp:
+                    return  # the tables were replaced meanwhile: their own completion saves
+                for name, frame in written.items():
+                    done = digests.fill(frame, found)
+                    write_table(done, folder, name, csv=False)
+                    write_csv(done, folder, name)
+                digests.save_known(cache_dir, found)
+        finally:
+            if _RUNNING.get(space, (None, None))[1] is completion:
+                del _RUNNING[space]
 
-    completion = digests.Sha256Completion(todo, then=persist)
-    track_background(space, completion.thread)
+    _RUNNING[space] = (stamp, completion)
+    track_background(space, completion.then(persist))
     return completion
 
 

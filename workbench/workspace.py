@@ -262,15 +262,24 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     import pandas  # heavy, lazy: start-up (the CLI imports this module to report faults)
 
     out = frame.copy()
+    small = len(out) <= _SMALL_CSV_ROWS
     for col in out.columns:
         values = out[col]
-        if isinstance(values.dtype, pandas.StringDtype):  # vectorised; most columns need nothing
+        if small and values.dtype != object and not pandas.api.types.is_string_dtype(values):
+            continue
+        if small:  # a few rows: one call per cell is cheaper than the vectorised calls
+            out[col] = values.map(_neutralise).astype(object)
+        elif isinstance(values.dtype, pandas.StringDtype):  # vectorised; most need nothing
             text = values.str.replace(CONTROL_RE, " ", regex=True)
             risky = text.str.match(FORMULA_RE).fillna(False).astype(bool)
             out[col] = text.where(~risky, "'" + text)
         elif values.dtype == object or pandas.api.types.is_string_dtype(values):  # lists too
             out[col] = values.map(_neutralise)
     return out
+
+
+#: Up to this many rows, :func:`csv_safe` neutralises cell by cell.
+_SMALL_CSV_ROWS = 256
 
 
 def _neutralise(value: Any) -> Any:
@@ -324,6 +333,11 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str, *, csv: bool = Tru
     else:
         _write_csv(frame, folder, name)
     return _as_read(table)
+
+
+def write_csv(frame: pd.DataFrame, folder: Path, name: str) -> None:
+    """Write ``name.csv`` (for people) of *frame* now, in this thread."""
+    _write_csv(frame, folder, name)
 
 
 def _write_csv(frame: pd.DataFrame, folder: Path, name: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +100,13 @@ def save_known(cache_dir: Path, found: Mapping[str, str]) -> None:
     save_cache(cache_dir / KNOWN_FILE, known, _KNOWN_VERSION)
 
 
+def _yield_to_others() -> None:
+    """Lower this hashing thread's priority (Linux: per thread): the tables, the viewer and
+    the user's next step come first on a busy machine; the sha256 can wait."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 def _checked(item: tuple[str, str]) -> str:
     return checked_sha256(item[1], item[0])
 
@@ -112,22 +120,11 @@ class Sha256Completion:
         content_id → local path (one read per distinct content).
     workers : int
         Hashing threads.
-    then : callable, optional
-        Called with the results (content_id → sha256, ``""`` for a file that changed or
-        could not be read) in the background once all are hashed; its exceptions are
-        swallowed (it persists what can be recomputed).
     """
 
-    def __init__(
-        self,
-        todo: Mapping[str, str],
-        *,
-        workers: int = 2,
-        then: Callable[[dict[str, str]], None] | None = None,
-    ) -> None:
-        self._todo = dict(todo)
+    def __init__(self, todo: Mapping[str, str], *, workers: int = 2) -> None:
+        self.todo = dict(todo)
         self._workers = max(1, workers)
-        self._then = then
         self._result: dict[str, str] = {}
         self._hashed = threading.Event()
         self.thread = threading.Thread(target=self._run, name="sha256-completion", daemon=False)
@@ -135,18 +132,30 @@ class Sha256Completion:
 
     def _run(self) -> None:
         try:
-            items = list(self._todo.items())
-            with ThreadPoolExecutor(self._workers, thread_name_prefix="sha256") as pool:
-                digests: Iterable[str] = pool.map(
-                    lambda item: checked_sha256(item[1], item[0]), items
-                )
-                self._result = dict(zip(self._todo, digests, strict=True))
+            items = list(self.todo.items())
+            with ThreadPoolExecutor(
+                self._workers, thread_name_prefix="sha256", initializer=_yield_to_others
+            ) as pool:
+                digests: Iterable[str] = pool.map(_checked, items)
+                self._result = dict(zip(self.todo, digests, strict=True))
         finally:
             self._hashed.set()
-        if self._then is not None:
+
+    def then(self, step: Callable[[dict[str, str]], None]) -> threading.Thread:
+        """Run *step* with the results in a thread of its own once they are all hashed.
+
+        Its exceptions are swallowed: it persists what can be recomputed.
+        """
+
+        def run() -> None:
+            found = self.result()
             # a cache not written is rebuilt next time; the results in memory stand
             with contextlib.suppress(Exception):
-                self._then(dict(self._result))
+                step(found)
+
+        thread = threading.Thread(target=run, name="sha256-persist", daemon=False)
+        thread.start()
+        return thread
 
     def result(self) -> dict[str, str]:
         """content_id → sha256 (``""`` where none could be given); waits for the hashing."""
@@ -154,5 +163,5 @@ class Sha256Completion:
         return dict(self._result)
 
     def done(self) -> bool:
-        """Whether the hashing is finished (persisting may still be under way)."""
+        """Whether the hashing is finished."""
         return self._hashed.is_set()
