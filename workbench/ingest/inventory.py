@@ -12,6 +12,7 @@ mtime, so an unchanged case re-opens without reading anything.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import threading
@@ -222,7 +223,14 @@ def _scan_batch(
     batch: list[tuple[int, SourceFile]], flags: tuple[bool, bool]
 ) -> list[tuple[int, Scanned]]:
     verify, dicom_sha256 = flags
-    return [(i, scan_file(sf, verify=verify, dicom_sha256=dicom_sha256)) for i, sf in batch]
+    # a forked worker inherits the parent's heap (pandas, pydicom ...): frozen, the
+    # collector never walks it; a batch creates no cycles worth collecting meanwhile
+    gc.freeze()
+    gc.disable()
+    try:
+        return [(i, scan_file(sf, verify=verify, dicom_sha256=dicom_sha256)) for i, sf in batch]
+    finally:
+        gc.enable()
 
 
 def scan_file(sf: SourceFile, *, verify: bool = False, dicom_sha256: bool = True) -> Scanned:
@@ -328,7 +336,7 @@ def _classify(out: Scanned, local: Path, head: bytes, junk: bool, verify: bool, 
         )
         return
     out.kind = kind
-    suffix = Path(out.path.split("#")[0]).suffix.lower()
+    suffix = _suffix(out.path.split("#")[0]).lower()
     if out.kind == "dicom":
         _read_dicom(out, local, head, verify)
     elif out.kind == "image":
@@ -365,12 +373,19 @@ def _kind(head: bytes, path: str) -> str:
         return "docx" if lower.endswith(".docx") or b"word/" in head[:2048] else "archive"
     if _image_magic(head):
         return "image"
-    suffix = Path(lower).suffix
+    suffix = _suffix(lower)
     if suffix in TEXT_SUFFIXES and (
         b"\x00" not in head[:8192] or head.startswith((b"\xff\xfe", b"\xfe\xff"))
     ):
         return "text"
     return "other"
+
+
+def _suffix(path: str) -> str:
+    """``Path(path).suffix`` without building a Path (this runs for every file)."""
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def _image_magic(head: bytes) -> bool:
