@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,6 +270,8 @@ def _open_locked(
     stamp = _fingerprint(listing.files, verify, ocr)
     tables = _load_if_current(tables_dir, stamp)
     hashing = None
+    saves: list[Callable[[], None]] = []  # the scan cache, written with the sha256 complete
+    scanned: list[ingest.Scanned] = []
     if tables is None:
         scanned, problems = ingest.scan_source(
             src,
@@ -277,6 +280,7 @@ def _open_locked(
             progress=progress,
             listing=listing,
             defer_sha256=len(listing.files) >= digests.DEFER_MIN_FILES,
+            save_later=saves,
         )
         hashing = _start_hashing(space, scanned)  # on the core the tables below leave idle
         tables = ingest.build_tables(scanned, problems)
@@ -291,7 +295,9 @@ def _open_locked(
         tables = _save(tables_dir, tables, stamp)
     else:
         manifest, _ = _manifest(tables["files"])
-    completion = _complete_sha256(space, tables, stamp, hashing)
+    completion = _complete_sha256(space, tables, stamp, hashing, scanned, saves)
+    for save in saves:  # none left when the completion writes them
+        save()
     files = tables["files"]
     locals_ = dict(zip(files["path"], files.pop("local"), strict=True))
     return Case(
@@ -331,13 +337,16 @@ def _complete_sha256(
     tables: dict[str, pd.DataFrame],
     stamp: str,
     hashing: digests.Sha256Completion | None = None,
+    scanned: list[ingest.Scanned] | None = None,
+    saves: list[Callable[[], None]] | None = None,
 ) -> digests.Sha256Completion | None:
     """Fill in the sha256 known in the workspace; complete the rest in the background.
 
     *hashing*, when given, already hashes the files scanned without sha256. When the
     completion is done, the workspace lock is taken again (quietly) and, if the tables
     are still those of *stamp*, the ``files`` and ``instances`` tables (Parquet and CSV)
-    are rewritten with the sha256 and the results cached by content_id.
+    are rewritten with the sha256, the results cached by content_id, and the scan cache
+    written by the steps *saves* (taken from the list) with the sha256 of *scanned*.
     """
     files = tables["files"]
     if "content_id" not in files.columns or not (files["sha256"].fillna("") == "").any():
@@ -357,6 +366,10 @@ def _complete_sha256(
     completion = hashing
     # as saved (with ``local``, which the caller pops from *files*)
     written = {"files": files.copy(), "instances": tables["instances"]}
+    scan_saves = list(saves or [])
+    if saves:
+        saves.clear()
+    rescanned = list(scanned or [])
 
     def persist(found: dict[str, str]) -> None:
         try:
@@ -369,6 +382,11 @@ def _complete_sha256(
                     write_table(done, folder, name, csv=False)
                     write_csv(done, folder, name)
                 digests.save_known(cache_dir, found)
+                for s in rescanned:
+                    if not s.sha256:
+                        s.sha256 = found.get(s.content_id, "") or known.get(s.content_id, "")
+                for save in scan_saves:
+                    save()
         finally:
             if _RUNNING.get(space, (None, None))[1] is completion:
                 del _RUNNING[space]

@@ -85,11 +85,15 @@ def scan(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     defer_sha256: bool = False,
+    save_later: list[Callable[[], None]] | None = None,
 ) -> list[Scanned]:
     """Scan *files*, reusing cached results for files whose path, size and mtime match.
 
     With *defer_sha256*, DICOM files get their ``content_id`` only (``sha256`` is ``""``):
     :mod:`workbench.ingest.digests` completes them. Other files always get both.
+    With *save_later*, the cache is not written here: the step that writes it (from the
+    :class:`Scanned` objects as they are then) is appended, for the caller to run under
+    the workspace lock once the sha256 are complete.
     """
     cache = load_cache(cache_file, _CACHE_VERSION)
     results: dict[int, Scanned] = {}
@@ -106,15 +110,17 @@ def scan(
         results[i] = scanned
     ordered = [results[i] for i in range(len(files))]
     if cache_file is not None and todo:
-        save_cache(
-            cache_file,
-            {
-                _key(sf, verify): _to_cache(s)
-                for sf, s in zip(files, ordered, strict=True)
-                if not _retry_next_time(s)
-            },
-            _CACHE_VERSION,
-        )
+        path = cache_file
+        pairs = list(zip(files, ordered, strict=True))  # the caller may extend *ordered*
+
+        def save() -> None:
+            entries = {_key(sf, verify): _to_cache(s) for sf, s in pairs if not _retry_next_time(s)}
+            save_cache(path, entries, _CACHE_VERSION)
+
+        if save_later is None:
+            save()
+        else:
+            save_later.append(save)
     return ordered
 
 

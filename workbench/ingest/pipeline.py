@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +78,11 @@ def scan_source(
     progress: bool,
     listing: Listing | None = None,
     defer_sha256: bool = False,
+    save_later: list[Callable[[], None]] | None = None,
 ) -> tuple[list[Scanned], list[Problem]]:
     """Scan every file; archives found inside a folder are unpacked and scanned too.
 
-    *defer_sha256*: see :func:`workbench.ingest.inventory.scan`.
+    *defer_sha256*, *save_later*: see :func:`workbench.ingest.inventory.scan`.
     """
     listing = listing if listing is not None else list_source(src, workspace)
     problems = list(listing.problems)
@@ -88,7 +90,12 @@ def scan_source(
     tick = bar.update if bar is not None else None
     cache = workspace / "cache" / "scan.json"
     scanned = scan(
-        listing.files, cache_file=cache, verify=verify, progress=tick, defer_sha256=defer_sha256
+        listing.files,
+        cache_file=cache,
+        verify=verify,
+        progress=tick,
+        defer_sha256=defer_sha256,
+        save_later=save_later,
     )
     if src.kind != SourceKind.ZIP:
         for s in list(scanned):
@@ -105,6 +112,7 @@ def scan_source(
                     verify=verify,
                     progress=tick,
                     defer_sha256=defer_sha256,
+                    save_later=save_later,
                 )
             )
     if bar is not None:
