@@ -44,13 +44,16 @@ demo: $(STAMP)
 DEMO_NOTEBOOK = $(WORKSPACE)/$(SAMPLE)/review.ipynb
 NOTEBOOK ?= $(DEMO_NOTEBOOK)
 
+# Kernels of `make lab` talk over CurveZMQ-encrypted loopback sockets (jupyter_client >= 8.10).
+LAB_FLAGS ?= --KernelManager.transport_encryption=auto
+
 lab: $(STAMP)
 ifeq ($(NOTEBOOK),$(DEMO_NOTEBOOK))
 	test -f $(NOTEBOOK) || $(BIN)/python -m workbench.cli.demo $(SAMPLE) --workspace $(WORKSPACE)
 endif
 	@test -f '$(NOTEBOOK)' || { echo "make lab: no notebook at '$(NOTEBOOK)'; write one with" \
 		"\`$(BIN)/workbench notebook SOURCE -o '$(NOTEBOOK)'\`" >&2; exit 2; }
-	$(BIN)/jupyter lab '$(NOTEBOOK)'
+	$(BIN)/jupyter lab $(LAB_FLAGS) '$(NOTEBOOK)'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -61,6 +61,8 @@ c.JupyterHub.spawner_class = "localprocess"
 # be able to read (and execute) it and the workbench package it imports.
 c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
 c.Spawner.default_url = "/lab"
+# Kernels talk to the server over CurveZMQ-encrypted loopback sockets (jupyter_client >= 8.10).
+c.Spawner.args = ["--KernelManager.transport_encryption=auto"]
 c.Spawner.notebook_dir = "~"
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60

@@ -65,3 +65,36 @@ def knee_case_folder(root: Path) -> Path:
         encoding="utf-8",
     )
     return root
+
+
+#: A knee case.yaml that leaves no record gap of its own: complaint, a full pain history, a
+#: treatment with its response, the proposed operation and three questions.
+COMPLETE_KNEE_YAML = """\
+case_id: T-2
+case_type: knee_replacement
+main_concern: Right knee pain for three years
+complaint: {body_part: knee, side: right}
+pain_history:
+  location: inner right knee
+  onset: 2022-05
+  onset_kind: gradual
+  triggers: [stairs]
+  pattern: [pain after activity]
+  function: Walks 20 minutes; stairs one at a time
+treatments:
+  - {kind: injection, date: 2023-06-01, response: six weeks relief}
+proposed_treatment: Right total knee replacement
+questions:
+  - Is a replacement needed now?
+  - Can it wait a year?
+  - What else can I try?
+"""
+
+
+def complete_knee_folder(root: Path, report: list[str]) -> Path:
+    """A right-knee case: one standing film (2024-03-10), its *report* as a PDF, the yaml."""
+    root.mkdir()
+    dx_knee(root / "knee.dcm", side="R", date="20240310")
+    write_pdf(root / "report.pdf", report)
+    (root / "case.yaml").write_text(COMPLETE_KNEE_YAML, encoding="utf-8")
+    return root

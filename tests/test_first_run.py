@@ -86,7 +86,8 @@ def executable(word: str) -> str | None:
 def assert_opens_in_jupyterlab(command: str, notebook: Path) -> None:
     argv = shlex.split(command)
     assert executable(argv[0]), f"{argv[0]!r} in {command!r} is not a command"
-    assert argv[1:-1] in (["lab"], ["-m", "jupyterlab"]), command
+    encrypted = "--KernelManager.transport_encryption=auto"  # the kernel's sockets, as make lab
+    assert argv[1:-1] in (["lab", encrypted], ["-m", "jupyterlab", encrypted]), command
     assert Path(argv[-1]).resolve() == notebook.resolve(), command
     version = subprocess.run([*argv[:-1], "--version"], capture_output=True, text=True)
     assert version.returncode == 0, f"{command}: {version.stderr[-500:]}"
@@ -133,11 +134,14 @@ def test_make_lab_opens_the_notebook_it_is_given() -> None:
     notebook = "/tmp/elsewhere/review.ipynb"
     dry = subprocess.run(["make", "-n", "-C", str(ROOT), "lab", f"NOTEBOOK={notebook}"],
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
-    assert f"jupyter lab '{notebook}'" in dry
+    assert f"jupyter lab --KernelManager.transport_encryption=auto '{notebook}'" in dry
     assert "workbench.cli.demo" not in dry  # the demo runs only for the demo's own notebook
     default = subprocess.run(["make", "-n", "-C", str(ROOT), "lab"],
                              capture_output=True, text=True, check=True).stdout  # fmt: skip
-    assert "jupyter lab 'workspace/knee_oa_right/review.ipynb'" in default
+    assert (
+        "lab --KernelManager.transport_encryption=auto 'workspace/knee_oa_right/review.ipynb'"
+        in default
+    )
 
 
 @pytest.mark.slow

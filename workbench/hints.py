@@ -17,7 +17,18 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["env_command", "jupyter_lab", "python", "python_module", "shell_path", "workbench"]
+#: What ``make lab`` passes: the kernel's loopback sockets carry patient data, so encrypted.
+LAB_FLAGS = "--KernelManager.transport_encryption=auto"
+
+__all__ = [
+    "LAB_FLAGS",
+    "env_command",
+    "jupyter_lab",
+    "python",
+    "python_module",
+    "shell_path",
+    "workbench",
+]
 
 
 def shell_path(path: str | Path, *, command: bool = False) -> str:
@@ -56,10 +67,11 @@ def env_command(script: str, module: str) -> str:
 
 
 def jupyter_lab(notebook: str | Path) -> str:
-    """The command that opens *notebook* in this environment's JupyterLab."""
+    """The command that opens *notebook* in this environment's JupyterLab, its kernels'
+    sockets encrypted (CurveZMQ) as ``make lab`` has them."""
     jupyter = _script("jupyter")
     lab = f"{jupyter} lab" if jupyter else f"{_python()} -m jupyterlab"
-    return f"{lab} {shell_path(notebook)}"
+    return f"{lab} {LAB_FLAGS} {shell_path(notebook)}"
 
 
 def workbench(*args: str | Path) -> str:

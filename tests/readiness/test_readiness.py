@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import dx_knee, knee_case_folder, write_pdf
+from builders import COMPLETE_KNEE_YAML as COMPLETE_YAML
+from builders import complete_knee_folder, dx_knee, knee_case_folder, write_pdf
 from conftest import checksums
 
 from workbench.case import open_case
@@ -15,44 +16,16 @@ from workbench.cli.main import EXIT_BLOCKERS, main
 from workbench.errors import WorkspaceError
 from workbench.readiness.rules import RULES
 
-COMPLETE_YAML = """\
-case_id: T-2
-case_type: knee_replacement
-main_concern: Right knee pain for three years
-complaint: {body_part: knee, side: right}
-pain_history:
-  location: inner right knee
-  onset: 2022-05
-  onset_kind: gradual
-  triggers: [stairs]
-  pattern: [pain after activity]
-  function: Walks 20 minutes; stairs one at a time
-treatments:
-  - {kind: injection, date: 2023-06-01, response: six weeks relief}
-proposed_treatment: Right total knee replacement
-questions:
-  - Is a replacement needed now?
-  - Can it wait a year?
-  - What else can I try?
-"""
-
 
 @pytest.fixture
 def complete_case(tmp_path: Path) -> Path:
-    root = tmp_path / "case"
-    root.mkdir()
-    dx_knee(root / "knee.dcm", side="R", date="20240310")
-    write_pdf(
-        root / "report.pdf",
-        [
-            "RADIOLOGY REPORT",
-            "Exam date: 2024-03-10",
-            "X-RAY RIGHT KNEE STANDING",
-            "Impression: osteoarthritis.",
-        ],
-    )
-    (root / "case.yaml").write_text(COMPLETE_YAML, encoding="utf-8")
-    return root
+    report = [
+        "RADIOLOGY REPORT",
+        "Exam date: 2024-03-10",
+        "X-RAY RIGHT KNEE STANDING",
+        "Impression: osteoarthritis.",
+    ]
+    return complete_knee_folder(tmp_path / "case", report)
 
 
 def codes(case) -> set[str]:

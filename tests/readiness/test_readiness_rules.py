@@ -5,41 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import dx_knee, write_pdf
+from builders import COMPLETE_KNEE_YAML, complete_knee_folder, write_pdf
 
 from workbench.case import open_case
 
-BASE = """\
-case_id: T-3
-case_type: knee_replacement
-main_concern: Right knee pain for three years
-complaint: {body_part: knee, side: right}
-pain_history:
-  location: inner right knee
-  onset: 2022-05
-  onset_kind: gradual
-  triggers: [stairs]
-  pattern: [pain after activity]
-  function: Walks 20 minutes; stairs one at a time
-treatments:
-  - {kind: injection, date: 2023-06-01, response: six weeks relief}
-proposed_treatment: Right total knee replacement
-questions:
-  - Is a replacement needed now?
-  - Can it wait a year?
-  - What else can I try?
-"""
+BASE = COMPLETE_KNEE_YAML
 REPORT = ["RADIOLOGY REPORT", "Exam date: 2024-03-10", "X-RAY RIGHT KNEE STANDING", "OA."]
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "case"
-    root.mkdir()
-    dx_knee(root / "knee.dcm", side="R", date="20240310")
-    write_pdf(root / "report.pdf", REPORT)
-    (root / "case.yaml").write_text(BASE, encoding="utf-8")
-    return root
+    return complete_knee_folder(tmp_path / "case", REPORT)
 
 
 def _open(root: Path, tmp_path: Path, yaml_text: str | None = None):

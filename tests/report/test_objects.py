@@ -258,3 +258,23 @@ def test_stored_in_orthanc_over_stow_rs_and_retrieved(knee, tmp_path) -> None:
                 assert sorted(table["id"]) == sorted(read_measurement_report(path)["id"])
         again = push(case, "dicomweb+" + server.dicomweb_url, auth=server.auth)
         assert set(again["status"]) == {"already_present"}
+
+
+def test_a_prior_current_snapshot_gives_one_key_view_per_pane(knee) -> None:
+    _case, store, _ = knee
+    frame = store.frame()
+    current, prior = frame.iloc[0], frame[frame["id"] == store.frame()["id"].iloc[-1]].iloc[0]
+    panes = [
+        {"sop_uid": prior["sop_uid"], "frame": 1, "window": [1000, 2000], "side": "right",
+         "measurements": [{"id": prior["id"]}]},
+        {"sop_uid": current["sop_uid"], "frame": 1, "window": [2000, 4000], "side": "right",
+         "measurements": [{"id": current["id"]}]},
+        {"series_key": "mpr-only", "sop_uid": "", "index": 3},  # a reformat: no image to cite
+    ]  # fmt: skip
+    table = pd.DataFrame([{"caption": "Prior and current", "series_key": "a | b",
+                           "panes": panes, "measurements": []}])  # fmt: skip
+    views = key_views(table, store)
+    assert [v.sop_uid for v in views] == [prior["sop_uid"], current["sop_uid"]]
+    assert [v.caption for v in views] == ["Prior and current"] * 2
+    assert [v.window for v in views] == [(1000.0, 2000.0), (2000.0, 4000.0)]
+    assert [[m.id for m in v.measurements] for v in views] == [[prior["id"]], [current["id"]]]

@@ -21,7 +21,7 @@ from workbench.export.clean import _reencode, figures_of
 from workbench.export.sentences import film_label, format_date, measurement_sentence
 from workbench.imaging.measure import Measurement, MeasurementStore
 from workbench.render.figures import DPI, figure_png, render_slice
-from workbench.view.state import initial_state, set_window
+from workbench.view.replay import view_from_record
 
 __all__ = ["patient_figures"]
 
@@ -73,13 +73,9 @@ def _chosen(record: Mapping[str, Any], store: MeasurementStore) -> list[Measurem
 
 def _draw(case: Any, pane: Mapping[str, Any], chosen: list[Measurement], ax: Any) -> None:
     volume = case.load_series(str(pane["series_key"]))
-    index = int(pane.get("index") or 0)
-    state = initial_state(volume, index=index)
-    window = pane.get("window")
-    if window and len(window) == 2:
-        state = set_window(state, float(window[0]), float(window[1]))
+    state = view_from_record(volume, pane)  # the plane, window and framing the reviewer chose
     mine = [m for m in chosen if m.sop_uid == pane.get("sop_uid")]
-    render_slice(volume, index, ax=ax, view=state, side=pane.get("side"), measurements=mine,
+    render_slice(volume, state.index, ax=ax, view=state, side=pane.get("side"), measurements=mine,
                  size=SIZE, technical=False)  # fmt: skip
 
 

@@ -60,29 +60,43 @@ def _ids(value: Any) -> list[str]:
     return [str(m.get("id")) for m in value if isinstance(m, Mapping) and m.get("id")]
 
 
+def _panes(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The images of one key-image record: its panes (a prior/current pair), or itself."""
+    panes = record.get("panes")
+    if isinstance(panes, list | tuple) and panes:
+        return [p for p in panes if isinstance(p, Mapping)]
+    return [record]
+
+
 def key_views(table: pd.DataFrame, measurements: Iterable[Measurement]) -> list[KeyView]:
     """One :class:`KeyView` per key image (SOP UID and frame; the latest snapshot wins).
 
-    Reformatted views (no SOP UID) are left out; each key image carries the stored
-    measurements its record lists (by id).
+    A prior/current snapshot gives one view per pane, each with the snapshot's caption
+    and its own window, side and measurements. Reformatted views (no SOP UID) are left
+    out; each key image carries the stored measurements its record lists (by id).
     """
     by_id = {m.id: m for m in measurements}
-    latest: dict[tuple[str, int], Mapping[str, Any]] = {}
+    latest: dict[tuple[str, int], tuple[Mapping[str, Any], str]] = {}
     for record in table.to_dict(orient="records"):
-        sop = str(record.get("sop_uid") or "")
-        if not sop or sop == "nan":
-            continue
-        frame = record.get("frame")
-        frame_number = int(frame) if frame is not None and not pd.isna(frame) else 1
-        latest.pop((sop, frame_number), None)  # keep the order of the newest snapshot
-        latest[(sop, frame_number)] = record
+        caption = str(record.get("caption") or "")
+        for pane in _panes(record):
+            sop = str(pane.get("sop_uid") or "")
+            if not sop or sop == "nan":
+                continue
+            frame = pane.get("frame")
+            try:
+                frame_number = int(frame) if frame is not None and not pd.isna(frame) else 1
+            except (TypeError, ValueError):
+                frame_number = 1
+            latest.pop((sop, frame_number), None)  # keep the order of the newest snapshot
+            latest[(sop, frame_number)] = (pane, caption)
     views = []
-    for number, ((sop, frame), record) in enumerate(latest.items(), 1):
-        chosen = [by_id[i] for i in _ids(record.get("measurements")) if i in by_id]
-        side = record.get("side")
+    for number, ((sop, frame), (pane, caption)) in enumerate(latest.items(), 1):
+        chosen = [by_id[i] for i in _ids(pane.get("measurements")) if i in by_id]
+        side = pane.get("side")
         views.append(KeyView(
             number=number, sop_uid=sop, frame=frame,
-            caption=str(record.get("caption") or ""), window=_window(record.get("window")),
+            caption=caption, window=_window(pane.get("window")),
             measurements=tuple(chosen), side=str(side) if isinstance(side, str) else None,
         ))  # fmt: skip
     return views

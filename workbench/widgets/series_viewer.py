@@ -61,6 +61,7 @@ from workbench.view.labels import (
     study_label,
 )
 from workbench.view.overlay import SHORT_SOURCE
+from workbench.view.replay import record_view
 from workbench.view.slice_view import DEFAULT_SIZE, measurement_value_text, slice_count
 from workbench.view.state import (
     ViewState,
@@ -1015,6 +1016,7 @@ class SeriesViewer(widgets.VBox):
             "label": label,
             "side": self.side,
             "window": [state.center, state.width],
+            "view": record_view(state),
             "measurements": [_measurement_record(m) for m in found],
         }
 
