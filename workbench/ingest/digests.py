@@ -18,8 +18,7 @@ import contextlib
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,13 +99,6 @@ def save_known(cache_dir: Path, found: Mapping[str, str]) -> None:
     save_cache(cache_dir / KNOWN_FILE, known, _KNOWN_VERSION)
 
 
-def _yield_to_others() -> None:
-    """Lower this hashing thread's priority (Linux: per thread): the tables, the viewer and
-    the user's next step come first on a busy machine; the sha256 can wait."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
 def _checked(item: tuple[str, str]) -> str:
     return checked_sha256(item[1], item[0])
 
@@ -114,55 +106,89 @@ def _checked(item: tuple[str, str]) -> str:
 class Sha256Completion:
     """sha256 of files known by content_id, computed in background threads.
 
+    One thread hashes from the start, beside whatever the process does next (building
+    the tables uses the other core); when someone waits for the results
+    (:meth:`result`), helpers join it, up to one per core, taking files from the same
+    queue.
+
     Parameters
     ----------
     todo : mapping
         content_id → local path (one read per distinct content).
-    workers : int
-        Hashing threads.
     """
 
-    def __init__(self, todo: Mapping[str, str], *, workers: int = 2) -> None:
+    def __init__(self, todo: Mapping[str, str]) -> None:
         self.todo = dict(todo)
-        self._workers = max(1, workers)
+        self._queue = iter(list(self.todo.items()))
+        self._lock = threading.Lock()
         self._result: dict[str, str] = {}
+        self._threads: list[threading.Thread] = []
+        self._active = 0
         self._hashed = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="sha256-completion", daemon=False)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            items = list(self.todo.items())
-            with ThreadPoolExecutor(
-                self._workers, thread_name_prefix="sha256", initializer=_yield_to_others
-            ) as pool:
-                digests: Iterable[str] = pool.map(_checked, items)
-                self._result = dict(zip(self.todo, digests, strict=True))
-        except Exception:  # out of threads or memory: no sha256 given, none wrong
-            self._result = {}
-        finally:
+        if not self.todo:
             self._hashed.set()
+        self.thread = self._helper()
+
+    def _helper(self) -> threading.Thread:
+        with self._lock:
+            self._active += 1
+            thread = threading.Thread(
+                target=self._work, name=f"sha256-{len(self._threads)}", daemon=False
+            )
+            self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def _work(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    item = next(self._queue, None)
+                if item is None:
+                    return
+                digest = checked_sha256(item[1], item[0])
+                with self._lock:
+                    self._result[item[0]] = digest
+        except Exception:  # out of memory, say: the files left get no sha256, none wrong
+            return
+        finally:
+            with self._lock:
+                self._active -= 1
+                last = self._active == 0
+            if last:
+                self._hashed.set()
 
     def then(self, step: Callable[[dict[str, str]], None]) -> threading.Thread:
         """Run *step* with the results in a thread of its own once they are all hashed.
 
-        Its exceptions are swallowed: it persists what can be recomputed.
+        Its exceptions are swallowed: it persists what can be recomputed. It waits without
+        calling helpers in.
         """
 
         def run() -> None:
-            found = self.result()
+            self._hashed.wait()
             # a cache not written is rebuilt next time; the results in memory stand
             with contextlib.suppress(Exception):
-                step(found)
+                step(self._results())
 
         thread = threading.Thread(target=run, name="sha256-persist", daemon=False)
         thread.start()
         return thread
 
     def result(self) -> dict[str, str]:
-        """content_id → sha256 (``""`` where none could be given); waits for the hashing."""
+        """content_id → sha256 (``""`` where none could be given); helps, then waits."""
+        if not self._hashed.is_set():
+            with self._lock:
+                room = (os.cpu_count() or 1) - self._active
+                started = self._active > 0
+            for _ in range(room if started else 0):
+                self._helper()
         self._hashed.wait()
-        return dict(self._result)
+        return self._results()
+
+    def _results(self) -> dict[str, str]:
+        with self._lock:
+            return {k: self._result.get(k, "") for k in self.todo}
 
     def done(self) -> bool:
         """Whether the hashing is finished."""
