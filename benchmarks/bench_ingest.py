@@ -364,10 +364,13 @@ def vmhwm_kb() -> int:
 def child_ingest(source: str) -> None:
     """Child mode: ingest *source* into a new workspace, print peak memory as JSON."""
     open_case = _import_open_case()
+    from workbench.workspace import wait_for_writes
+
     before = vmhwm_kb()
     with tempfile.TemporaryDirectory(prefix="wb-bench-mem-") as ws:
         t, case = timed(open_case, source, workspace=ws)
         n = len(case.files)
+        wait_for_writes()  # the background sha256 step writes into the workspace
     print(
         json.dumps(
             {
