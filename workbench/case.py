@@ -25,7 +25,7 @@ from workbench.ingest import digests
 from workbench.ingest import pipeline as ingest
 from workbench.ingest.registry import register_remote, remote_reader_for
 from workbench.model import Severity
-from workbench.problems import Problem, problems_frame
+from workbench.problems import Problem, ProblemKind, problems_frame
 from workbench.readiness.checks import find_gaps
 from workbench.readiness.summary import Summary, build_summary
 from workbench.readiness.triage import Triage, triage
@@ -33,6 +33,7 @@ from workbench.record import clinical as records
 from workbench.record.manifest import MANIFEST_NAME, Manifest, load_manifest
 from workbench.record.ocr import OcrReader
 from workbench.record.timeline import build_timeline
+from workbench.safe_text import shown_name
 from workbench.workspace import (
     atomic_write,
     default_workspace,
@@ -134,6 +135,15 @@ class Case:
         self._files = digests.fill(self._files, found)
         self._instances = digests.fill(self._instances, found)
         self._sha256 = None
+        changed = [content_id for content_id, sha in found.items() if not sha]
+        if changed:
+            paths = self._files.loc[self._files["content_id"].isin(changed), "path"]
+            self.problems = problems_frame(
+                [
+                    *(Problem(*row) for row in self.problems.itertuples(index=False, name=None)),
+                    *(_changed_since_read(str(path)) for path in paths),
+                ]
+            )
 
     def local_path(self, path: str) -> Path:
         """Where the bytes of the original at *path* can be read (unpacked copy for zips)."""
@@ -188,6 +198,17 @@ class Case:
             f"{len(self.series)} series, {len(self.instances)} images, "
             f"{len(self.problems)} problems>"
         )
+
+
+def _changed_since_read(path: str) -> Problem:
+    return Problem(
+        path,
+        "inventory",
+        ProblemKind.CHANGED_SINCE_READ,
+        f"{shown_name(path)} changed after it was read (its bytes no longer match the content "
+        "hash of what was indexed), so no sha256 is given for it. Make sure nothing writes to "
+        "the originals, then open the case again.",
+    )
 
 
 def open_case(

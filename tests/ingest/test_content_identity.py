@@ -160,3 +160,31 @@ def test_fill_and_known_ignore_malformed_entries(tmp_path):
     assert digests.load_known(tmp_path) == {good: "b" * 64}
     frame = pd.DataFrame({"sha256": ["", "x"], "content_id": [good, good]})
     assert list(digests.fill(frame, {good: "b" * 64})["sha256"]) == ["b" * 64, "x"]
+
+
+def test_changed_before_the_completion_is_a_problem_row_without_sha256(
+    tmp_path, deferred, monkeypatch
+):
+    from workbench import case as case_module
+
+    root = _case(tmp_path)
+    target = root / "ct" / "IM002"
+    real = case_module._start_hashing
+
+    def change_then_hash(space, scanned):
+        st = target.stat()
+        data = bytearray(target.read_bytes())
+        data[-1] ^= 0xFF  # same size, same mtime: only the bytes tell
+        target.write_bytes(bytes(data))
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return real(space, scanned)
+
+    monkeypatch.setattr(case_module, "_start_hashing", change_then_hash)
+    case = open_case(root, workspace=tmp_path / "ws", ocr=False)
+    sha = _by_path(case.files, "sha256")
+    assert sha["ct/IM002"] == ""
+    assert all(v for k, v in sha.items() if k != "ct/IM002")
+    changed = case.problems[case.problems["kind"] == "changed_since_read"]
+    assert list(changed["path"]) == ["ct/IM002"]
+    assert "changed after it was read" in changed["message"].iloc[0]
+    wait_for_writes()
