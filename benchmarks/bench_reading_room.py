@@ -18,7 +18,10 @@ drives them with Playwright's real mouse and keyboard:
 - click-to-store: the click that finishes a length → the kernel's acknowledgement that
   it is in the measurement store (written to ``measurements.json``);
 - peer: the old kernel round trip, key press on a slider → the new JPEG decoded in the
-  ``<img>`` (slice change and window-width change).
+  ``<img>`` (slice change and window-width change);
+- MPR crosshair: a click with the crosshair tool in the axial pane of a three-pane
+  ``LayoutViewer`` → both other panes (coronal, sagittal) painted at the slices through the
+  point (measured in the page's animation frames, so within one frame of the paint).
 
 Targets (issue 17): drag repaint ≤ 16 ms median and ≤ 33 ms p90; wheel ≤ 30 ms median;
 click-to-store ≤ 100 ms. Figures go to ``benchmarks/results/reading_room.json``.
@@ -110,6 +113,10 @@ def notebook(path: Path, source: Path, workspace: Path, ct: str, dx: str, ct_ser
             f"dx = workbench.SeriesViewer(case, study_key={dx!r}, name='dx', size=640)\ndx"
         ),
         new_code_cell(OLD_PATH.format(series=ct_series)),
+        new_code_cell(
+            f"mpr = workbench.LayoutViewer(case, layout='mpr', panes=[{ct_series!r}], name='mpr')"
+            "\nmpr"
+        ),
     ]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {
@@ -141,6 +148,43 @@ def drag_window(page, root, repeats: int) -> list[float]:
     page.mouse.up(button="right")
     page.wait_for_timeout(200)
     return list(page.evaluate("r => r.wbViewer.stats.paints.slice()", handle))
+
+
+#: From the next pointerdown on the axial pane to both other panes painted at new slices.
+MPR_TIMER = """panes => {
+  window.__mpr = {times: []};
+  if (panes[0].__mprTimed) return;  // one listener, however often the timer is reset
+  panes[0].__mprTimed = true;
+  const views = panes.map(p => p.wbViewer);
+  panes[0].querySelector('canvas.wb-canvas').addEventListener('pointerdown', () => {
+    const t0 = performance.now();
+    const was = views.map(v => v.view.index), painted = views.map(v => v.painted);
+    const check = () => {
+      const done = [1, 2].every(i => views[i].view.index !== was[i] && views[i].slice &&
+        views[i].slice.meta.index === views[i].view.index && views[i].painted > painted[i]);
+      if (done) window.__mpr.times.push(performance.now() - t0);
+      else if (performance.now() - t0 < 5000) requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  }, true);
+}"""
+
+
+def mpr_clicks(page, cell, repeats: int) -> list[float]:
+    """Crosshair clicks in the axial pane, each at a new row and column."""
+    panes = cell.locator(".wb-viewer")
+    cell.scroll_into_view_if_needed()
+    for k in range(3):
+        page.wait_for_function("r => r.wbViewer && r.wbViewer.painted > 0 && r.wbViewer.slice",
+                               arg=panes.nth(k).element_handle())  # fmt: skip
+    page.evaluate(MPR_TIMER, [panes.nth(k).element_handle() for k in range(3)])
+    axial = panes.nth(0).element_handle()
+    for k in range(repeats):
+        rc = [60 + (17 * k) % 380, 80 + (29 * k) % 350]
+        x, y = page.evaluate(TO_CLIENT, [axial, rc])
+        page.mouse.click(x, y)
+        page.wait_for_timeout(300)
+    return list(page.evaluate("window.__mpr.times.slice()"))
 
 
 def main() -> None:
@@ -234,6 +278,10 @@ def main() -> None:
                 knob.nth(1).press("ArrowLeft")
                 page.wait_for_timeout(250)
             results["old_kernel_window_change"] = stats(page.evaluate("window.__old.times.slice()"))
+            # --- MPR: crosshair click in the axial pane → coronal and sagittal on screen
+            mpr_cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="mpr = ")
+            mpr_clicks(page, mpr_cell, 3)  # warm up (the volume is decoded on first use)
+            results["mpr_crosshair_click_to_panes"] = stats(mpr_clicks(page, mpr_cell, steps))
             browser.close()
         results["console_errors"] = [e for e in errors if "/lsp/" not in e][:5]
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

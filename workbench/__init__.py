@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from workbench.view.key_images import key_images
     from workbench.widgets.compare import CompareViewer
     from workbench.widgets.intake_form import IntakeForm
+    from workbench.widgets.layout_viewer import LayoutViewer
     from workbench.widgets.series_viewer import SeriesViewer
 
 #: Public names of the upper layers → the module that defines them (loaded lazily).
@@ -57,6 +58,7 @@ _LAZY = {
     "open_case": "workbench.case",
     "SeriesViewer": "workbench.widgets.series_viewer",
     "CompareViewer": "workbench.widgets.compare",
+    "LayoutViewer": "workbench.widgets.layout_viewer",
     "render_slice": "workbench.render.figures",
     "key_images": "workbench.view.key_images",
     "plot_timeline": "workbench.render.timeline_plot",
@@ -77,6 +79,7 @@ __all__ = [
     "DeidentificationError",
     "ExportError",
     "IntakeForm",
+    "LayoutViewer",
     "ManifestError",
     "NothingUsableError",
     "PacsError",

@@ -11,6 +11,7 @@ keeps working for callers who do not know this package::
     ├── WorkspaceError (OSError)                workspace cannot be created or is inside the source
     ├── ManifestError (ValueError)              case.yaml does not match the schema
     ├── InstrumentError (ValueError)            a questionnaire definition file is invalid
+    ├── HangingRulesError (ValueError)          a hanging rules file is invalid
     ├── SeriesNotFoundError (KeyError)          unknown series or study key
     ├── PixelDataError (ValueError)             pixels cannot be decoded
     ├── MeasurementError (ValueError)           a measurement point outside the image, a bad length
@@ -31,6 +32,7 @@ __all__ = [
     "CaseNotFoundError",
     "DeidentificationError",
     "ExportError",
+    "HangingRulesError",
     "InstrumentError",
     "ManifestError",
     "MeasurementError",
@@ -83,6 +85,10 @@ class MeasurementError(WorkbenchError, ValueError):
 
 class InstrumentError(WorkbenchError, ValueError):
     """A questionnaire definition (``workbench/data/instruments/*.yaml`` or a site's) is invalid."""
+
+
+class HangingRulesError(WorkbenchError, ValueError):
+    """A hanging rules file (``view/hanging_rules.json`` or a site's) is invalid."""
 
 
 class SeriesNotFoundError(WorkbenchError, KeyError):

@@ -260,7 +260,8 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
     mr = case.studies.loc[case.studies["modality"] == "MR", "study_key"]
     assert len(mr) == 1
     name = viewer_names(case)[mr.iloc[0]]
-    viewer_source = f"{name} = workbench.SeriesViewer(case, study_key={mr.iloc[0]!r}"
+    # the 2D MR is hung on its own (hanging rule one_study), in a LayoutViewer
+    viewer_source = f"{name} = workbench.LayoutViewer(case, layout='1x1', panes=[({mr.iloc[0]!r},"
     lab.wait_ready()
 
     with sync_playwright() as p:
@@ -405,7 +406,7 @@ def _open_and_run(page, lab: JupyterLab, name: str):
     idle.wait_for()
     errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\\w+Error:"))
     assert errors.count() == 0, errors.first.inner_text()
-    root = page.locator(".wb-viewer")
+    root = page.locator(".wb-viewer").first  # a layout holds several
     root.wait_for(state="visible")
     page.wait_for_function("r => r.wbViewer && r.wbViewer.slice && r.wbViewer.painted > 0",
                            arg=root.element_handle())  # fmt: skip
@@ -598,3 +599,129 @@ def test_export_in_the_kernel_saves_the_notebook_first(lab: JupyterLab) -> None:
             browser.close()
     assert "saved: True" in printed
     assert "Unsaved edit." in path.read_text(encoding="utf-8")
+
+
+# --- layouts: 1×2 panes, the toolbar switch, the three-pane MPR with a linked crosshair ----
+
+LAYOUT_CELLS = (
+    "films = workbench.LayoutViewer(case, layout='1x2', panes={films!r}, name='films')\nfilms",
+    "ct = workbench.LayoutViewer(case, layout='mpr', panes=[{ct!r}], name='ct')\nct",
+)
+#: Index on screen, slice drawn and painted count of each viewer in a cell.
+PANES_STATE = """cell => [...cell.querySelectorAll('.wb-viewer')].filter(r => r.offsetParent)
+  .map(r => ({index: r.wbViewer.view.index, shown: r.wbViewer.slice && r.wbViewer.slice.meta.index,
+              painted: r.wbViewer.painted}))"""
+
+
+def _layout_case(root: Path) -> tuple[Path, list[str], str]:
+    """A 10-slice axial CT (3 mm over 0.66 mm pixels) and two standing films of one study."""
+    import pydicom
+    from imaging_builders import ct_stack, projection
+
+    folder = root / "layouts"
+    ct_stack(folder / "ct", 10, spacing=3.0, marker=False)
+    study = pydicom.uid.generate_uid()
+    for k, (view, desc) in enumerate(
+        (("AP", "KNEE RT AP STANDING"), ("LL", "KNEE RT LAT STANDING"))
+    ):
+        path = projection(
+            folder / "dx" / f"film{k}.dcm", pixel_spacing=(0.2, 0.2), description=desc
+        )
+        ds = pydicom.dcmread(path)
+        ds.StudyInstanceUID, ds.ViewPosition, ds.Laterality = study, view, "R"
+        ds.StudyDate = "20240903"
+        ds.save_as(path)
+    return folder
+
+
+def test_layouts_and_linked_mpr_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
+    """1×2 shows two labelled panes; the toolbar switches layout; a click in the axial pane
+    moves the coronal and sagittal panes to the slices the core predicts."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+    from playwright.sync_api import expect, sync_playwright
+
+    from workbench.case import open_case
+    from workbench.imaging.volume import load_series
+    from workbench.view.crosshair import click as crosshair_click
+
+    source = _layout_case(tmp_path)
+    case = open_case(source, workspace=tmp_path / "ws-test")
+    films = [(str(r.study_key), str(r.series_key)) for r in case.series.itertuples()
+             if r.Modality == "DX"]  # fmt: skip
+    ct = str(case.series.loc[case.series["Modality"] == "CT", "series_key"].iloc[0])
+    assert len(films) == 2 and films[0][0] == films[1][0]
+    volume = load_series(case, ct)
+    start = volume.n_frames // 2
+    target = crosshair_click(volume, "axial", start, 40, 100)  # what the kernel should do
+    setup = (f"import workbench\ncase = workbench.open_case({str(source)!r}, "
+             f"workspace={str(tmp_path / 'ws')!r})")  # fmt: skip
+    cells = [setup, LAYOUT_CELLS[0].format(films=films), LAYOUT_CELLS[1].format(ct=ct)]
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    nbformat.write(nb, lab.notebooks / "layouts.ipynb")
+    lab.wait_ready()
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1300})
+            page.set_default_timeout(30_000)
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            _open_and_run(page, lab, "layouts.ipynb")
+            film_cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="films = ")
+            ct_cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="ct = ")
+
+            # 1×2: two viewers side by side, each labelled with date, side, weight-bearing
+            film_cell.scroll_into_view_if_needed()
+            page.wait_for_function(
+                "c => [...c.querySelectorAll('.wb-viewer')].filter(r => r.wbViewer && "
+                "r.wbViewer.painted > 0 && r.wbViewer.slice).length === 2",
+                arg=film_cell.element_handle())  # fmt: skip
+            labels = film_cell.locator(".wb-pane-label")
+            expect(labels).to_have_count(2)
+            for k in range(2):
+                text = labels.nth(k).inner_text()
+                assert "2024-09-03" in text and "RIGHT" in text and "weight-bearing" in text
+            boxes = [film_cell.locator(".wb-viewer").nth(k).bounding_box() for k in range(2)]
+            assert boxes[1]["x"] >= boxes[0]["x"] + boxes[0]["width"] - 1  # side by side
+
+            # the toolbar switches layout: 1×1, then 2×2; the kernel answers with the panes
+            film_cell.locator(".wb-layout-switch button", has_text="1×1").click()
+            page.wait_for_function(f"c => ({PANES_STATE})(c).length === 1",
+                                   arg=film_cell.element_handle())  # fmt: skip
+            film_cell.locator(".wb-layout-switch button", has_text="2×2").click()
+            page.wait_for_function(f"c => ({PANES_STATE})(c).length === 4",
+                                   arg=film_cell.element_handle())  # fmt: skip
+            expect(film_cell.locator(".wb-pane-label")).to_have_count(4)
+
+            # MPR: three panes; a real click in the axial pane moves the other two
+            ct_cell.scroll_into_view_if_needed()
+            handle = ct_cell.element_handle()
+            page.wait_for_function(
+                f"c => {{ const s = ({PANES_STATE})(c); return s.length === 3 && "
+                "s.every(p => p.painted > 0 && p.shown !== null); }", arg=handle)  # fmt: skip
+            panes = ct_cell.locator(".wb-viewer")
+            axial, coronal, sagittal = (panes.nth(k) for k in range(3))
+            before = page.evaluate(PANES_STATE, handle)
+            assert before[0]["index"] == start
+            shots = [pane.locator("canvas.wb-canvas").screenshot() for pane in (coronal, sagittal)]
+            x, y = page.evaluate(TO_CLIENT, [axial.element_handle(), [40, 100]])
+            page.mouse.click(x, y)
+            want = [start, target.voxel[1], target.voxel[2]]
+            page.wait_for_function(
+                f"c => {{ const s = ({PANES_STATE})(c); return s.map(p => p.index).join() === "
+                f"'{','.join(map(str, want))}' && s.map(p => p.shown).join() === "
+                f"'{','.join(map(str, want))}'; }}", arg=handle)  # fmt: skip
+            assert want[1:] == [40, 100] and want[1:] != [before[1]["index"], before[2]["index"]]
+            expect(coronal.locator(".wb-corner")).to_contain_text("coronal 41/128")
+            expect(sagittal.locator(".wb-corner")).to_contain_text("sagittal 101/128")
+            page.wait_for_timeout(200)
+            after = [pane.locator("canvas.wb-canvas").screenshot() for pane in (coronal, sagittal)]
+            assert after[0] != shots[0] and after[1] != shots[1]
+        finally:
+            browser.close()
+    errors = [p for p in problems if not p.startswith("Failed to load resource")]
+    assert errors == [], problems

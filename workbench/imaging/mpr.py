@@ -30,10 +30,14 @@ __all__ = [
     "PLANES",
     "acquired_plane",
     "cut_positions",
+    "patient_position",
     "plane_count",
+    "plane_indices",
     "plane_labels",
+    "plane_point",
     "reference_lines",
     "reformat",
+    "voxel_at",
 ]
 
 PLANES = ("axial", "coronal", "sagittal")
@@ -218,3 +222,85 @@ def cut_positions(volume: Volume, plane: str, index: int) -> dict[str, float]:
     return {
         other: fraction for other, (_, fraction) in reference_lines(volume, plane, index).items()
     }
+
+
+# --- the linked crosshair: a point in one plane, the slices through it in the others ---
+
+
+def voxel_at(
+    volume: Volume, plane: str, index: int, row: float, col: float
+) -> tuple[int, int, int]:
+    """The voxel (slice, row, column of the volume) under pixel (*row*, *col*) of a plane.
+
+    *row* and *col* count the displayed image of slice *index* of *plane* (as
+    :func:`reformat` returns it; pixel centres at whole numbers, so a click anywhere
+    inside a pixel rounds to it). Points outside the image are refused.
+
+    Raises
+    ------
+    IndexError
+        *index*, *row* or *col* outside the plane's image.
+    """
+    _check_plane(plane)
+    layout = _layout(volume)
+    fixed, row_axis, col_axis, flip_rows, flip_cols = _arrangement(layout, plane)
+    n_rows, n_cols = layout.sizes[row_axis], layout.sizes[col_axis]
+    if not 0 <= index < layout.sizes[fixed]:
+        raise IndexError(
+            f"Slice {index} is outside the {plane} plane (0 .. {layout.sizes[fixed] - 1})."
+        )
+    r, c = int(np.floor(float(row) + 0.5)), int(np.floor(float(col) + 0.5))
+    if not (0 <= r < n_rows and 0 <= c < n_cols):
+        raise IndexError(
+            f"Point ({row:g}, {col:g}) is outside the {plane} image ({n_rows} × {n_cols} "
+            "pixels); click on the image."
+        )
+    voxel = [0, 0, 0]
+    voxel[fixed] = int(index)
+    voxel[row_axis] = n_rows - 1 - r if flip_rows else r
+    voxel[col_axis] = n_cols - 1 - c if flip_cols else c
+    return voxel[0], voxel[1], voxel[2]
+
+
+def _check_voxel(layout: _Layout, voxel: tuple[int, int, int]) -> tuple[int, int, int]:
+    v = tuple(int(x) for x in voxel)
+    if len(v) != 3 or not all(0 <= x < n for x, n in zip(v, layout.sizes, strict=True)):
+        raise IndexError(f"Voxel {tuple(voxel)} is outside the volume {layout.sizes}.")
+    return v[0], v[1], v[2]
+
+
+def plane_indices(volume: Volume, voxel: tuple[int, int, int]) -> dict[str, int]:
+    """The slice of each plane through *voxel* (slice, row, column of the volume)."""
+    layout = _layout(volume)
+    v = _check_voxel(layout, voxel)
+    return {plane: v[layout.axis_of[_NORMAL_AXIS[plane]]] for plane in PLANES}
+
+
+def plane_point(volume: Volume, plane: str, voxel: tuple[int, int, int]) -> tuple[int, int]:
+    """Where *voxel* is drawn in *plane*'s image through it: (row, column) of the display."""
+    _check_plane(plane)
+    layout = _layout(volume)
+    v = _check_voxel(layout, voxel)
+    _, row_axis, col_axis, flip_rows, flip_cols = _arrangement(layout, plane)
+    r, c = v[row_axis], v[col_axis]
+    if flip_rows:
+        r = layout.sizes[row_axis] - 1 - r
+    if flip_cols:
+        c = layout.sizes[col_axis] - 1 - c
+    return r, c
+
+
+def patient_position(volume: Volume, voxel: tuple[int, int, int]) -> tuple[float, float, float]:
+    """The centre of *voxel* in patient coordinates (LPS, mm), from the slice positions.
+
+    (0020,0032) *Image Position Patient* of the voxel's slice plus the column and row
+    steps along (0020,0037) *Image Orientation Patient* times (0028,0030) *Pixel Spacing*.
+    """
+    layout = _layout(volume)
+    s, r, c = _check_voxel(layout, voxel)
+    geometry = volume.geometry
+    assert geometry.positions is not None and geometry.pixel_spacing is not None
+    origin = np.asarray(geometry.positions[s], dtype=float)
+    row_step, col_step = geometry.pixel_spacing  # between rows, between columns
+    point = origin + c * col_step * layout.directions[2] + r * row_step * layout.directions[1]
+    return float(point[0]), float(point[1]), float(point[2])

@@ -34,6 +34,7 @@ from workbench.i18n import label
 from workbench.notebook.contract import CellTag, cell_tags, fingerprint
 from workbench.observer import current_observer, reviewer_folder
 from workbench.safe_text import markdown_text
+from workbench.view.hanging import hang
 from workbench.workspace import atomic_write
 
 if TYPE_CHECKING:
@@ -222,22 +223,28 @@ def viewer_names(case: ReviewCase) -> dict[str, str]:
 
 
 def _viewer_cells(case: ReviewCase) -> list[Any]:
-    from workbench.view.comparison import pick_comparison_pairs
-
-    cells = [_md("## Images\n\nEach viewer has its own name. Pick a tool in the image's toolbar "
-                 "and click on the image to measure; ★ key image saves the view with the "
-                 "ticked measurements for the patient's page.", CellTag.HIDE)]  # fmt: skip
+    """One viewer cell per hanging (:func:`workbench.view.hanging.hang`), in its layout."""
+    cells = [_md("## Images\n\nEach study is hung in the layout its rule chose (the rule is "
+                 "named in the cell; switch layout with the buttons above each viewer). Each "
+                 "viewer has its own name. Pick a tool in the image's toolbar and click on the "
+                 "image to measure; in MPR the ✛ crosshair tool moves the other planes to the "
+                 "point clicked. ★ key image saves the view with the ticked measurements for "
+                 "the patient's page.", CellTag.HIDE)]  # fmt: skip
     names = viewer_names(case)
-    paired: set[str] = set()
-    for k, (a, b) in enumerate(pick_comparison_pairs(case), start=1):
-        paired |= {a, b}
-        cells.append(_code(f"compare_{k} = workbench.CompareViewer(case, {a!r}, {b!r})\n"
-                           f"compare_{k}", CellTag.HIDE))  # fmt: skip
-    for st in case.studies.itertuples(index=False):
-        if st.source == "dicom" and st.study_key not in paired:
-            name = names[str(st.study_key)]
-            cells.append(_code(f"{name} = workbench.SeriesViewer(case, study_key={st.study_key!r}, "
-                               f"name={name!r})\n{name}", CellTag.HIDE))  # fmt: skip
+    compared = 0
+    for hanging in hang(case.studies, case.series):
+        if hanging.linked:
+            compared += 1
+            a, b = hanging.study_keys[:2]
+            cells.append(_code(f"compare_{compared} = workbench.CompareViewer(case, {a!r}, {b!r})"
+                               f"  # hanging: {hanging.rule}\ncompare_{compared}",
+                               CellTag.HIDE, hanging=hanging.rule))  # fmt: skip
+            continue
+        name = names[hanging.study_keys[0]]
+        panes = list(dict.fromkeys((p.study_key, p.series_key) for p in hanging.panes))
+        cells.append(_code(f"{name} = workbench.LayoutViewer(case, layout={str(hanging.layout)!r}, "
+                           f"panes={panes!r}, name={name!r})  # hanging: {hanging.rule}\n{name}",
+                           CellTag.HIDE, hanging=hanging.rule))  # fmt: skip
     return cells
 
 

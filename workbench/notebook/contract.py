@@ -15,6 +15,9 @@ text from the reviewer's without matching sentences back:
 ``generated``
     One record per line the template wrote from the case (a gap bullet: ``code``,
     ``study_key``, ``fp``), shown in the page's language while the reviewer keeps it.
+``hanging``
+    On a viewer cell (tagged ``workbench-hide``): the name of the hanging rule
+    (:mod:`workbench.view.hanging`) that chose its layout; never read by the export.
 
 A fingerprint is the SHA-256 of a paragraph with markdown emphasis and whitespace
 normalised, so re-wrapping a line or removing the italics does not hide template text.

@@ -155,7 +155,9 @@ def apply_preset(state: ViewState, name: str, volume: Volume | None = None) -> V
             raise ValueError(
                 "The 'auto' preset needs the volume: apply_preset(state, 'auto', vol)."
             )
-        auto = set_window(state, *auto_window(volume, state.index))
+        # a reformatted plane's index counts another axis: take the window of a frame
+        frame = state.index if state.plane == "acquired" else volume.n_frames // 2
+        auto = set_window(state, *auto_window(volume, frame))
         lut = state.plane == "acquired" and header_lut(volume, state.index)
         return replace(auto, voi_lut=lut)
     try:

@@ -9,12 +9,15 @@ Kernel → browser
     ``window`` (:func:`workbench.view.browser.window_params` without its table),
     ``measurements`` (the current image's, drawn and listed), ``overlay`` (side badge,
     title, orientation letters, calibration line, slice count), ``presets``, ``tools``,
-    ``status``; and custom messages ``slice`` (metadata plus the codes as a binary
-    buffer, and the VOI LUT table as a second one) and ``show`` (a slice the browser
-    already holds). Pixels never go through a trait, so saved widget state stays small.
+    ``status``, ``guides`` (reference lines and crosshair of a linked MPR pane, see
+    :func:`workbench.view.crosshair.guide_dict`); and custom messages ``slice``
+    (metadata plus the codes as a binary buffer, and the VOI LUT table as a second one)
+    and ``show`` (a slice the browser already holds). Pixels never go through a trait, so
+    saved widget state stays small.
 Browser → kernel
     custom messages ``hello``, ``index``, ``view``, ``preset``, ``reset``, ``measure``,
-    ``move``, ``delete``, ``rename``, ``key_image``, ``need``; handed to the callback
+    ``move``, ``delete``, ``rename``, ``key_image``, ``need``, ``point`` (a click of the
+    crosshair tool); handed to the callback
     given to :meth:`ReadingCanvas.on_action`, which validates them.
 """
 
@@ -50,6 +53,7 @@ class ReadingCanvas(anywidget.AnyWidget):
     tool = traitlets.Unicode("pan").tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     size = traitlets.Int(640).tag(sync=True)
+    guides = traitlets.Dict().tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -128,6 +128,7 @@ def _button() -> widgets.Layout:
 
 _THUMB = 96
 _VOLUMES_KEPT = 2
+_VOLUMES_SHARED = 4  # a layout's panes: up to four series on screen at once
 
 
 def _studies_with_images(case: ReviewCase) -> list[tuple[str, str]]:
@@ -218,6 +219,10 @@ class SeriesViewer(widgets.VBox):
     name : str, optional
         The viewer's name, stored with each measurement made in it (the notebook gives
         every viewer its own).
+    volumes : OrderedDict, optional
+        A series-key → Volume cache shared with other viewers (the panes of a
+        :class:`~workbench.widgets.layout_viewer.LayoutViewer`: the three MPR panes decode
+        their volume once).
 
     Attributes
     ----------
@@ -243,6 +248,7 @@ class SeriesViewer(widgets.VBox):
         image_format: str = "jpeg",
         fixed_study: bool = False,
         name: str = "",
+        volumes: OrderedDict[str, Volume] | None = None,
     ) -> None:
         super().__init__()
         self.case = case
@@ -256,7 +262,11 @@ class SeriesViewer(widgets.VBox):
         self.side: str | None = None
         self.reference_window: tuple[float, float] = (0.0, 1.0)
         self.last_key_image: KeyImage | None = None
-        self._volumes: OrderedDict[str, Volume] = OrderedDict()
+        self._volumes: OrderedDict[str, Volume] = OrderedDict() if volumes is None else volumes
+        self._volumes_kept = _VOLUMES_KEPT if volumes is None else _VOLUMES_SHARED
+        self._point_handlers: list[Any] = []
+        self._prefetch_due: ViewState | None = None
+        self._prefetch_paused = False
         self._syncing = False
         self._quiet = False
         self._pending_series: str | None = None
@@ -450,7 +460,7 @@ class SeriesViewer(widgets.VBox):
         found = self._volumes.pop(series_key, None)
         volume = found if found is not None else load_series(self.case, series_key)
         self._volumes[series_key] = volume
-        while len(self._volumes) > _VOLUMES_KEPT:
+        while len(self._volumes) > self._volumes_kept:
             self._volumes.popitem(last=False)
         return volume
 
@@ -660,7 +670,22 @@ class SeriesViewer(widgets.VBox):
         )
         if self.header_box.selected_index == 0:
             self._update_header()
-        self._prefetch(state)
+        if self._prefetch_paused:
+            self._prefetch_due = state
+        else:
+            self._prefetch(state)
+
+    @contextmanager
+    def prefetch_later(self) -> Iterator[None]:
+        """Send neighbouring slices only at the end (a layout moves its panes first)."""
+        self._prefetch_paused = True
+        try:
+            yield
+        finally:
+            self._prefetch_paused = False
+            due, self._prefetch_due = self._prefetch_due, None
+            if due is not None and self.volume is not None and due == self.view:
+                self._prefetch(due)
 
     def _prefetch(self, state: ViewState) -> None:
         """Send the neighbouring slices ahead, so scrolling shows them at once."""
@@ -761,10 +786,18 @@ class SeriesViewer(widgets.VBox):
             self.delete_measurement(str(msg.get("id")))
         elif kind == "rename":
             self.rename_measurement(str(msg.get("id")), str(msg.get("label") or ""))
+        elif kind == "point":  # a click of the crosshair tool (layouts link the panes)
+            row, col = (float(v) for v in msg["point"])
+            for handler in self._point_handlers:
+                handler(self, row, col)
         elif kind == "key_image":
             shot = self.snapshot(str(msg.get("caption") or ""), measurement_ids=msg.get("ids"))
             self.last_key_image = shot
             self.canvas.reply({"type": "stored", "text": "key image saved"})
+
+    def on_point(self, handler: Any) -> None:
+        """Call ``handler(viewer, row, col)`` when the crosshair tool clicks the image."""
+        self._point_handlers.append(handler)
 
     # --- drawing (static output) ------------------------------------------------------
     def _frame_measurements(self, state: ViewState) -> list[Measurement]:

@@ -293,7 +293,40 @@ export default {
       }
       if (pts.length) label(text, toCss(pts[kind === "arrow" ? 0 : pts.length - 1], M), colour);
     }
+    // --- layouts hook: reference lines and crosshair of a linked MPR pane (trait "guides")
+    function drawGuides(M, css) {
+      const g = model.get("guides");
+      if (!g || !g.plane || !slice) return;
+      const { wi, hi } = dims();
+      const at = (x, y) => M.transformPoint(new DOMPoint(x, y));
+      ctx.save();
+      ctx.lineWidth = 1;
+      ctx.setLineDash([]);
+      for (const l of g.lines || []) {
+        const [a, b] = l.axis === "row" ? [at(0, l.at * hi), at(wi, l.at * hi)] : [at(l.at * wi, 0), at(l.at * wi, hi)];
+        ctx.strokeStyle = l.colour || "#fff";
+        ctx.beginPath();
+        ctx.moveTo(a.x, a.y);
+        ctx.lineTo(b.x, b.y);
+        ctx.stroke();
+      }
+      if (g.point) {
+        const q = toCss(g.point, M);
+        ctx.strokeStyle = "#ffeb3b";
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.arc(q.x, q.y, 6, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
+      ctx.strokeStyle = g.colour || "#fff";
+      ctx.lineWidth = 3;
+      ctx.strokeRect(1.5, 1.5, css.w - 3, css.h - 3);
+      ctx.restore();
+    }
+    // --- end of the layouts hook
+
     function drawOverlay(M, css) {
+      drawGuides(M, css);
       for (const m of model.get("measurements")) {
         const colour = m.id === selected ? "#ffd400" : m.kind === "calibration" ? "#4fc3f7" : "#7CFC00";
         shape(M, m.kind, m.points, colour, (m.label ? m.label + ": " : "") + m.text);
@@ -455,6 +488,11 @@ export default {
       canvas.setPointerCapture(e.pointerId);
       if (windowing && !model.get("window").colour) {
         drag = { mode: "window", x: e.clientX, y: e.clientY, c: view.center, w: view.width };
+        return;
+      }
+      if (e.button === 0 && model.get("tool") === "crosshair") { // layouts hook: linked MPR
+        if (p.inside) send({ type: "point", point: [p.row, p.col], t0: performance.now() });
+        else status.textContent = "That point is outside the image: click on the image.";
         return;
       }
       if (e.button === 0 && tool) {
@@ -690,6 +728,7 @@ export default {
       schedule();
     });
     model.on("change:overlay", () => schedule());
+    model.on("change:guides", () => schedule()); // layouts hook
     model.on("change:status", () => updateText());
     model.on("change:tools", buildToolbar);
     model.on("change:tool", () => setTool(model.get("tool")));
