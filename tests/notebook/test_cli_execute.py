@@ -28,6 +28,11 @@ def test_notebook_execute_then_export_execute(tmp_path, capsys):
     html = page.read_text(encoding="utf-8")
     assert '<figure class="key-image"' in html  # the key-image cell ran before the export
     assert "<script" not in html.lower()
+    # the export prepared in a thread while the kernel ran makes the page the separate
+    # command makes from the same executed notebook, byte for byte
+    again = tmp_path / "again.html"
+    assert main(["export", str(nb_path), "-o", str(again)]) == 0
+    assert again.read_bytes() == page.read_bytes()
 
 
 def test_export_execute_of_a_missing_notebook_names_it(tmp_path, capsys):

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from workbench.errors import ExportError
-from workbench.workspace import atomic_write
+from workbench.notebook import nbfile
 
 __all__ = ["WARM_UP", "Kernel", "execute_notebook", "start_kernel"]
 
@@ -81,13 +80,7 @@ def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout:
     path = Path(path)
     kernel = kernel if kernel is not None else start_kernel(path.parent, warm=False)
     try:
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except (OSError, ValueError) as exc:  # nbformat.NotJSONError is a ValueError
-            raise ExportError(
-                f"Cannot read notebook '{path}': {exc}. Pass a notebook written by "
-                "`workbench notebook`."
-            ) from exc
+        nb = nbfile.read_notebook(path)
         client = NotebookClient(
             nb,
             km=kernel.manager,
@@ -107,6 +100,4 @@ def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout:
             kernel.warm_client.stop_channels()
         if kernel.manager.has_kernel:
             kernel.manager.shutdown_kernel(now=True)
-    with atomic_write(path, "w", encoding="utf-8") as fh:
-        nbformat.write(nb, fh)
-    return path
+    return nbfile.write_notebook(nb, path)
