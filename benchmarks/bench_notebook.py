@@ -199,17 +199,30 @@ def _run(cmd: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def cli_pipeline(folder: Path, sample: str = "knee_oa_right") -> dict[str, Any]:
-    """The coordinator's command line: build, (reviewer's answers), run and export.
+def cli_pipeline(
+    folder: Path, sample: str = "knee_oa_right", *, pdf: bool = True
+) -> dict[str, Any]:
+    """The coordinator's command line: ingest, build, (reviewer's answers), run and export.
 
-    Ours: ``workbench notebook`` then ``workbench export --execute`` (one fresh kernel,
-    started early and warmed). Peer, in the same run: the same notebook run with
-    ``jupyter nbconvert --execute --inplace``, then ``workbench export``. The demo
-    reviewer's answers are put in between, untimed (that is the reviewer's typing).
+    Each route starts from the upload in a new workspace. ``workbench ingest`` (the first
+    ingest, its side-marker OCR included) is timed apart: it is the ingest's own target
+    (``bench_ingest.py``) and every route pays it alike. Then, timed as the pipeline:
+
+    ours
+        ``workbench notebook`` then ``workbench export --execute`` (one fresh kernel,
+        started first; the export is prepared in a thread while the kernel runs).
+    peer
+        the same notebook run with ``jupyter nbconvert --to notebook --execute
+        --inplace``, then ``workbench export``.
+
+    The demo reviewer's answers are put in between, untimed (that is the reviewer's
+    typing). The PDF (``--pdf``: headless Chromium printing the page) is an optional
+    step, timed apart on our page when Chromium is installed.
     """
     from workbench import samples
     from workbench.case import open_case
     from workbench.cli.demo import apply_demo_review
+    from workbench.export.opinion import chromium, print_pdf
 
     wb = _workbench()
     jupyter = str(Path(sys.executable).with_name("jupyter"))
@@ -217,6 +230,8 @@ def cli_pipeline(folder: Path, sample: str = "knee_oa_right") -> dict[str, Any]:
     for route in ("workbench", "nbconvert"):
         base = folder / route
         nb, ws = base / "review.ipynb", base / "case"
+        ingest = _run([*wb, "ingest", str(samples.path(sample)), "--workspace", str(ws),
+                       "--no-progress"])  # fmt: skip
         build = _run([*wb, "notebook", str(samples.path(sample)), "-o", str(nb),
                       "--workspace", str(ws)])  # fmt: skip
         apply_demo_review(open_case(samples.path(sample), workspace=ws), nb, sample)
@@ -229,12 +244,18 @@ def cli_pipeline(folder: Path, sample: str = "knee_oa_right") -> dict[str, Any]:
             export_s = _run([*wb, "export", str(nb), "-o", str(page)])
         html = page.read_text(encoding="utf-8")
         out[route] = {
+            "first_ingest_s": ingest,
             "notebook_s": build,
             "execute_s": run_s,
             "export_s": export_s,
             "total_s": build + run_s + export_s,
+            "from_upload_s": ingest + build + run_s + export_s,
             "figures": html.count('<figure class="key-image"'),
         }
+        if route == "workbench" and pdf and chromium() is not None:
+            t0 = time.perf_counter()
+            print_pdf(page, page.with_suffix(".pdf"))
+            out["pdf_s"] = time.perf_counter() - t0
     out["target_s"] = TARGET_CLI_S
     out["ok"] = out["workbench"]["total_s"] <= TARGET_CLI_S
     out["ratio_to_nbconvert_route"] = out["workbench"]["total_s"] / out["nbconvert"]["total_s"]
@@ -288,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             page["figures_in_page"] == N_KEY_IMAGES
         )
         cli_s = cli_notebook_seconds(base / "cli")
-        pipeline = best_pipeline(base / "pipeline", args.repeat)
+        pipeline = best_pipeline(base / "pipeline", args.repeat, pdf=pdf)
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -315,8 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if page["ok"] else 1
 
 
-def best_pipeline(folder: Path, repeat: int) -> dict[str, Any]:
-    runs = [cli_pipeline(folder / str(r)) for r in range(max(1, repeat))]
+def best_pipeline(folder: Path, repeat: int, *, pdf: bool = True) -> dict[str, Any]:
+    runs = [cli_pipeline(folder / str(r), pdf=pdf) for r in range(max(1, repeat))]
     best = min(runs, key=lambda x: x["workbench"]["total_s"])
     best["runs_total_s"] = [x["workbench"]["total_s"] for x in runs]
     best["nbconvert_runs_total_s"] = [x["nbconvert"]["total_s"] for x in runs]
@@ -325,7 +346,7 @@ def best_pipeline(folder: Path, repeat: int) -> dict[str, Any]:
 
 def cli_only(args: argparse.Namespace, load: tuple[float, float, float]) -> int:
     with tempfile.TemporaryDirectory(prefix="wb-bench-cli-") as tmp:
-        pipeline = best_pipeline(Path(tmp), args.repeat)
+        pipeline = best_pipeline(Path(tmp), args.repeat, pdf=not args.no_pdf)
     results = {
         "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "machine": {"cpu_count": os.cpu_count(), "loadavg_at_start": [round(x, 2) for x in load]},
@@ -341,19 +362,24 @@ def cli_only(args: argparse.Namespace, load: tuple[float, float, float]) -> int:
 
 def print_pipeline(p: dict[str, Any], load: float) -> None:
     print(f"\ncommand-line pipeline, knee sample (load average {load:.1f}):")
-    print(f"{'route':<44} {'notebook':>8} {'execute':>8} {'export':>7} {'total':>6}")
+    print(f"{'route':<44} {'ingest':>7} {'notebook':>8} {'execute':>8} {'export':>7} "
+          f"{'total':>6} {'+ingest':>8}")  # fmt: skip
     for route, label in (
         ("workbench", "workbench notebook + export --execute"),
         ("nbconvert", "workbench notebook + nbconvert + export"),
     ):
         r = p[route]
         print(
-            f"{label:<44} {r['notebook_s']:>8.1f} {r['execute_s']:>8.1f} {r['export_s']:>7.1f} "
-            f"{r['total_s']:>6.1f}"
+            f"{label:<44} {r.get('first_ingest_s', 0):>7.1f} {r['notebook_s']:>8.1f} "
+            f"{r['execute_s']:>8.1f} {r['export_s']:>7.1f} {r['total_s']:>6.1f} "
+            f"{r.get('from_upload_s', r['total_s']):>8.1f}"
         )
     status = "ok" if p["ok"] else "ABOVE TARGET"
-    print(f"target <= {p['target_s']:.0f} s: {status}; ratio to the nbconvert route "
-          f"{p['ratio_to_nbconvert_route']:.2f}")  # fmt: skip
+    ratio = p["ratio_to_nbconvert_route"]
+    print(f"target <= {p['target_s']:.0f} s (notebook + execute + export, the case ingested): "
+          f"{status}; ratio to the nbconvert route {ratio:.2f}")  # fmt: skip
+    if "pdf_s" in p:
+        print(f"optional PDF (--pdf, headless Chromium), timed apart: {p['pdf_s']:.1f} s")
 
 
 def _rounded(value: Any) -> Any:

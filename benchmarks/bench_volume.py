@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -294,7 +295,11 @@ def main() -> None:
     parser.add_argument("--no-sitk", action="store_true", help="skip the SimpleITK comparison")
     args = parser.parse_args()
     ct, xr = ensure_data(args.slices)
-    results: dict[str, Any] = {"machine": platform.platform(), "python": sys.version.split()[0]}
+    results: dict[str, Any] = {
+        "machine": platform.platform(),
+        "python": sys.version.split()[0],
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
     for step in (
         bench_window,
         lambda: bench_radiograph(xr),

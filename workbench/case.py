@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,11 @@ import pandas as pd
 
 from workbench.errors import NothingUsableError, SeriesNotFoundError
 from workbench.imaging.markers import series_markers
+from workbench.ingest import digests
 from workbench.ingest import pipeline as ingest
 from workbench.ingest.registry import register_remote, remote_reader_for
 from workbench.model import Severity
-from workbench.problems import Problem, problems_frame
+from workbench.problems import Problem, ProblemKind, problems_frame
 from workbench.readiness.checks import find_gaps
 from workbench.readiness.summary import Summary, build_summary
 from workbench.readiness.triage import Triage, triage
@@ -31,14 +33,17 @@ from workbench.record import clinical as records
 from workbench.record.manifest import MANIFEST_NAME, Manifest, load_manifest
 from workbench.record.ocr import OcrReader
 from workbench.record.timeline import build_timeline
+from workbench.safe_text import shown_name
 from workbench.workspace import (
     atomic_write,
     default_workspace,
     prepare,
     read_table,
+    track_background,
     wait_for_writes,
     workspace_faults,
     workspace_lock,
+    write_csv,
     write_table,
 )
 
@@ -78,15 +83,18 @@ class Case:
     workspace : Path
         Where derived files go (tables, unpacked archives, caches).
     files, instances, series, studies, documents, timeline, problems : pandas.DataFrame
-        The tables described in the README ("Data contracts").
+        The tables described in the README ("Data contracts"). The ``sha256`` of the
+        DICOM files of a large case is completed in the background after the tables
+        are ready (:mod:`workbench.ingest.digests`); ``files`` and ``instances`` wait for
+        it when first read, so their ``sha256`` is always that of the bytes indexed.
     manifest : Manifest
         The validated contents of ``case.yaml`` (empty when the file is absent).
     """
 
     source: Path
     workspace: Path
-    files: pd.DataFrame
-    instances: pd.DataFrame
+    _files: pd.DataFrame
+    _instances: pd.DataFrame
     series: pd.DataFrame
     studies: pd.DataFrame
     documents: pd.DataFrame
@@ -96,6 +104,46 @@ class Case:
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
     _gaps: pd.DataFrame | None = field(default=None, repr=False)
     _volumes: dict[str, Volume] = field(default_factory=dict, repr=False)
+    _sha256: digests.Sha256Completion | None = field(default=None, repr=False)
+
+    @property
+    def files(self) -> pd.DataFrame:
+        """``case.files``: every original (``path``, ``size``, ``sha256``, ``kind`` ...)."""
+        self._complete_sha256()
+        return self._files
+
+    @files.setter
+    def files(self, frame: pd.DataFrame) -> None:
+        self._files = frame
+
+    @property
+    def instances(self) -> pd.DataFrame:
+        """``case.instances``: every DICOM instance (``path``, ``sha256``, ``series_key`` ...)."""
+        self._complete_sha256()
+        return self._instances
+
+    @instances.setter
+    def instances(self, frame: pd.DataFrame) -> None:
+        self._instances = frame
+
+    def _complete_sha256(self) -> None:
+        """Fill in the sha256 completed in the background (waits for it when still running)."""
+        completion = self._sha256
+        if completion is None:
+            return
+        found = completion.result()
+        self._files = digests.fill(self._files, found)
+        self._instances = digests.fill(self._instances, found)
+        self._sha256 = None
+        changed = [content_id for content_id, sha in found.items() if not sha]
+        if changed:
+            paths = self._files.loc[self._files["content_id"].isin(changed), "path"]
+            self.problems = problems_frame(
+                [
+                    *(Problem(*row) for row in self.problems.itertuples(index=False, name=None)),
+                    *(_changed_since_read(str(path)) for path in paths),
+                ]
+            )
 
     def local_path(self, path: str) -> Path:
         """Where the bytes of the original at *path* can be read (unpacked copy for zips)."""
@@ -150,6 +198,17 @@ class Case:
             f"{len(self.series)} series, {len(self.instances)} images, "
             f"{len(self.problems)} problems>"
         )
+
+
+def _changed_since_read(path: str) -> Problem:
+    return Problem(
+        path,
+        "inventory",
+        ProblemKind.CHANGED_SINCE_READ,
+        f"{shown_name(path)} changed after it was read (its bytes no longer match the content "
+        "hash of what was indexed), so no sha256 is given for it. Make sure nothing writes to "
+        "the originals, then open the case again.",
+    )
 
 
 def open_case(
@@ -231,10 +290,20 @@ def _open_locked(
     tables_dir = space / "tables"
     stamp = _fingerprint(listing.files, verify, ocr)
     tables = _load_if_current(tables_dir, stamp)
+    hashing = None
+    saves: list[Callable[[], None]] = []  # the scan cache, written with the sha256 complete
+    scanned: list[ingest.Scanned] = []
     if tables is None:
         scanned, problems = ingest.scan_source(
-            src, space, verify=verify, progress=progress, listing=listing
+            src,
+            space,
+            verify=verify,
+            progress=progress,
+            listing=listing,
+            defer_sha256=len(listing.files) >= digests.DEFER_MIN_FILES,
+            save_later=saves,
         )
+        hashing = _start_hashing(space, scanned)  # on the core the tables below leave idle
         tables = ingest.build_tables(scanned, problems)
         tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
         manifest, found = _manifest(tables["files"])
@@ -247,13 +316,16 @@ def _open_locked(
         tables = _save(tables_dir, tables, stamp)
     else:
         manifest, _ = _manifest(tables["files"])
+    completion = _complete_sha256(space, tables, stamp, hashing, scanned, saves)
+    for save in saves:  # none left when the completion writes them
+        save()
     files = tables["files"]
     locals_ = dict(zip(files["path"], files.pop("local"), strict=True))
     return Case(
         source=src.given,
         workspace=space,
-        files=files,
-        instances=tables["instances"],
+        _files=files,
+        _instances=tables["instances"],
         series=tables["series"],
         studies=tables["studies"],
         documents=tables["documents"],
@@ -261,7 +333,95 @@ def _open_locked(
         problems=tables["problems"],
         manifest=manifest,
         _locals=locals_,
+        _sha256=completion,
     )
+
+
+#: The completion under way in each workspace, with the fingerprint of its tables: a
+#: re-open of the same tables meanwhile waits for it instead of hashing again.
+_RUNNING: dict[Path, tuple[str, digests.Sha256Completion]] = {}
+
+
+def _start_hashing(space: Path, scanned: list[ingest.Scanned]) -> digests.Sha256Completion | None:
+    """Start hashing (sha256) the files scanned without, unless the workspace knows them."""
+    known = digests.load_known(space / "cache")
+    todo = {
+        s.content_id: s.local
+        for s in scanned
+        if not s.sha256 and s.content_id and s.content_id not in known
+    }
+    return digests.Sha256Completion(todo) if todo else None
+
+
+def _complete_sha256(
+    space: Path,
+    tables: dict[str, pd.DataFrame],
+    stamp: str,
+    hashing: digests.Sha256Completion | None = None,
+    scanned: list[ingest.Scanned] | None = None,
+    saves: list[Callable[[], None]] | None = None,
+) -> digests.Sha256Completion | None:
+    """Fill in the sha256 known in the workspace; complete the rest in the background.
+
+    *hashing*, when given, already hashes the files scanned without sha256. When the
+    completion is done, the workspace lock is taken again (quietly) and, if the tables
+    are still those of *stamp*, the ``files`` and ``instances`` tables (Parquet and CSV)
+    are rewritten with the sha256, the results cached by content_id, and the scan cache
+    written by the steps *saves* (taken from the list) with the sha256 of *scanned*.
+    """
+    files = tables["files"]
+    if "content_id" not in files.columns or not (files["sha256"].fillna("") == "").any():
+        return None
+    cache_dir = space / "cache"
+    known = digests.load_known(cache_dir)
+    tables["files"] = files = digests.fill(files, known)
+    tables["instances"] = digests.fill(tables["instances"], known)
+    todo = digests.pending(files)
+    if not todo:
+        return None
+    running = _RUNNING.get(space)
+    if running is not None and running[0] == stamp and set(todo) <= set(running[1].todo):
+        return running[1]  # its own step saves the tables
+    if hashing is None or not set(todo) <= set(hashing.todo):
+        hashing = digests.Sha256Completion(todo)
+    completion = hashing
+    # as saved (with ``local``, which the caller pops from *files*)
+    written = {"files": files.copy(), "instances": tables["instances"]}
+    scan_saves = list(saves or [])
+    if saves:
+        saves.clear()
+    rescanned = list(scanned or [])
+
+    def persist(found: dict[str, str]) -> None:
+        try:
+            with workspace_lock(space, quiet=True), workspace_faults(space):
+                folder = space / "tables"
+                if _stamp_on_disk(folder) != stamp:
+                    return  # the tables were replaced meanwhile: their own completion saves
+                for name, frame in written.items():
+                    done = digests.fill(frame, found)
+                    write_table(done, folder, name, csv=False)
+                    write_csv(done, folder, name)
+                digests.save_known(cache_dir, found)
+                for s in rescanned:
+                    if not s.sha256:
+                        s.sha256 = found.get(s.content_id, "") or known.get(s.content_id, "")
+                for save in scan_saves:
+                    save()
+        finally:
+            if _RUNNING.get(space, (None, None))[1] is completion:
+                del _RUNNING[space]
+
+    _RUNNING[space] = (stamp, completion)
+    track_background(space, completion.then(persist))
+    return completion
+
+
+def _stamp_on_disk(folder: Path) -> str | None:
+    try:
+        return str(json.loads((folder / "fingerprint.json").read_text())["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
@@ -354,7 +514,11 @@ def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> dict[str, pd.DataFrame]:
     wait_for_writes(folder)  # a CSV of an earlier open of this workspace still being written
-    saved = {name: write_table(tables[name], folder, name) for name in TABLES}
+    # tables whose sha256 is still to be completed get their CSV (for people) with it
+    later = {"files", "instances"} if digests.pending(tables["files"]) else set()
+    saved = {
+        name: write_table(tables[name], folder, name, csv=name not in later) for name in TABLES
+    }
     with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
         json.dump({"fingerprint": stamp}, fh)
     return saved

@@ -34,6 +34,7 @@ class ProblemKind(StrEnum):
     LINK_OUTSIDE = "link_outside"
     LINK_NOT_FOLLOWED = "link_not_followed"
     DUPLICATE = "duplicate"
+    CHANGED_SINCE_READ = "changed_since_read"
     # dicom header
     TRUNCATED = "truncated"
     ABSURD_LENGTH = "absurd_length"

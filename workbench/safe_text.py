@@ -84,6 +84,8 @@ def _is_hidden(ch: str) -> bool:
 
 def unsafe_name(name: str) -> str:
     """What makes *name* unsafe to show as is (``""`` when nothing does)."""
+    if name.isascii() and name.isprintable():  # no control, format or separator character
+        return ""
     found = sorted({ch for ch in name if _is_hidden(ch)})
     if not found:
         return ""

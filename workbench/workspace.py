@@ -102,8 +102,12 @@ def workspace_faults(workspace: Path) -> Iterator[None]:
 
 
 @contextmanager
-def workspace_lock(workspace: Path, *, timeout: float | None = None) -> Iterator[None]:
+def workspace_lock(
+    workspace: Path, *, timeout: float | None = None, quiet: bool = False
+) -> Iterator[None]:
     """Hold the workspace's lock; wait, with a message on stderr, while another process has it.
+
+    ``quiet=True`` waits without the message (a background step of this process).
 
     Whoever holds the lock is the only writer of the workspace, so temporary files found
     when it is taken were left by an interrupted run and are removed.
@@ -124,7 +128,7 @@ def workspace_lock(workspace: Path, *, timeout: float | None = None) -> Iterator
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        _wait_for(lock, workspace, owner_file, wait)
+        _wait_for(lock, workspace, owner_file, wait, quiet=quiet)
     except OSError as exc:
         if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise workspace_error(workspace, exc) from exc
@@ -147,7 +151,9 @@ def workspace_lock(workspace: Path, *, timeout: float | None = None) -> Iterator
         lock.release()
 
 
-def _wait_for(lock: Any, workspace: Path, owner_file: Path, wait: float) -> None:
+def _wait_for(
+    lock: Any, workspace: Path, owner_file: Path, wait: float, *, quiet: bool = False
+) -> None:
     """Say who holds the lock, then wait for it at most *wait* seconds."""
     from filelock import Timeout
 
@@ -155,12 +161,13 @@ def _wait_for(lock: Any, workspace: Path, owner_file: Path, wait: float) -> None
         owner = owner_file.read_text(encoding="utf-8").strip() or "another process"
     except OSError:
         owner = "another process"
-    print(
-        f"workbench: workspace '{workspace}' is in use by {owner}; waiting for it to "
-        "finish, then reading its result.",
-        file=sys.stderr,
-        flush=True,
-    )
+    if not quiet:
+        print(
+            f"workbench: workspace '{workspace}' is in use by {owner}; waiting for it to "
+            "finish, then reading its result.",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         with workspace_faults(workspace):
             lock.acquire(timeout=wait)
@@ -255,15 +262,24 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     import pandas  # heavy, lazy: start-up (the CLI imports this module to report faults)
 
     out = frame.copy()
+    small = len(out) <= _SMALL_CSV_ROWS
     for col in out.columns:
         values = out[col]
-        if isinstance(values.dtype, pandas.StringDtype):  # vectorised; most columns need nothing
+        if small and values.dtype != object and not pandas.api.types.is_string_dtype(values):
+            continue
+        if small:  # a few rows: one call per cell is cheaper than the vectorised calls
+            out[col] = values.map(_neutralise).astype(object)
+        elif isinstance(values.dtype, pandas.StringDtype):  # vectorised; most need nothing
             text = values.str.replace(CONTROL_RE, " ", regex=True)
             risky = text.str.match(FORMULA_RE).fillna(False).astype(bool)
             out[col] = text.where(~risky, "'" + text)
         elif values.dtype == object or pandas.api.types.is_string_dtype(values):  # lists too
             out[col] = values.map(_neutralise)
     return out
+
+
+#: Up to this many rows, :func:`csv_safe` neutralises cell by cell.
+_SMALL_CSV_ROWS = 256
 
 
 def _neutralise(value: Any) -> Any:
@@ -280,8 +296,10 @@ _pending: dict[Path, list[threading.Thread]] = {}
 _pending_lock = threading.Lock()
 
 
-def write_table(frame: pd.DataFrame, folder: Path, name: str) -> pd.DataFrame:
+def write_table(frame: pd.DataFrame, folder: Path, name: str, *, csv: bool = True) -> pd.DataFrame:
     """Write *frame* as ``name.parquet`` (for programs) and ``name.csv`` (for people).
+
+    ``csv=False`` writes the Parquet file only (the caller writes the CSV later).
 
     Returns
     -------
@@ -293,11 +311,19 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str) -> pd.DataFrame:
         waits for it (``open_case`` does before it releases the workspace lock).
     """
     import pyarrow as pa  # pandas' parquet engine, loaded with pandas
+    import pyarrow.parquet as pq
 
+    # converted once: the table written is the one returned (pandas' to_parquet would
+    # convert the frame a second time)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     with atomic_write(folder / f"{name}.parquet") as fh:
-        frame.to_parquet(fh, index=False)
-    table = pa.Table.from_pandas(frame, preserve_index=False)  # what to_parquet wrote
-    if len(frame) > BACKGROUND_CSV_ROWS:
+        if frame.attrs:  # pandas keeps them in the file's metadata
+            frame.to_parquet(fh, index=False)
+        else:
+            pq.write_table(table, fh, compression="snappy")
+    if not csv:
+        pass
+    elif len(frame) > BACKGROUND_CSV_ROWS:
         thread = threading.Thread(
             target=_write_csv, args=(frame, folder, name), name=f"csv-{name}", daemon=False
         )
@@ -307,6 +333,11 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str) -> pd.DataFrame:
     else:
         _write_csv(frame, folder, name)
     return _as_read(table)
+
+
+def write_csv(frame: pd.DataFrame, folder: Path, name: str) -> None:
+    """Write ``name.csv`` (for people) of *frame* now, in this thread."""
+    _write_csv(frame, folder, name)
 
 
 def _write_csv(frame: pd.DataFrame, folder: Path, name: str) -> None:
@@ -328,6 +359,12 @@ def _as_read(table: Any) -> pd.DataFrame:
     if schema != table.schema:
         table = table.cast(schema)
     return table.to_pandas()
+
+
+def track_background(folder: Path, thread: threading.Thread) -> None:
+    """Let :func:`wait_for_writes` (of *folder*, or of everything) wait for *thread* too."""
+    with _pending_lock:
+        _pending.setdefault(folder.resolve(), []).append(thread)
 
 
 def wait_for_writes(folder: Path | None = None) -> None:

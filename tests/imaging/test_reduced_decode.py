@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pydicom
@@ -11,8 +12,9 @@ from conftest import dicom_file
 from PIL import Image
 
 from workbench.errors import PixelDataError
+from workbench.imaging import reduced
 from workbench.imaging import volume as imaging
-from workbench.imaging.reduced import decode_reduced, levels_for
+from workbench.imaging.reduced import decode_reduced, levels_for, reduced_size
 from workbench.imaging.volume import area_reduce, load_files, reduction_factor
 from workbench.render.frame import compose, thumbnail
 from workbench.view.state import initial_state
@@ -72,13 +74,78 @@ def test_after_a_full_decode_the_display_copy_is_the_exact_area_mean(full_decode
     assert full_decodes == [0]
 
 
-def test_deep_reduction_of_an_odd_sized_radiograph_falls_back_to_fewer_levels(full_decodes):
-    # RG1 is 1955 x 1841: Pillow cannot reduce it by 4 or more; one halving is used
+@pytest.fixture
+def pillow_levels(monkeypatch):
+    """The halvings each reduced decode asked OpenJPEG for, and whether it gave them."""
+    asked: list[tuple[int, bool]] = []
+    original = reduced._pillow_reduced
+
+    def recording(codestream, levels):
+        try:
+            out = original(codestream, levels)
+        except Exception:
+            asked.append((levels, False))
+            raise
+        asked.append((levels, out is not None))
+        return out
+
+    monkeypatch.setattr(reduced, "_pillow_reduced", recording)
+    return asked
+
+
+def test_deep_reduction_of_an_odd_sized_radiograph_uses_the_deep_level(full_decodes, pillow_levels):
+    # RG1 is 1955 x 1841: at a quarter and below Pillow's rounding (460) and OpenJPEG's
+    # (461 columns) differ; the thumbnail-size view is still decoded at a sixteenth
     volume = load_files([dicom_file("RG1_J2KI.dcm")])
     small = volume.display_frame(0, max_size=96)
     assert full_decodes == []
+    assert pillow_levels == [(4, True)]
     assert small.shape == (1955 // 21, 1841 // 21)
     assert_close_to_downsample(small, volume.frame(0), 21)
+
+
+@pytest.mark.parametrize("levels", [1, 2, 3, 4, 5])
+def test_every_level_of_an_odd_sized_codestream_has_openjpegs_size(levels):
+    ds = pydicom.dcmread(dicom_file("RG1_J2KR.dcm"))
+    out = decode_reduced(ds, 0, levels)
+    assert out is not None
+    assert out.shape == (-(-1955 // 2**levels), -(-1841 // 2**levels))
+    assert reduced_size((1841, 1955), levels) == out.shape[::-1]
+    full = pydicom.pixels.apply_modality_lut(ds.pixel_array, ds)
+    k = 2**levels
+    crop = out[: 1955 // k, : 1841 // k].astype(np.float64)
+    expected = area_reduce(full.astype(np.float32), k)
+    # the wavelet's low-pass band, not a box mean: close, and closer at shallow levels
+    diff = np.abs(crop - expected).mean() / float(full.max() - full.min())
+    assert diff < 0.01 * levels, diff
+    assert np.corrcoef(crop.ravel(), expected.ravel())[0, 1] > 1 - 0.01 * levels
+
+
+@pytest.mark.parametrize(
+    ("name", "max_size", "levels"),
+    [
+        ("MR2_J2KR.dcm", 512, 1),  # 1024 rows shown at 512: one halving
+        ("MR2_J2KR.dcm", 256, 2),
+        ("RG3_J2KR.dcm", 1000, 1),  # 1760 rows at 1000: factor 2
+        ("RG3_J2KR.dcm", 96, 4),  # factor 19: four halvings, the rest by area
+        ("RG1_J2KR.dcm", 1000, 1),
+    ],
+)
+def test_the_level_chosen_follows_the_display_size(name, max_size, levels, pillow_levels):
+    volume = load_files([dicom_file(name)])
+    shown = volume.display_frame(0, max_size)
+    assert pillow_levels == [(levels, True)]
+    assert max(shown.shape) <= max_size
+    assert max(shown.shape) > max_size // 2  # not a level too deep, blown up again
+
+
+def test_openjpeg_is_given_every_core_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv(reduced.OPJ_THREADS, raising=False)
+    reduced.use_all_cores()
+    assert int(os.environ[reduced.OPJ_THREADS]) >= 1
+    monkeypatch.setenv(reduced.OPJ_THREADS, "1")
+    reduced.use_all_cores()
+    assert os.environ[reduced.OPJ_THREADS] == "1"
 
 
 @pytest.mark.parametrize("name", ["US1_J2KR.dcm", "JPEG2000.dcm", "CT_small.dcm"])

@@ -80,3 +80,21 @@ def test_csv_of_a_long_table_is_finished_in_the_background(tmp_path):
     workspace.wait_for_writes(tmp_path)
     back = pd.read_csv(tmp_path / "long.csv", encoding="utf-8-sig")
     assert len(back) == rows and back["path"].iloc[-1] == f"f{rows - 1}"
+
+
+def test_remembered_values_depend_on_the_character_set(tmp_path):
+    """The same raw bytes under two character sets are two values (the memo is per set)."""
+    raw = "张伟".encode("gb18030")
+    decoded = {}
+    for charset in ("GB18030", "ISO_IR 100", "GB18030"):
+        ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+        ds.SpecificCharacterSet = charset
+        ds.InstitutionName = raw.decode("latin-1")  # placeholder, replaced by the raw bytes
+        ds["InstitutionName"].value = raw
+        path = tmp_path / f"{charset}.dcm"
+        ds.save_as(path)
+        found = header.walk_bytes(path.read_bytes())
+        assert found is not None
+        decoded.setdefault(charset, set()).add(found.values["InstitutionName"])
+    assert decoded["GB18030"] == {"张伟"}
+    assert decoded["ISO_IR 100"] == {raw.decode("latin-1")}

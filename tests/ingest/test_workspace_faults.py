@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet
 import pytest
 from damage import tiny_dicom
 
@@ -64,6 +65,7 @@ def test_disk_full_while_writing_tables_of_a_folder(tmp_path, monkeypatch, capsy
     root = _folder(tmp_path)
     ws = tmp_path / "ws"
     monkeypatch.setattr(pd.DataFrame, "to_parquet", _disk_full)
+    monkeypatch.setattr(pyarrow.parquet, "write_table", _disk_full)  # the writer used
     with pytest.raises(WorkspaceError, match=r"is full .* free space"):
         open_case(root, workspace=ws)
     assert main(["ingest", str(root), "--workspace", str(ws), "--no-progress"]) == 2

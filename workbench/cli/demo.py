@@ -27,6 +27,7 @@ from workbench.export.clean import figures_of
 from workbench.export.opinion import CHROMIUM_MISSING, chromium, export_opinion
 from workbench.notebook.build import ANSWER_PLACEHOLDER, build_review_notebook
 from workbench.notebook.contract import CellTag, cell_meta, cell_tags
+from workbench.notebook.run import encryption
 
 #: The sample reviewer's opinions: ``sample_cases/reviews/<sample>.yaml`` (answers by
 #: question number, sections by key, key images to take).
@@ -103,17 +104,11 @@ def apply_demo_review(case: Case, path: Path, sample: str) -> Path:
 
 
 def kernel_config() -> Config:
-    """Kernel settings for nbclient: CurveZMQ encryption of the kernel's sockets when
-    jupyter_client (8.10 and later), pyzmq and the kernelspec support it. Without it
-    ipykernel warns "Kernel is running over TCP without encryption", rightly: code and
-    outputs, patient data included, would cross the loopback sockets in plain text. The
-    warning stays where encryption is not available, because there it matters."""
-    import zmq
-    from jupyter_client.manager import KernelManager
-
+    """Kernel settings for nbclient: encrypted sockets where supported
+    (:func:`workbench.notebook.run.encryption`)."""
     config = Config()
-    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
-        config.KernelManager.transport_encryption = "auto"
+    for name, value in encryption().items():
+        setattr(config.KernelManager, name, value)
     return config
 
 

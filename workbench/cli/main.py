@@ -13,6 +13,7 @@ from workbench.safe_text import terminal_text
 from workbench.workspace import is_workspace_fault, workspace_error
 
 if TYPE_CHECKING:
+    from workbench.export.context import ExportContext
     from workbench.notebook.run import Kernel
 
 
@@ -231,13 +232,12 @@ def _organize(args: argparse.Namespace) -> int:
 def _without_format_grammar() -> None:
     """Keep jsonschema from compiling its RFC 3987 grammar in this process (about a second).
 
-    ``import nbformat`` imports jsonschema, which builds a lark parser for the "iri"
-    string formats when ``rfc3987_syntax`` is installed. Notebooks are validated with
-    fastjsonschema (nbformat's default), which checks no string formats; a command that
-    only reads, writes and exports notebooks never needs that grammar.
+    See :func:`workbench.notebook.without_format_grammar` (done when that package is
+    imported; called again here in case jsonschema was unloaded in between).
     """
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from workbench.notebook import without_format_grammar
+
+    without_format_grammar()
 
 
 def _notebook(args: argparse.Namespace) -> int:
@@ -271,21 +271,47 @@ def _early_kernel(folder: Path) -> Kernel:
     return start_kernel(folder.resolve(), warm=False)
 
 
+def _execute_and_prepare(notebook: Path, kernel: Kernel) -> ExportContext | None:
+    """Run the notebook in *kernel* while a thread prepares its export (on the other core).
+
+    The kernel's start-up, imports and cells take seconds in its own process; meanwhile
+    this process imports the export's libraries, opens the case and compiles the page
+    templates (:func:`workbench.export.context.prepare_export`). A preparation that
+    fails is dropped: the export then does that work itself and reports what is wrong.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workbench.notebook.run import execute_notebook
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-export") as pool:
+        prepared = pool.submit(_prepare, notebook)
+        execute_notebook(notebook, kernel=kernel)
+        return prepared.result()
+
+
+def _prepare(notebook: Path) -> ExportContext | None:
+    from workbench.export.context import prepare_export
+
+    try:
+        return prepare_export(notebook)
+    except Exception:  # the export redoes this work and reports the error
+        return None
+
+
 def _export(args: argparse.Namespace) -> int:
     _without_format_grammar()
+    context = None
     if args.execute:
         if not args.notebook.is_file():
             print(f"workbench: notebook '{args.notebook}' does not exist.", file=sys.stderr)
             return 2
         kernel = _early_kernel(args.notebook.parent)
-        from workbench.export.opinion import export_opinion  # imported while the kernel boots
-        from workbench.notebook.run import execute_notebook
-
-        execute_notebook(args.notebook, kernel=kernel)
+        context = _execute_and_prepare(args.notebook, kernel)
     from workbench.export.opinion import export_opinion
 
     out = export_opinion(args.notebook, args.output, lang=args.lang, pdf=args.pdf,
-                         include_name=args.include_name, force=args.force)  # fmt: skip
+                         include_name=args.include_name, force=args.force,
+                         context=context)  # fmt: skip
     print(f"Opinion page: {out}" + (f" and {out.with_suffix('.pdf')}" if args.pdf else ""))
     return 0
 

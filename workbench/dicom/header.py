@@ -332,59 +332,72 @@ def _walk_meta(buf: bytes, pos: int, header: Header) -> int:
 def _walk_dataset(
     buf: bytes, pos: int, size: int, implicit: bool, header: Header, *, depth: int
 ) -> int:
-    """Walk top-level elements until pixel data; return the position reached."""
+    """Walk top-level elements until pixel data; return the position reached.
+
+    The loop is the hot path of indexing (about a hundred elements per file): an explicit
+    VR element of defined length that is not a sequence (nearly all of them) takes the
+    short way; sequences, undefined lengths and implicit VR the checked one.
+    """
     end = len(buf)
     values = header.values
     encodings: list[str] | None = None
+    memo = _memo_table(None)
+    tags = _TAGS
+    long_vrs, all_vrs = _LONG_VRS, _ALL_VRS
+    unpack_short, unpack_implicit = _EXPLICIT_SHORT.unpack_from, _TAG_LEN_LE.unpack_from
+    unpack_u32 = _U32.unpack_from
     while pos + 8 <= end:
         if implicit:
-            group, elem, length = _TAG_LEN_LE.unpack_from(buf, pos)
+            group, elem, length = unpack_implicit(buf, pos)
             tag = group << 16 | elem
             vr = b""
             pos += 8
         else:
             # one unpack for tag, VR and the short length (the common case)
-            group, elem, vr, length = _EXPLICIT_SHORT.unpack_from(buf, pos)
+            group, elem, vr, length = unpack_short(buf, pos)
             tag = group << 16 | elem
-            if vr in _LONG_VRS:
+            if vr in long_vrs:
                 if pos + 12 > end:
                     break
-                (length,) = _U32.unpack_from(buf, pos + 8)
+                (length,) = unpack_u32(buf, pos + 8)
                 pos += 12
-            elif vr in _ALL_VRS:
+            elif vr in all_vrs:
                 pos += 8
             else:
                 length = _tolerate_invalid_vr(buf, pos, tag, header)
                 vr = b""  # decode with the dictionary VR
                 pos += 8
-        if tag in _PIXEL_TAGS:
-            header.has_pixels = True
-            header.pixel_offset = pos
-            header.pixel_length = None if length == _UNDEFINED else length
-            if length != _UNDEFINED and pos + length > size:
-                header.issues.append(
-                    (
-                        "truncated",
-                        f"pixel data declares {length} bytes but only {size - pos} are present",
+        if tag >= _SHARED_FUNCTIONAL_GROUPS:  # the pixel data tags are above it too
+            if tag in _PIXEL_TAGS:
+                header.has_pixels = True
+                header.pixel_offset = pos
+                header.pixel_length = None if length == _UNDEFINED else length
+                if length != _UNDEFINED and pos + length > size:
+                    header.issues.append(
+                        (
+                            "truncated",
+                            f"pixel data declares {length} bytes but only {size - pos} are present",
+                        )
                     )
-                )
-            return pos
-        if tag == _SHARED_FUNCTIONAL_GROUPS:
-            raise _NeedFallback  # enhanced multi-frame: attributes live in functional groups
-        is_sequence = vr == b"SQ" or (implicit and length == _UNDEFINED)
-        if implicit and not is_sequence and tag not in _TAGS:
-            is_sequence = _implicit_vr(tag) == "SQ"
-        if length == _UNDEFINED:
-            if not is_sequence and vr != b"UN":
-                raise HeaderError(
-                    "invalid_length", f"undefined length on non-sequence ({group:04X},{elem:04X})"
-                )
-            pos = _skip_undefined_sequence(buf, pos, implicit or vr == b"UN", depth + 1)
-            continue
-        if is_sequence and depth + 1 > _MAX_DEPTH:
-            raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
-        if is_sequence and length:
-            _check_nesting(buf, pos, min(pos + length, end), implicit, depth + 1)
+                return pos
+            if tag == _SHARED_FUNCTIONAL_GROUPS:
+                raise _NeedFallback  # enhanced multi-frame: attributes in functional groups
+        if implicit or length == _UNDEFINED or vr == b"SQ":
+            is_sequence = vr == b"SQ" or (implicit and length == _UNDEFINED)
+            if implicit and not is_sequence and tag not in tags:
+                is_sequence = _implicit_vr(tag) == "SQ"
+            if length == _UNDEFINED:
+                if not is_sequence and vr != b"UN":
+                    raise HeaderError(
+                        "invalid_length",
+                        f"undefined length on non-sequence ({group:04X},{elem:04X})",
+                    )
+                pos = _skip_undefined_sequence(buf, pos, implicit or vr == b"UN", depth + 1)
+                continue
+            if is_sequence and depth + 1 > _MAX_DEPTH:
+                raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
+            if is_sequence and length:
+                _check_nesting(buf, pos, min(pos + length, end), implicit, depth + 1)
         if pos + length > end:
             if pos + length > size:
                 kind = "absurd_length" if length > size else "truncated"
@@ -394,13 +407,26 @@ def _walk_dataset(
                     f"has only {max(size - pos, 0)} left",
                 )
             raise HeaderError("truncated_header", "header longer than the bytes read")
-        keyword = _TAGS.get(tag)
+        keyword = tags.get(tag)
         if keyword is not None:
             raw = bytes(buf[pos : pos + length])
             if keyword == "SpecificCharacterSet":
                 text = raw.decode("ascii", "replace")
                 encodings = convert_encodings([p.strip() for p in text.split("\\")])
-            values[keyword] = _decode_memo(keyword, raw, vr, encodings, header)
+                memo = _memo_table(encodings)
+            if length > _MEMO_VALUE_BYTES:
+                values[keyword] = _decode(keyword, raw, vr, encodings, header)
+            else:
+                key = (keyword, vr, raw)
+                value = memo.get(key, _MISSING)
+                if value is _MISSING:
+                    issues = len(header.issues)
+                    value = _decode(keyword, raw, vr, encodings, header)
+                    if len(header.issues) == issues:  # remembered when it added no issue
+                        if len(memo) >= _MEMO_MAX:
+                            memo.clear()
+                        memo[key] = value
+                values[keyword] = list(value) if type(value) is list else value
         pos += length
     if end < size:
         raise HeaderError("truncated_header", "header longer than the bytes read")
@@ -523,32 +549,26 @@ def _check_nesting(buf: bytes, pos: int, stop: int, implicit: bool, depth: int) 
 
 # --- value decoding -------------------------------------------------------------------
 
-#: Values already decoded in this process, by (keyword, VR bytes, raw bytes, character
-#: sets). The files of a series repeat most of their header (dates, names, descriptions,
-#: orientation, spacing, window), so most elements of the next slice are found here:
-#: this halves the walker's cost per file. Bounded; cleared when full.
-_MEMO: dict[tuple[str, bytes, bytes, tuple[str, ...] | None], Any] = {}
+#: Values already decoded in this process, by character sets, then by (keyword, VR bytes,
+#: raw bytes). The files of a series repeat most of their header (dates, names,
+#: descriptions, orientation, spacing, window), so most elements of the next slice are
+#: found here: this halves the walker's cost per file. Bounded; a table is cleared when
+#: full. Lists are handed out as copies.
+_MEMO: dict[tuple[str, ...] | None, dict[tuple[str, bytes, bytes], Any]] = {}
 _MEMO_MAX = 4096
+_MEMO_TABLES = 16
 _MEMO_VALUE_BYTES = 256
 _MISSING = object()
 
 
-def _decode_memo(
-    keyword: str, raw: bytes, vr_bytes: bytes, encodings: list[str] | None, header: Header
-) -> Any:
-    """:func:`_decode`, remembered when it added no issue (lists are returned as copies)."""
-    if len(raw) > _MEMO_VALUE_BYTES:
-        return _decode(keyword, raw, vr_bytes, encodings, header)
-    key = (keyword, vr_bytes, raw, tuple(encodings) if encodings is not None else None)
-    value = _MEMO.get(key, _MISSING)
-    if value is _MISSING:
-        issues = len(header.issues)
-        value = _decode(keyword, raw, vr_bytes, encodings, header)
-        if len(header.issues) == issues:
-            if len(_MEMO) >= _MEMO_MAX:
-                _MEMO.clear()
-            _MEMO[key] = value
-    return list(value) if type(value) is list else value
+def _memo_table(encodings: list[str] | None) -> dict[tuple[str, bytes, bytes], Any]:
+    key = tuple(encodings) if encodings is not None else None
+    table = _MEMO.get(key)
+    if table is None:
+        if len(_MEMO) >= _MEMO_TABLES:
+            _MEMO.clear()
+        table = _MEMO[key] = {}
+    return table
 
 
 def _decode(

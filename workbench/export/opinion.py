@@ -25,73 +25,45 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from nbconvert import HTMLExporter
 
-from workbench.case import open_case
 from workbench.errors import ExportError, WorkbenchWarning
 from workbench.export.audit import audit_notes, audit_page, forbidden_values
+from workbench.export.context import (
+    PAGE_TITLE,
+    TEMPLATES,
+    ExportContext,
+    case_context,
+    opinion_exporter,
+    opinion_resources,
+    prepare_export,
+)
 from workbench.export.freshness import refuse_newer_content, save_in_jupyterlab
 from workbench.export.preprocess import select_cells
 from workbench.export.refusals import check_ready, section_name
-from workbench.i18n import label
 from workbench.notebook.contract import CellTag, body_paragraphs, cell_meta, cell_tags
+from workbench.notebook.nbfile import read_notebook
 from workbench.observer import current_observer
 from workbench.report.fhir import write_fhir_bundle
 from workbench.report.objects import ReviewObjects, write_review_objects
 from workbench.report.review import Review
 from workbench.workspace import OUTPUTS, atomic_write
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGS = ("en", "zh", "en+zh")
-PAGE_TITLE = {
-    "en": "Second opinion",
-    "zh": "第二诊疗意见",
-    "en+zh": "Second opinion · 第二诊疗意见",
-}
-__all__ = ["export_opinion", "render_page", "select_cells"]
+__all__ = [
+    "PAGE_TITLE",
+    "TEMPLATES",
+    "ExportContext",
+    "export_opinion",
+    "prepare_export",
+    "render_page",
+    "select_cells",
+]
 
 _MARKUP = re.compile(r"[*_`~]+")
-DISCLAIMER_KEYS = ("export.disclaimer.1", "export.disclaimer.2")
-COVER_LABELS = ("kind", "title", "case_id", "patient", "review_date", "reviewer",
-                "disclaimer_title")  # fmt: skip
-
-
-def _opinion_resources(
-    meta: dict[str, Any], lang: str, patient_name: str | None, case: Any | None = None
-) -> dict[str, Any]:
-    langs = ["en", "zh"] if lang == "en+zh" else [lang]
-    labels = {k: " · ".join(label(f"export.{k}", x) for x in langs) for k in COVER_LABELS}
-    return {
-        "lang": lang,
-        "case": case,
-        "html_lang": "zh" if lang == "zh" else "en",
-        "page_title": PAGE_TITLE[lang],
-        "labels": labels,
-        "case_id": str(meta.get("case_id") or "—"),
-        "reviewer": str(meta.get("reviewer") or current_observer() or "—"),
-        "review_date": str(meta.get("review_date") or date.today().isoformat()),
-        "patient_name": patient_name,
-        "disclaimer": [label(key, x) for x in langs for key in DISCLAIMER_KEYS],
-    }
-
-
-def _beside(notebook: Path, value: Any) -> Path | None:
-    """A path of the notebook's metadata: relative to the notebook's folder, or absolute."""
-    if not value:
-        return None
-    path = Path(str(value))
-    return path if path.is_absolute() else (notebook.parent / path).resolve()
-
-
-def _case_context(meta: dict[str, Any], notebook: Path) -> tuple[Any | None, list[str]]:
-    """Re-open the case (if reachable) for identifiers, paths and side conflicts."""
-    source = _beside(notebook, meta.get("case_source"))
-    if source is None or not source.exists():
-        return None, []
-    case = open_case(source, workspace=_beside(notebook, meta.get("workspace")))
-    return case, [str(k) for k in case.gaps.loc[case.gaps["code"] == "side_conflict",
-                                                  "study_key"]]  # fmt: skip
+#: kept under their old names (tests and scripts use them)
+_opinion_resources = opinion_resources
+_case_context = case_context
 
 
 def export_opinion(
@@ -104,6 +76,7 @@ def export_opinion(
     dicom: bool = True,
     force: bool = False,
     save: bool = True,
+    context: ExportContext | None = None,
 ) -> Path:
     """Export *notebook* to a self-contained, static, audited HTML page (and PDF).
 
@@ -130,6 +103,10 @@ def export_opinion(
     save : bool
         Called in a Jupyter kernel: first ask JupyterLab to save the notebook and wait
         for the file to change (refused, naming Ctrl+S, when it does not).
+    context : ExportContext, optional
+        Made by :func:`prepare_export` for this notebook (while it was executed): the
+        opened case, its side conflicts and a page exporter with its templates
+        compiled. Used only when the notebook still names the same case.
 
     Raises
     ------
@@ -149,22 +126,23 @@ def export_opinion(
     saved = save and save_in_jupyterlab(path)
     if not force:
         refuse_newer_content(path, server=not saved)
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except (OSError, ValueError) as exc:
-        raise ExportError(f"Cannot read notebook '{path}': {exc}.") from exc
+    nb = read_notebook(path, hint="Open it in JupyterLab, save it, and export again.")
     meta = nb.metadata.get("workbench")
     if not isinstance(meta, dict):
         raise ExportError(
             f"'{path}' is not a case notebook (no 'workbench' metadata); build one with "
             "`workbench notebook SOURCE` and write the opinion there."
         )
-    case, conflicts = _case_context(meta, path)
+    if context is not None and context.matches(meta):
+        case, conflicts = context.case, list(context.conflicts)
+    else:
+        case, conflicts = case_context(meta, path)
     reasons = check_ready(nb, conflicts)
     if reasons:
         raise ExportError(f"Not exported: in '{path.name}', " + "; ".join(reasons) + ".")
     patient_name = _patient_name(case) if include_name else None
-    html = render_page(nb, _opinion_resources(meta, lang, patient_name, case))
+    exporter = context.exporter if context is not None else None
+    html = render_page(nb, opinion_resources(meta, lang, patient_name, case), exporter=exporter)
     forbidden = forbidden_values(case, include_name=include_name, extra_paths=[str(path.parent)])
     findings = audit_page(html, forbidden=forbidden, title=PAGE_TITLE[lang])
     if findings:
@@ -232,17 +210,12 @@ def _patient_name(case: Any) -> str | None:
     return str(names.iloc[0]).replace("^", " ") if len(names) else None
 
 
-def render_page(nb: Any, opinion: dict[str, Any]) -> str:
+def render_page(nb: Any, opinion: dict[str, Any], *, exporter: HTMLExporter | None = None) -> str:
     """Render a case notebook with the package template (its preprocessor keeps the
-    patient's cells; ``opinion`` carries ``lang`` and ``case`` to it)."""
-    exporter = HTMLExporter(
-        template_name="opinion",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
+    patient's cells; ``opinion`` carries ``lang`` and ``case`` to it). *exporter*: one
+    made by :func:`~workbench.export.context.opinion_exporter`, reused (its compiled
+    templates with it); a new one by default."""
+    exporter = exporter if exporter is not None else opinion_exporter()
     body, _ = exporter.from_notebook_node(copy.deepcopy(nb), resources={"opinion": opinion})
     return str(body)
 

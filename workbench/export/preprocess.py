@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import nbformat
 from nbconvert.preprocessors import Preprocessor
 
 from workbench.export.clean import figures_of, sanitize_markdown
 from workbench.export.localize import localize_source
 from workbench.export.patient_images import patient_figures
 from workbench.notebook.contract import CellTag, cell_meta, cell_tags
+from workbench.notebook.nbfile import code_cell, markdown_cell
 from workbench.view.key_images import toolbar_outputs
 
 __all__ = ["OpinionPreprocessor", "select_cells"]
@@ -57,7 +57,7 @@ def select_cells(nb: Any, lang: str, case: Any | None = None) -> list[Any]:
             if lang == "zh" and not is_zh and section in zh_sections:
                 continue
             source = cell.source if is_zh else localize_source(cell.source, meta, lang, studies)
-            new = nbformat.v4.new_markdown_cell("")
+            new = markdown_cell("")
             new.metadata["workbench_html"] = sanitize_markdown(source)
             new.metadata["workbench_lang"] = "zh" if is_zh else "en"
             keep.append(new)
@@ -75,7 +75,7 @@ def select_cells(nb: Any, lang: str, case: Any | None = None) -> list[Any]:
         found = [f for cell in figure_cells for f in figures_of(cell, lang)]
     figures: list[Any] = []
     if found:
-        new = nbformat.v4.new_code_cell("")
+        new = code_cell("")
         new.metadata["workbench_figures"] = found
         figures.append(new)
     at = len(keep) if images_at is None else images_at

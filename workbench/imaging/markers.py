@@ -218,7 +218,9 @@ def series_markers(
         if mine.empty:
             continue
         first = mine.iloc[0]
-        marker = _cached(cache_dir, str(first["sha256"]), Path(locals_.get(first["path"], "")))
+        # content_id (BLAKE3) is there at once; the sha256 of DICOM files may follow later
+        key = str(first.get("content_id") or "") or str(first["sha256"])
+        marker = _cached(cache_dir, key, Path(locals_.get(first["path"], "")))
         rows.append(
             {
                 "series_key": s.series_key,
@@ -234,6 +236,7 @@ _MEMO: dict[str, Marker | None] = {}
 
 
 def _cached(cache_dir: Path | None, sha256: str, path: Path) -> Marker | None:
+    """The marker of the file at *path*, cached under its content hash *sha256*."""
     file = cache_dir / f"{sha256}.json" if cache_dir is not None and sha256 else None
     if file is not None:
         try:

@@ -8,6 +8,11 @@ whole radiograph and then averaging it down. :meth:`Volume.display_frame
 <workbench.imaging.volume.Volume.display_frame>` uses it for the first look at a
 large compressed image; full resolution is decoded when the reviewer zooms in.
 
+OpenJPEG decodes on every core (:func:`use_all_cores`), as gdcm's full decode does;
+every level the codestream holds can be asked for, also where Pillow's own rounding
+of odd sizes would refuse it (:func:`reduced_size`), so a 96-pixel thumbnail of a
+1955-row radiograph is decoded at a sixteenth of its size, not at half.
+
 Only what can be reproduced exactly is taken this way: one grey sample per pixel,
 unsigned, 8 to 16 bits stored; anything else (colour, signed data, a codestream
 Pillow cannot reduce) returns ``None`` and the caller decodes the full frame.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import struct
 
 import numpy as np
@@ -30,7 +36,14 @@ from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.encaps import get_frame
 
-__all__ = ["J2K_SYNTAXES", "box_resize", "decode_reduced", "levels_for"]
+__all__ = [
+    "J2K_SYNTAXES",
+    "box_resize",
+    "decode_reduced",
+    "levels_for",
+    "reduced_size",
+    "use_all_cores",
+]
 
 #: JPEG 2000 transfer syntaxes (lossless, lossy, Part 2 multi-component).
 J2K_SYNTAXES = frozenset(
@@ -86,17 +99,65 @@ def decode_reduced(ds: Dataset, index: int, levels: int) -> np.ndarray | None:
     if signed or components != 1 or not 1 <= precision <= 16:
         return None
     levels = min(levels, _decomposition_levels(codestream, start))
+    use_all_cores()
     while levels >= 1:
         try:
-            with Image.open(io.BytesIO(codestream)) as im:
-                im.reduce = levels  # type: ignore[method-assign,assignment]
-                im.load()
-                array = np.asarray(im)
+            array = _pillow_reduced(codestream, levels)
         except (OSError, ValueError, SyntaxError):
-            levels -= 1  # Pillow mis-sizes some odd-sized images at deeper levels
+            levels -= 1  # a codestream this Pillow cannot reduce that far
             continue
-        return _stored_values(array, precision, ds)
+        if array is not None:
+            return _stored_values(array, precision, ds)
+        levels -= 1
     return None
+
+
+def reduced_size(size: tuple[int, int], levels: int) -> tuple[int, int]:
+    """(width, height) OpenJPEG decodes at *levels* halvings: ``ceil(n / 2**levels)``.
+
+    >>> reduced_size((1841, 1955), 2)
+    (461, 489)
+    """
+    power = 1 << levels
+    return -(-size[0] // power), -(-size[1] // power)
+
+
+def _pillow_reduced(codestream: bytes, levels: int) -> np.ndarray | None:
+    """The codestream decoded *levels* halvings down by OpenJPEG, through Pillow.
+
+    Pillow sizes a reduced image as ``round(n / 2**levels)``; OpenJPEG decodes
+    ``ceil(n / 2**levels)``, so where the two differ (1841 columns at a quarter: 460
+    and 461) Pillow refuses the decoded tile as a broken stream. The size it starts
+    from is set so that its rounding lands on OpenJPEG's (it only divides it). None
+    when the result still does not have OpenJPEG's size.
+    """
+    with Image.open(io.BytesIO(codestream)) as im:
+        want = reduced_size(im.size, levels)
+        power = 1 << levels
+        im._size = (want[0] * power, want[1] * power)  # see above: Pillow divides and rounds
+        im.reduce = levels  # type: ignore[method-assign,assignment]
+        im.load()
+        array = np.asarray(im)
+    return array if array.shape[:2] == (want[1], want[0]) else None
+
+
+#: Environment variable through which OpenJPEG (2.3 and later) decodes with a thread pool.
+OPJ_THREADS = "OPJ_NUM_THREADS"
+
+
+def use_all_cores() -> None:
+    """Let OpenJPEG decode code-blocks on every core this process may use.
+
+    The full decode (gdcm) already uses all cores; Pillow's OpenJPEG, one unless
+    ``OPJ_NUM_THREADS`` is set (read when a decoder is made). Sets it for this process
+    (and its children) once, unless the user already chose a value.
+    """
+    if OPJ_THREADS not in os.environ:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        os.environ[OPJ_THREADS] = str(max(1, cores))
 
 
 def _eligible(ds: Dataset) -> bool:

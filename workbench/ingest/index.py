@@ -30,6 +30,7 @@ SECONDARY_CAPTURE_PREFIX = uids.SECONDARY_CAPTURE_PREFIX
 INSTANCE_COLUMNS = [
     "path",
     "sha256",
+    "content_id",
     "series_key",
     "study_key",
     "frame_count",
@@ -107,6 +108,7 @@ def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[
         row.update(
             path=s.path,
             sha256=s.sha256,
+            content_id=s.content_id,
             study_key=short_key("st", study_uid),
             series_key=short_key("se", study_uid, series_uid),
             frame_count=row["NumberOfFrames"] or (1 if h.get("has_pixels") else 0),

@@ -1,25 +1,31 @@
-"""Every original file: its size, sha256, kind and, for DICOM, its header.
+"""Every original file: its size, content identity, sha256, kind and, for DICOM, its header.
 
-:func:`scan` reads each file once, in chunks: the first chunk feeds kind
-detection and the header reader, every chunk feeds the checksum, so memory stays
-bounded whatever the pixel data size. Files are spread over the machine's cores
-and results are cached in the workspace, keyed by path, size and mtime, so an
-unchanged case re-opens without reading anything.
+:func:`scan` reads each file once: the first chunk feeds kind detection and the
+header reader, every chunk feeds the content identity (BLAKE3, ``content_id``) and,
+unless it is deferred, the sha256, so memory stays bounded whatever the pixel data
+size. The sha256 of DICOM files can be deferred (``defer_sha256``): BLAKE3 hashes
+every byte at a third of sha256's cost, and :mod:`workbench.ingest.digests`
+completes the sha256 after the tables are ready. Files are spread over the
+machine's cores and results are cached in the workspace, keyed by path, size and
+mtime, so an unchanged case re-opens without reading anything.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from io import BufferedReader
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+
+from blake3 import blake3
 
 from workbench.cache import load_cache, save_cache
 from workbench.dicom.header import DICOMDIR_SOP_CLASS, HeaderError, looks_like_dicom, read_header
@@ -42,12 +48,13 @@ TEXT_SUFFIXES |= frozenset({".yaml", ".yml", ".log", ".ini"})
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"})
 IMAGE_SUFFIXES |= frozenset({".heic", ".heif"})
 
-#: Read size. 64 KiB chunks into a reused buffer stay in the CPU cache between the read
-#: and the hash, and stay below malloc's mmap threshold: reading and hashing a 512 KiB
-#: slice this way costs about 40 % less CPU than in 1 MiB chunks (benchmarks/bench_ingest.py).
-#: The first chunk is the header reader's input; longer headers are read again by it.
+#: The first read: kind detection and the header reader's input (longer headers are read
+#: again by it). The rest of a file is read in :data:`_REST_CHUNK` pieces into one reused
+#: buffer (no allocation per file), small enough to stay in the CPU cache between the read
+#: and the hashes.
 _CHUNK = 64 * 1024
-_CACHE_VERSION = 6
+_REST_CHUNK = 256 * 1024
+_CACHE_VERSION = 7  # 7: content_id (BLAKE3); sha256 of DICOM may be deferred
 
 #: Largest photo accepted, in pixels. Pillow only warns between 89 and 179 megapixels;
 #: here anything above its warning threshold is refused.
@@ -64,6 +71,7 @@ class Scanned:
     mtime_ns: int
     member_of: str
     sha256: str = ""
+    content_id: str = ""
     kind: str = "other"
     header: dict[str, Any] | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -76,8 +84,17 @@ def scan(
     verify: bool = False,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    defer_sha256: bool = False,
+    save_later: list[Callable[[], None]] | None = None,
 ) -> list[Scanned]:
-    """Scan *files*, reusing cached results for files whose path, size and mtime match."""
+    """Scan *files*, reusing cached results for files whose path, size and mtime match.
+
+    With *defer_sha256*, DICOM files get their ``content_id`` only (``sha256`` is ``""``):
+    :mod:`workbench.ingest.digests` completes them. Other files always get both.
+    With *save_later*, the cache is not written here: the step that writes it (from the
+    :class:`Scanned` objects as they are then) is appended, for the caller to run under
+    the workspace lock once the sha256 are complete.
+    """
     cache = load_cache(cache_file, _CACHE_VERSION)
     results: dict[int, Scanned] = {}
     todo: list[tuple[int, SourceFile]] = []
@@ -89,19 +106,21 @@ def scan(
             todo.append((i, sf))
     if progress and results:
         progress(len(results))
-    for i, scanned in _run(todo, verify, workers, progress):
+    for i, scanned in _run(todo, verify, workers, progress, not defer_sha256):
         results[i] = scanned
     ordered = [results[i] for i in range(len(files))]
     if cache_file is not None and todo:
-        save_cache(
-            cache_file,
-            {
-                _key(sf, verify): _to_cache(s)
-                for sf, s in zip(files, ordered, strict=True)
-                if not _retry_next_time(s)
-            },
-            _CACHE_VERSION,
-        )
+        path = cache_file
+        pairs = list(zip(files, ordered, strict=True))  # the caller may extend *ordered*
+
+        def save() -> None:
+            entries = {_key(sf, verify): _to_cache(s) for sf, s in pairs if not _retry_next_time(s)}
+            save_cache(path, entries, _CACHE_VERSION)
+
+        if save_later is None:
+            save()
+        else:
+            save_later.append(save)
     return ordered
 
 
@@ -118,6 +137,7 @@ def _key(sf: SourceFile, verify: bool) -> str:
 def _to_cache(s: Scanned) -> dict[str, Any]:
     return {
         "sha256": s.sha256,
+        "content_id": s.content_id,
         "size": s.size,
         "kind": s.kind,
         "header": s.header,
@@ -141,6 +161,7 @@ def _from_cache(entry: Any, sf: SourceFile) -> Scanned | None:
             sf.mtime_ns,
             sf.member_of,
             sha256=str(entry["sha256"]),
+            content_id=str(entry["content_id"]),
             kind=str(entry["kind"]),
             header=header,
             problems=problems,
@@ -154,11 +175,12 @@ def _run(
     verify: bool,
     workers: int | None,
     progress: Callable[[int], None] | None,
+    dicom_sha256: bool = True,
 ) -> Iterable[tuple[int, Scanned]]:
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(todo) < 64:
         for i, sf in todo:
-            yield i, scan_file(sf, verify=verify)
+            yield i, scan_file(sf, verify=verify, dicom_sha256=dicom_sha256)
             if progress:
                 progress(1)
         return
@@ -167,7 +189,8 @@ def _run(
     finished = 0
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            for done in pool.map(_scan_batch, batches, [verify] * len(batches)):
+            flags = [(verify, dicom_sha256)] * len(batches)
+            for done in pool.map(_scan_batch, batches, flags):
                 yield from done
                 finished += 1
                 if progress:
@@ -177,16 +200,16 @@ def _run(
         # left one file per process, so only the file that kills its reader is lost
         for rest in batches[finished:]:
             for i, sf in rest:
-                yield i, _scan_isolated(sf, verify)
+                yield i, _scan_isolated(sf, verify, dicom_sha256)
                 if progress:
                     progress(1)
 
 
-def _scan_isolated(sf: SourceFile, verify: bool) -> Scanned:
+def _scan_isolated(sf: SourceFile, verify: bool, dicom_sha256: bool = True) -> Scanned:
     """:func:`scan_file` in a process of its own; a crash of that process is a problem row."""
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
-            return pool.submit(scan_file, sf, verify=verify).result()
+            return pool.submit(scan_file, sf, verify=verify, dicom_sha256=dicom_sha256).result()
     except BrokenProcessPool:
         out = Scanned(sf.path, sf.local, sf.size, sf.mtime_ns, sf.member_of)
         out.problems.append(
@@ -202,12 +225,26 @@ def _scan_isolated(sf: SourceFile, verify: bool) -> Scanned:
         return out
 
 
-def _scan_batch(batch: list[tuple[int, SourceFile]], verify: bool) -> list[tuple[int, Scanned]]:
-    return [(i, scan_file(sf, verify=verify)) for i, sf in batch]
+def _scan_batch(
+    batch: list[tuple[int, SourceFile]], flags: tuple[bool, bool]
+) -> list[tuple[int, Scanned]]:
+    verify, dicom_sha256 = flags
+    # a forked worker inherits the parent's heap (pandas, pydicom ...): frozen, the
+    # collector never walks it; a batch creates no cycles worth collecting meanwhile
+    gc.freeze()
+    gc.disable()
+    try:
+        return [(i, scan_file(sf, verify=verify, dicom_sha256=dicom_sha256)) for i, sf in batch]
+    finally:
+        gc.enable()
 
 
-def scan_file(sf: SourceFile, *, verify: bool = False) -> Scanned:
-    """Hash, classify and (for DICOM) read the header of one file. Never raises."""
+def scan_file(sf: SourceFile, *, verify: bool = False, dicom_sha256: bool = True) -> Scanned:
+    """Hash, classify and (for DICOM) read the header of one file. Never raises.
+
+    Every byte goes into ``content_id`` (BLAKE3) and, unless *dicom_sha256* is false and
+    the file is DICOM, into ``sha256`` in the same pass.
+    """
     out = Scanned(sf.path, sf.local, sf.size, sf.mtime_ns, sf.member_of)
     unsafe = unsafe_name(sf.path)
     if unsafe:
@@ -222,7 +259,7 @@ def scan_file(sf: SourceFile, *, verify: bool = False) -> Scanned:
             )
         )
     try:
-        _scan_into(out, Path(sf.local), sf.junk, verify)
+        _scan_into(out, Path(sf.local), sf.junk, verify, dicom_sha256)
     except OSError as exc:
         out.problems.append(
             Problem(
@@ -255,48 +292,42 @@ def _failure(out: Scanned, exc: BaseException) -> Problem:
     )
 
 
-def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool) -> None:
-    digest = hashlib.sha256()
+def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool, dicom_sha256: bool) -> None:
+    identity = blake3()
     with open(local, "rb") as fh:
         head = fh.read(_CHUNK)
-        digest.update(head)
-        rest = None
-        if len(head) == _CHUNK:  # a shorter first chunk is the whole file
-            # the rest is hashed in a thread while this one classifies and parses the head
-            # (hashlib and file reads release the GIL)
-            rest = _hasher().submit(_hash_rest, fh, digest)
-        try:
-            _classify(out, local, head, junk, verify)
-        finally:
-            if rest is not None:
-                try:
-                    rest.result()
-                except OSError:
-                    out.kind, out.header, out.problems = "other", None, []  # as if never read
-                    raise
-    out.sha256 = digest.hexdigest()
+        kind = "junk" if junk else (_kind(head, out.path) if head else "other")
+        digest = hashlib.sha256(head) if dicom_sha256 or kind != "dicom" else None
+        identity.update(head)
+        total = len(head)
+        if total == _CHUNK:  # a shorter first read is the whole file
+            buf, view = _buffer()
+            while n := fh.readinto(buf):
+                chunk = view[:n]
+                identity.update(chunk)
+                if digest is not None:
+                    digest.update(chunk)
+                total += n
+    # what was hashed is the file: its size, even when it changed since it was listed
+    out.size = total
+    out.content_id = identity.hexdigest()
+    out.sha256 = digest.hexdigest() if digest is not None else ""
+    _classify(out, local, head, junk, verify, kind)
 
 
-#: One hashing thread per process (a pool worker is a fork: each makes its own).
-_HASHER: tuple[int, ThreadPoolExecutor] | None = None
+#: One read buffer per thread (a forked pool worker inherits none that is in use).
+_LOCAL = threading.local()
 
 
-def _hasher() -> ThreadPoolExecutor:
-    global _HASHER
-    if _HASHER is None or _HASHER[0] != os.getpid():
-        _HASHER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256"))
-    return _HASHER[1]
+def _buffer() -> tuple[bytearray, memoryview]:
+    found: tuple[bytearray, memoryview] | None = getattr(_LOCAL, "buffer", None)
+    if found is None:
+        buf = bytearray(_REST_CHUNK)
+        found = _LOCAL.buffer = (buf, memoryview(buf))
+    return found
 
 
-def _hash_rest(fh: BufferedReader, digest: Any) -> None:
-    buf = bytearray(_CHUNK)
-    view = memoryview(buf)
-    while n := fh.readinto(buf):
-        digest.update(view[:n])
-
-
-def _classify(out: Scanned, local: Path, head: bytes, junk: bool, verify: bool) -> None:
-    out.size = max(out.size, len(head))
+def _classify(out: Scanned, local: Path, head: bytes, junk: bool, verify: bool, kind: str) -> None:
     if junk:
         out.kind = "junk"
         return
@@ -310,8 +341,8 @@ def _classify(out: Scanned, local: Path, head: bytes, junk: bool, verify: bool) 
             )
         )
         return
-    out.kind = _kind(head, out.path)
-    suffix = Path(out.path.split("#")[0]).suffix.lower()
+    out.kind = kind
+    suffix = _suffix(out.path.split("#")[0]).lower()
     if out.kind == "dicom":
         _read_dicom(out, local, head, verify)
     elif out.kind == "image":
@@ -348,12 +379,19 @@ def _kind(head: bytes, path: str) -> str:
         return "docx" if lower.endswith(".docx") or b"word/" in head[:2048] else "archive"
     if _image_magic(head):
         return "image"
-    suffix = Path(lower).suffix
+    suffix = _suffix(lower)
     if suffix in TEXT_SUFFIXES and (
         b"\x00" not in head[:8192] or head.startswith((b"\xff\xfe", b"\xfe\xff"))
     ):
         return "text"
     return "other"
+
+
+def _suffix(path: str) -> str:
+    """``Path(path).suffix`` without building a Path (this runs for every file)."""
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def _image_magic(head: bytes) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,17 @@ from workbench.ingest.registry import ResolvedSource, SourceKind, local_reader_f
 from workbench.ingest.sources import Listing, SourceFile, unpack_archive, walk_folder
 from workbench.problems import Problem, details_json
 
-FILE_COLUMNS = ["path", "size", "sha256", "kind", "member_of", "duplicate_of", "in_dicomdir"]
-TABLE_VERSION = "2"
+FILE_COLUMNS = [
+    "path",
+    "size",
+    "sha256",
+    "content_id",
+    "kind",
+    "member_of",
+    "duplicate_of",
+    "in_dicomdir",
+]
+TABLE_VERSION = "3"  # 3: content_id; the sha256 of DICOM files may follow the tables
 
 
 def resolve_source(source: str | Path) -> ResolvedSource:
@@ -67,14 +77,26 @@ def scan_source(
     verify: bool,
     progress: bool,
     listing: Listing | None = None,
+    defer_sha256: bool = False,
+    save_later: list[Callable[[], None]] | None = None,
 ) -> tuple[list[Scanned], list[Problem]]:
-    """Scan every file; archives found inside a folder are unpacked and scanned too."""
+    """Scan every file; archives found inside a folder are unpacked and scanned too.
+
+    *defer_sha256*, *save_later*: see :func:`workbench.ingest.inventory.scan`.
+    """
     listing = listing if listing is not None else list_source(src, workspace)
     problems = list(listing.problems)
     bar = _progress_bar(len(listing.files)) if progress else None
     tick = bar.update if bar is not None else None
     cache = workspace / "cache" / "scan.json"
-    scanned = scan(listing.files, cache_file=cache, verify=verify, progress=tick)
+    scanned = scan(
+        listing.files,
+        cache_file=cache,
+        verify=verify,
+        progress=tick,
+        defer_sha256=defer_sha256,
+        save_later=save_later,
+    )
     if src.kind != SourceKind.ZIP:
         for s in list(scanned):
             if s.kind != "archive":
@@ -89,6 +111,8 @@ def scan_source(
                     cache_file=cache.with_name(f"scan-{_digest(s.path)}.json"),
                     verify=verify,
                     progress=tick,
+                    defer_sha256=defer_sha256,
+                    save_later=save_later,
                 )
             )
     if bar is not None:
@@ -113,24 +137,29 @@ def _progress_bar(total: int) -> Any:
 
 
 def mark_duplicates(scanned: list[Scanned], problems: list[Problem]) -> dict[str, str]:
-    """Byte-identical copies: the later path → the first; flagged and counted once."""
+    """Byte-identical copies: the later path → the first; flagged and counted once.
+
+    Copies are found by ``content_id`` (BLAKE3, a cryptographic hash: no one can make a
+    different file that passes for a copy), by ``sha256`` for a scan without one.
+    """
     first: dict[str, str] = {}
     duplicate_of: dict[str, str] = {}
     for s in scanned:
-        if not s.sha256 or s.kind in {"junk", "archive"} or s.size == 0:
+        identity = s.content_id or s.sha256
+        if not identity or s.kind in {"junk", "archive"} or s.size == 0:
             continue
-        if s.sha256 in first:
-            duplicate_of[s.path] = first[s.sha256]
+        if identity in first:
+            duplicate_of[s.path] = first[identity]
             problems.append(
                 Problem(
                     s.path,
                     "inventory",
                     "duplicate",
-                    f"'{s.path}' is a byte-identical copy of '{first[s.sha256]}'; counted once.",
+                    f"'{s.path}' is a byte-identical copy of '{first[identity]}'; counted once.",
                 )
             )
         else:
-            first[s.sha256] = s.path
+            first[identity] = s.path
     return duplicate_of
 
 
@@ -139,7 +168,7 @@ def flag_uid_collisions(instances: pd.DataFrame, problems: list[Problem]) -> Non
     uids = instances.dropna(subset=["SOPInstanceUID"])
     uids = uids[uids.duplicated("SOPInstanceUID", keep=False)]  # a group per image is slow
     for uid, group in uids.groupby("SOPInstanceUID"):
-        if group["sha256"].nunique() > 1:
+        if group["content_id"].nunique() > 1:
             paths = ", ".join(f"'{p}'" for p in group["path"])
             for path in group["path"]:
                 problems.append(
@@ -193,12 +222,13 @@ def check_dicomdirs(scanned: list[Scanned], problems: list[Problem]) -> set[str]
 def files_table(
     scanned: list[Scanned], duplicate_of: dict[str, str], listed: set[str]
 ) -> pd.DataFrame:
-    """``case.files``: every original with its size, sha256 and kind."""
+    """``case.files``: every original with its size, content identity, sha256 and kind."""
     rows = [
         {
             "path": s.path,
             "size": s.size,
             "sha256": s.sha256,
+            "content_id": s.content_id,
             "kind": s.kind,
             "member_of": s.member_of,
             "duplicate_of": duplicate_of.get(s.path, ""),

@@ -26,16 +26,15 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 from workbench.errors import NotebookExistsError, WorkspaceError
 from workbench.i18n import label
+from workbench.notebook import nbfile
 from workbench.notebook.contract import CellTag, cell_tags, fingerprint
 from workbench.observer import current_observer, reviewer_folder
 from workbench.safe_text import markdown_text
 from workbench.view.hanging import hang
-from workbench.workspace import atomic_write
 
 if TYPE_CHECKING:
     from workbench.readiness.protocol import ReviewCase
@@ -56,7 +55,7 @@ OPINION_SECTIONS: tuple[tuple[str, str], ...] = (
 
 
 def _md(source: str, *tags: str, **meta: Any) -> Any:
-    cell = new_markdown_cell(source)
+    cell = nbfile.markdown_cell(source)
     cell.metadata["tags"] = [str(t) for t in tags]
     if meta:
         cell.metadata["workbench"] = meta
@@ -64,7 +63,7 @@ def _md(source: str, *tags: str, **meta: Any) -> Any:
 
 
 def _code(source: str, *tags: str, **meta: Any) -> Any:
-    cell = new_code_cell(source)
+    cell = nbfile.code_cell(source)
     cell.metadata["tags"] = [str(t) for t in tags]
     if meta:
         cell.metadata["workbench"] = meta
@@ -169,9 +168,7 @@ def build_review_notebook(case: ReviewCase, path: str | Path, *, force: bool = F
         "questions": list(m.questions),
         "built": cells_fingerprint(nb.cells),
     }
-    nbformat.validate(nb)
-    with atomic_write(path, "w", encoding="utf-8") as fh:
-        nbformat.write(nb, fh)
+    nbfile.write_notebook(nb, path)  # checked against the schema as a whole, then written
     return path
 
 
@@ -310,7 +307,7 @@ def refuse_edited(path: Path) -> None:
     if not path.exists():
         return
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbfile.read_notebook(path)
         built = nb.metadata.get("workbench", {}).get("built")
     except Exception:  # unreadable or not a notebook: never overwrite what we cannot judge
         built = None

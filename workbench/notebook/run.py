@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from workbench.errors import ExportError
-from workbench.workspace import atomic_write
+from workbench.notebook import nbfile
 
-__all__ = ["WARM_UP", "Kernel", "execute_notebook", "start_kernel"]
+__all__ = ["WARM_UP", "Kernel", "encryption", "execute_notebook", "start_kernel"]
 
 #: What the case notebook imports, loaded silently while the command does other work.
 WARM_UP = """\
@@ -46,12 +45,27 @@ class Kernel:
     warm_client: Any = None  # kept open until the run: closing it may drop the queued request
 
 
+def encryption() -> dict[str, str]:
+    """KernelManager settings for CurveZMQ-encrypted kernel sockets, where supported.
+
+    Code and outputs, patient data included, cross the kernel's loopback sockets; without
+    encryption ipykernel warns "Kernel is running over TCP without encryption", rightly.
+    jupyter_client 8.10 and later with a pyzmq built with CURVE support encrypt; elsewhere
+    the warning stays, because there it matters.
+    """
+    import zmq
+
+    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
+        return {"transport_encryption": "auto"}
+    return {}
+
+
 def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
     """Launch a fresh kernel now and, with *warm*, queue the silent warm-up imports.
 
     Returns at once: the kernel boots and imports in its own process.
     """
-    manager = KernelManager(kernel_name=KERNEL_NAME)
+    manager = KernelManager(kernel_name=KERNEL_NAME, **encryption())
     # nbclient's own default: no IPython history database for a batch run
     manager.start_kernel(
         extra_arguments=["--HistoryManager.hist_file=:memory:"],
@@ -81,13 +95,7 @@ def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout:
     path = Path(path)
     kernel = kernel if kernel is not None else start_kernel(path.parent, warm=False)
     try:
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except (OSError, ValueError) as exc:  # nbformat.NotJSONError is a ValueError
-            raise ExportError(
-                f"Cannot read notebook '{path}': {exc}. Pass a notebook written by "
-                "`workbench notebook`."
-            ) from exc
+        nb = nbfile.read_notebook(path)
         client = NotebookClient(
             nb,
             km=kernel.manager,
@@ -107,6 +115,4 @@ def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout:
             kernel.warm_client.stop_channels()
         if kernel.manager.has_kernel:
             kernel.manager.shutdown_kernel(now=True)
-    with atomic_write(path, "w", encoding="utf-8") as fh:
-        nbformat.write(nb, fh)
-    return path
+    return nbfile.write_notebook(nb, path)

@@ -93,7 +93,8 @@ def read_documents(
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
     fresh = False
-    for f in files.itertuples(index=False):
+    candidates = files[~files["kind"].isin(list(_NOT_DOCUMENTS))]  # DICOM are most rows
+    for f in candidates.itertuples(index=False):
         if not is_document(str(f.path), str(f.kind)) or f.duplicate_of:
             continue
         key = f"{f.sha256}\x00{PurePosixPath(str(f.path)).name}"
@@ -160,7 +161,8 @@ def _wants_ocr(cached: tuple[dict[str, Any] | None, list[Problem]]) -> bool:
 
 
 def _photos(files: pd.DataFrame) -> list[Any]:
-    return [f for f in files.itertuples(index=False) if f.kind == "image" and not f.duplicate_of]
+    images = files[files["kind"] == "image"]
+    return [f for f in images.itertuples(index=False) if not f.duplicate_of]
 
 
 def report_photos(

@@ -1,0 +1,195 @@
+"""The sha256 of the originals whose scan took only their content identity.
+
+A first ingest hashes every byte with BLAKE3 (``content_id``: cryptographic, a third
+of sha256's cost), which identifies content inside the workbench (duplicates, caches,
+UID collisions). What is handed to others (``case.files["sha256"]``, ``MANIFEST.csv``,
+``DEIDENTIFICATION.csv``, the audit) keeps sha256; for DICOM files of a large case it
+is completed here, after the tables are ready, by :class:`Sha256Completion`: hashing
+threads (hashlib and BLAKE3 release the GIL) read each file once more, feed both
+hashes, and keep the sha256 only when the BLAKE3 of the same bytes equals the
+``content_id`` the tables were built from. A file changed in between gets no sha256
+(never one of other bytes than those indexed). Results are cached in the workspace by
+``content_id`` (:func:`load_known`, :func:`save_known`), so a re-open completes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from blake3 import blake3
+
+from workbench.cache import load_cache, save_cache
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Cases of fewer files than this get every sha256 in the scan (nothing to wait for).
+DEFER_MIN_FILES = 64
+#: ``cache/sha256.json``: content_id → sha256.
+KNOWN_FILE = "sha256.json"
+_KNOWN_VERSION = 1
+_READ = 256 * 1024
+_HEX = frozenset("0123456789abcdef")
+
+
+def checked_sha256(local: str | Path, content_id: str) -> str:
+    """The sha256 of the file at *local*, or ``""`` when its bytes no longer have *content_id*.
+
+    One pass over the file feeds both hashes; a file that cannot be read gives ``""``.
+    """
+    identity = blake3()
+    digest = hashlib.sha256()
+    buf = bytearray(_READ)
+    view = memoryview(buf)
+    try:
+        with open(local, "rb") as fh:
+            while n := fh.readinto(buf):
+                chunk = view[:n]
+                identity.update(chunk)
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest() if identity.hexdigest() == content_id else ""
+
+
+def pending(frame: pd.DataFrame) -> dict[str, str]:
+    """content_id → local path of the rows of *frame* (``files`` with ``local``) without sha256."""
+    if "content_id" not in frame.columns or "local" not in frame.columns:
+        return {}
+    rows = frame[(frame["sha256"].fillna("") == "") & (frame["content_id"].fillna("") != "")]
+    return dict(zip(rows["content_id"].astype(str), rows["local"].astype(str), strict=True))
+
+
+def fill(frame: pd.DataFrame, known: Mapping[str, str]) -> pd.DataFrame:
+    """*frame* with every empty ``sha256`` whose ``content_id`` is in *known* filled in."""
+    if not known or "content_id" not in frame.columns or frame.empty:
+        return frame
+    empty = frame["sha256"].fillna("") == ""
+    if not empty.any():
+        return frame
+    found = frame.loc[empty, "content_id"].map(known)
+    found = found[found.notna()]
+    if found.empty:
+        return frame
+    out = frame.copy()
+    out.loc[found.index, "sha256"] = found.astype(str)
+    return out
+
+
+def load_known(cache_dir: Path) -> dict[str, str]:
+    """The sha256 completed earlier in this workspace, by content_id (only well-formed pairs)."""
+    data = load_cache(cache_dir / KNOWN_FILE, _KNOWN_VERSION)
+    return {
+        k: v
+        for k, v in data.items()
+        if isinstance(v, str) and len(v) == 64 and len(k) == 64 and _HEX.issuperset(v)
+    }
+
+
+def save_known(cache_dir: Path, found: Mapping[str, str]) -> None:
+    """Add *found* to the workspace's cache (written atomically)."""
+    known = load_known(cache_dir)
+    known.update({k: v for k, v in found.items() if v})
+    save_cache(cache_dir / KNOWN_FILE, known, _KNOWN_VERSION)
+
+
+def _checked(item: tuple[str, str]) -> str:
+    return checked_sha256(item[1], item[0])
+
+
+class Sha256Completion:
+    """sha256 of files known by content_id, computed in background threads.
+
+    One thread hashes from the start, beside whatever the process does next (building
+    the tables uses the other core); when someone waits for the results
+    (:meth:`result`), helpers join it, up to one per core, taking files from the same
+    queue.
+
+    Parameters
+    ----------
+    todo : mapping
+        content_id → local path (one read per distinct content).
+    """
+
+    def __init__(self, todo: Mapping[str, str]) -> None:
+        self.todo = dict(todo)
+        self._queue = iter(list(self.todo.items()))
+        self._lock = threading.Lock()
+        self._result: dict[str, str] = {}
+        self._threads: list[threading.Thread] = []
+        self._active = 0
+        self._hashed = threading.Event()
+        if not self.todo:
+            self._hashed.set()
+        self.thread = self._helper()
+
+    def _helper(self) -> threading.Thread:
+        with self._lock:
+            self._active += 1
+            thread = threading.Thread(
+                target=self._work, name=f"sha256-{len(self._threads)}", daemon=False
+            )
+            self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def _work(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    item = next(self._queue, None)
+                if item is None:
+                    return
+                digest = checked_sha256(item[1], item[0])
+                with self._lock:
+                    self._result[item[0]] = digest
+        except Exception:  # out of memory, say: the files left get no sha256, none wrong
+            return
+        finally:
+            with self._lock:
+                self._active -= 1
+                last = self._active == 0
+            if last:
+                self._hashed.set()
+
+    def then(self, step: Callable[[dict[str, str]], None]) -> threading.Thread:
+        """Run *step* with the results in a thread of its own once they are all hashed.
+
+        Its exceptions are swallowed: it persists what can be recomputed. It waits without
+        calling helpers in.
+        """
+
+        def run() -> None:
+            self._hashed.wait()
+            # a cache not written is rebuilt next time; the results in memory stand
+            with contextlib.suppress(Exception):
+                step(self._results())
+
+        thread = threading.Thread(target=run, name="sha256-persist", daemon=False)
+        thread.start()
+        return thread
+
+    def result(self) -> dict[str, str]:
+        """content_id → sha256 (``""`` where none could be given); helps, then waits."""
+        if not self._hashed.is_set():
+            with self._lock:
+                room = (os.cpu_count() or 1) - self._active
+                started = self._active > 0
+            for _ in range(room if started else 0):
+                self._helper()
+        self._hashed.wait()
+        return self._results()
+
+    def _results(self) -> dict[str, str]:
+        with self._lock:
+            return {k: self._result.get(k, "") for k in self.todo}
+
+    def done(self) -> bool:
+        """Whether the hashing is finished."""
+        return self._hashed.is_set()
