@@ -41,7 +41,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import sys
@@ -57,7 +56,7 @@ sys.path.insert(0, str(HERE))
 
 import nbformat  # noqa: E402
 from bench_viewer import write_ct, write_xray  # noqa: E402
-from browser_lab import CHROMIUM_ARGS, RUN_OVER, STDERR, TO_CLIENT, JupyterLab  # noqa: E402
+from browser_lab import CHROMIUM_ARGS, TO_CLIENT, JupyterLab, open_notebook, run_all_cells  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
 
 import workbench  # noqa: E402
@@ -258,13 +257,8 @@ def main() -> None:
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(lab.url("lab/workspaces/bench/tree/bench.ipynb") + "&reset")
-            idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
-            idle.wait_for(timeout=90_000)
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            page.wait_for_function(RUN_OVER, arg=STDERR, timeout=120_000, polling=250)
-            idle.wait_for()
+            idle = open_notebook(page, lab, "bench.ipynb", timeout=90_000)
+            run_all_cells(page, idle, timeout=120_000)
             viewers = page.locator(".wb-viewer")
             ct_root, dx_root = viewers.nth(0), viewers.nth(1)
             for r in (ct_root, dx_root):

@@ -37,6 +37,8 @@ __all__ = [
     "JupyterLab",
     "need",
     "open_and_run",
+    "open_notebook",
+    "run_all_cells",
     "stored",
     "wait_stored",
 ]
@@ -239,19 +241,32 @@ def wait_stored(workspace: Path, count: int, timeout: float = 10.0) -> list[dict
     raise AssertionError(f"expected {count} stored measurements, found {stored(workspace)}")
 
 
-def open_and_run(page: Any, lab: JupyterLab, name: str) -> Any:
-    """Open notebook *name* in its own JupyterLab workspace, run all cells, return the
-    viewer's root once it has painted (no cell may print a traceback)."""
+def open_notebook(page: Any, lab: JupyterLab, name: str, *, timeout: float = 60_000) -> Any:
+    """Open notebook *name* in its own JupyterLab workspace; return the status bar's
+    "Idle" locator once the kernel is idle."""
     # a workspace of its own, reset: no tab of another test's notebook comes back
     page.goto(lab.url(f"lab/workspaces/{Path(name).stem}/tree/{name}") + "&reset")
     idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
-    idle.wait_for(timeout=60_000)
+    idle.wait_for(timeout=timeout)
+    return idle
+
+
+def run_all_cells(page: Any, idle: Any, *, timeout: float = 60_000) -> None:
+    """Run ▸ Run All Cells, wait until the kernel is idle again; no cell may print a
+    traceback and every code cell must have run."""
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    page.wait_for_function(RUN_OVER, arg=STDERR, timeout=60_000, polling=250)
+    page.wait_for_function(RUN_OVER, arg=STDERR, timeout=timeout, polling=250)
     idle.wait_for()
     errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\w+Error:"))
     assert errors.count() == 0, errors.first.inner_text()
+    assert page.evaluate(ALL_CELLS_RAN), "Run All Cells did not run every cell"
+
+
+def open_and_run(page: Any, lab: JupyterLab, name: str) -> Any:
+    """Open notebook *name* in its own JupyterLab workspace, run all cells, return the
+    viewer's root once it has painted (no cell may print a traceback)."""
+    run_all_cells(page, open_notebook(page, lab, name))
     root = page.locator(".wb-viewer").first  # a layout holds several
     root.wait_for(state="visible")
     page.wait_for_function("r => r.wbViewer && r.wbViewer.slice && r.wbViewer.painted > 0",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_lab import ALL_CELLS_RAN, CHROMIUM_ARGS, RUN_OVER, STDERR, JupyterLab
+from browser_lab import CHROMIUM_ARGS, JupyterLab, open_notebook, run_all_cells
 
 from workbench.export.opinion import chromium
 from workbench.record.manifest import load_manifest
@@ -48,18 +48,10 @@ def test_intake_form_with_pain_map_in_jupyterlab(lab: JupyterLab, tmp_path: Path
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.set_default_timeout(30_000)
-            page.goto(lab.url("lab/workspaces/intake/tree/intake.ipynb") + "&reset")
-            idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
-            idle.wait_for(timeout=60_000)
+            idle = open_notebook(page, lab, "intake.ipynb")
 
             def run_all() -> None:
-                page.get_by_role("menuitem", name="Run", exact=True).click()
-                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-                page.wait_for_function(RUN_OVER, arg=STDERR, timeout=60_000, polling=250)
-                idle.wait_for()
-                errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\w+Error:"))
-                assert errors.count() == 0, errors.first.inner_text()
-                assert page.evaluate(ALL_CELLS_RAN)
+                run_all_cells(page, idle)
 
             def field(name: str):
                 return (

@@ -10,23 +10,20 @@ package and JupyterLab; skipped without them unless ``CI`` is set (then it fails
 
 from __future__ import annotations
 
-import base64
 import io
-import re
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from browser_lab import (
-    ALL_CELLS_RAN,
     CHROMIUM_ARGS,
     ROWS,
-    RUN_OVER,
-    STDERR,
     TO_CLIENT,
     WINDOWED,
     JupyterLab,
+    open_notebook,
+    run_all_cells,
 )
 from browser_lab import need as _need  # noqa: F401
 from browser_lab import open_and_run as _open_and_run
@@ -37,45 +34,9 @@ from PIL import Image
 from workbench.export.opinion import chromium
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator
+    pass
 
 pytestmark = pytest.mark.slow
-BLOB_BYTES = """async img => {
-  const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
-  let text = '';
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text);
-}"""
-#: The image has a new, loaded ``src`` that stayed the same for 400 ms (renders settled).
-IMAGE_SETTLED = r"""([img, old]) => {
-  const now = performance.now();
-  if (img.src === old || !img.complete || img.naturalWidth === 0) {
-    window.__wbSeen = undefined;
-    return false;
-  }
-  if (!window.__wbSeen || window.__wbSeen.src !== img.src) {
-    window.__wbSeen = {src: img.src, at: now};
-    return false;
-  }
-  return now - window.__wbSeen.at > 400;
-}"""
-
-
-class Shown(NamedTuple):
-    """What the viewer's ``<img>`` shows: its blob URL, JPEG bytes, pixels, screenshot."""
-
-    src: str
-    jpeg: bytes
-    pixels: np.ndarray
-    screenshot: bytes
-
-
-def _shown(image: Locator, path: Path) -> Shown:
-    """Read the displayed image back from the browser (and save its screenshot to *path*)."""
-    src = image.get_attribute("src") or ""
-    jpeg = base64.b64decode(image.evaluate(BLOB_BYTES))
-    pixels = np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"))
-    return Shown(src, jpeg, pixels, image.screenshot(path=str(path)))
 
 
 def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
@@ -100,19 +61,8 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.set_default_timeout(30_000)
-            page.goto(lab.url("lab/workspaces/review/tree/review.ipynb") + "&reset")
-            idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
-            idle.wait_for(timeout=60_000)
-
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            page.wait_for_function(RUN_OVER, arg=STDERR, timeout=60_000, polling=250)
-            idle.wait_for()
-
-            errors = page.locator(STDERR).filter(has_text=re.compile(r"Traceback|\w+Error:"))
-            assert errors.count() == 0, errors.first.inner_text()
+            run_all_cells(page, open_notebook(page, lab, "review.ipynb"))
             assert page.locator(".jupyter-widgets-error-widget").count() == 0
-            assert page.evaluate(ALL_CELLS_RAN), "Run All Cells did not run every cell"
 
             cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=viewer_source)
             assert cell.count() == 1
@@ -358,9 +308,7 @@ def test_export_in_the_kernel_saves_the_notebook_first(lab: JupyterLab) -> None:
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.set_default_timeout(30_000)
-            page.goto(lab.url("lab/workspaces/save/tree/save.ipynb") + "&reset")
-            idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python.*\| Idle$"))
-            idle.wait_for(timeout=60_000)
+            open_notebook(page, lab, "save.ipynb")
             markdown = page.locator(".jp-Notebook .jp-MarkdownCell").first
             markdown.dblclick()
             editor = markdown.locator(".cm-content")

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 from PIL import Image
 
-from workbench.render.figures import figure_png, side_by_side_figure
 from workbench.view.comparison import ABSOLUTE_UNITS, map_window, match_series, sync_index
-from workbench.view.key_images import KeyImage, save_key_image
-from workbench.view.labels import label_html, study_facts, study_label
+from workbench.view.key_images import KeyImage
+from workbench.view.labels import label_html, study_facts
 from workbench.view.state import ViewState, set_index, set_window
 from workbench.widgets.fallback import with_png
+from workbench.widgets.pane_snapshot import panes_snapshot
 from workbench.widgets.series_viewer import SeriesViewer
 
 if TYPE_CHECKING:
@@ -159,36 +159,4 @@ class CompareViewer(widgets.VBox):
 
     def snapshot(self, caption: str = "", *, save: bool = True) -> KeyImage:
         """A key image of both panes as they are, with labels, caption and measurements."""
-        panels = []
-        records = []
-        for viewer in (self.a, self.b):
-            volume, state = viewer.volume, viewer.view
-            if volume is None or state is None:
-                continue
-            found = viewer._frame_measurements(state)
-            facts = study_facts(self.case.studies, viewer.study_key or "")
-            label = study_label({**facts, "side": viewer.side})
-            panels.append(
-                {
-                    "volume": volume,
-                    "view": state,
-                    "side": viewer.side,
-                    "measurements": found,
-                    "title": viewer._title(),
-                    "label": label,
-                }
-            )
-            records.append(viewer.snapshot_record(state, found, label))
-        png = figure_png(side_by_side_figure(panels, caption=caption, size=self.a.size))
-        record = {
-            "caption": caption,
-            "study_key": " | ".join(str(r["study_key"]) for r in records),
-            "series_key": " | ".join(str(r["series_key"]) for r in records),
-            "index": records[0]["index"] if records else 0,
-            "label": " | ".join(str(r["label"]) for r in records),
-            "panes": records,
-            "measurements": [m for r in records for m in r["measurements"]],
-        }
-        if not save:
-            return KeyImage(png, caption, record)
-        return save_key_image(self.case.workspace, png, record)
+        return panes_snapshot(self.case, (self.a, self.b), caption, save=save, size=self.a.size)

@@ -33,9 +33,8 @@ from PIL import Image
 from workbench.errors import PixelDataError, WorkbenchError
 from workbench.imaging import mpr
 from workbench.imaging.volume import load_series
-from workbench.render.figures import figure_png, side_by_side_figure
 from workbench.view import crosshair as xh
-from workbench.view.key_images import KeyImage, save_key_image
+from workbench.view.key_images import KeyImage
 from workbench.view.labels import badge_html, study_facts, study_label, study_label_parts
 from workbench.view.layout import (
     GRID,
@@ -47,6 +46,7 @@ from workbench.view.layout import (
     switch_layout,
 )
 from workbench.widgets.fallback import with_png
+from workbench.widgets.pane_snapshot import panes_snapshot
 from workbench.widgets.series_viewer import TOOLS, SeriesViewer
 
 if TYPE_CHECKING:
@@ -397,39 +397,7 @@ class LayoutViewer(widgets.VBox):
         """A key image of the panes as they are (one pane: that viewer's own snapshot)."""
         if len(self.panes) == 1:
             return self.panes[0].snapshot(caption, save=save)
-        panels, records = [], []
-        for viewer in self.panes:
-            volume, state = viewer.volume, viewer.view
-            if volume is None or state is None:
-                continue
-            found = viewer._frame_measurements(state)
-            facts = study_facts(self.case.studies, viewer.study_key or "")
-            label = study_label({**facts, "side": viewer.side})
-            if state.plane != "acquired":
-                label = f"{state.plane} · {label}"
-            panels.append(
-                {
-                    "volume": volume,
-                    "view": state,
-                    "side": viewer.side,
-                    "measurements": found,
-                    "title": viewer._title(),
-                    "label": label,
-                }
-            )
-            records.append(viewer.snapshot_record(state, found, label))
-        png = figure_png(side_by_side_figure(panels, caption=caption, size=self.panes[0].size))
-        record = {
-            "caption": caption,
-            "viewer": self.name,
-            "layout": self.current_layout,
-            "study_key": " | ".join(dict.fromkeys(str(r["study_key"]) for r in records)),
-            "series_key": " | ".join(dict.fromkeys(str(r["series_key"]) for r in records)),
-            "index": records[0]["index"] if records else 0,
-            "label": " | ".join(str(r["label"]) for r in records),
-            "panes": records,
-            "measurements": [m for r in records for m in r["measurements"]],
-        }
-        if not save:
-            return KeyImage(png, caption, record)
-        return save_key_image(self.case.workspace, png, record)
+        extra = {"viewer": self.name, "layout": self.current_layout}
+        return panes_snapshot(
+            self.case, self.panes, caption, save=save, size=self.panes[0].size, extra=extra
+        )
