@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -43,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_common import machine, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "first_view.json"
@@ -142,12 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     files = {name: one_file(name, size, args.repeat) for name, size in FILES}
     results = {
         "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "loadavg_at_start": [round(x, 2) for x in load],
-        },
+        "machine": machine(load),
         "peer": "Volume.frame(0): the full decode of the same file",
         "opj_num_threads": os.environ.get("OPJ_NUM_THREADS"),
         "files": files,
@@ -167,21 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{100 * f['mean_abs_diff_of_range']:>6.2f}%  "
             f"{'ok' if f['ok'] and f['thumbnail_ok'] else 'ABOVE TARGET'}"
         )
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(_rounded(results), indent=2, sort_keys=True) + "\n")
+    write_results(args.output, results, 5)
     print(f"OPJ_NUM_THREADS={results['opj_num_threads']}")
     print(f"\nwritten: {args.output}")
     return 0
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 5)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
 
 
 if __name__ == "__main__":

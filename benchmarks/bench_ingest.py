@@ -27,7 +27,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -41,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import pydicom
+from bench_common import machine, write_results
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -490,14 +490,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {
         "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "machine": {
-            "cpu_count": ncpu,
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "pydicom": pydicom.__version__,
-            "dcmdump": dcmdump_version,
-            "loadavg_at_start": [round(x, 2) for x in load],
-        },
+        "machine": machine(load, pydicom=pydicom.__version__, dcmdump=dcmdump_version),
         "case": {
             "files": n_files,
             "rows_columns": 512,
@@ -538,20 +531,9 @@ def main(argv: list[str] | None = None) -> int:
         "peak_memory": memory,
     }
     print_table(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(_rounded(results), indent=2, sort_keys=True) + "\n")
+    write_results(args.output, results, 4, 1)
     print(f"\nwritten: {args.output}")
     return 0
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4) if value < 10 else round(value, 1)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
 
 
 def print_table(r: dict[str, Any]) -> None:

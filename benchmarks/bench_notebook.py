@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -47,6 +45,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_common import machine, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "notebook.json"
@@ -316,12 +316,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {
         "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "loadavg_at_start": [round(x, 2) for x in load],
-        },
+        "machine": machine(load),
         "import_s": import_s,
         "cli_notebook_knee_s": cli_s,
         "cli_pipeline_knee": pipeline,
@@ -330,8 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         "key_image_page": page,
     }
     print_table(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(_rounded(results), indent=2, sort_keys=True) + "\n")
+    write_results(args.output, results, 3, 1)
     print(f"\nwritten: {args.output}")
     return 0 if page["ok"] else 1
 
@@ -354,8 +348,7 @@ def cli_only(args: argparse.Namespace, load: tuple[float, float, float]) -> int:
     }
     print_pipeline(pipeline, load[0])
     out = args.output.with_name("notebook_cli.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(_rounded(results), indent=2, sort_keys=True) + "\n")
+    write_results(out, results, 3, 1)
     print(f"\nwritten: {out}")
     return 0
 
@@ -380,16 +373,6 @@ def print_pipeline(p: dict[str, Any], load: float) -> None:
           f"{status}; ratio to the nbconvert route {ratio:.2f}")  # fmt: skip
     if "pdf_s" in p:
         print(f"optional PDF (--pdf, headless Chromium), timed apart: {p['pdf_s']:.1f} s")
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 3) if value < 10 else round(value, 1)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
 
 
 def print_table(r: dict[str, Any]) -> None:

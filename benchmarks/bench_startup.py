@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -32,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_common import machine, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "startup.json"
@@ -110,12 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {
         "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "loadavg_at_start": [round(x, 2) for x in load],
-        },
+        "machine": machine(load),
         "peer": "python -c pass (same interpreter)",
         "case_files": list(CASE_FILES),
         "seconds": figures,
@@ -128,20 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     print_table(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(_rounded(results), indent=2, sort_keys=True) + "\n")
+    write_results(args.output, results, 4)
     print(f"\nwritten: {args.output}")
     return 0
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
 
 
 def print_table(r: dict[str, Any]) -> None:
