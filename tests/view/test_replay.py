@@ -102,3 +102,13 @@ def test_the_patient_image_shows_the_framed_region(tmp_path: Path) -> None:
     corner = view_from_record(volume, {"index": 1, "view": {"zoom": 16, "pan": [-0.5, -0.5]}})
     zoomed = pixels(record_view(corner))
     assert zoomed.mean() < whole.mean() - 30  # mostly the dark corner block now
+
+
+def test_a_plane_the_series_cannot_be_cut_in_falls_back_to_the_image(tmp_path: Path) -> None:
+    from imaging_builders import projection
+
+    projection(tmp_path / "dx" / "knee.dcm")
+    case = open_folder(tmp_path / "dx", tmp_path / "ws")
+    film = case.load_series(only_series(case))
+    back = view_from_record(film, {"index": 0, "plane": "coronal", "window": [2048, 4096]})
+    assert (back.plane, back.index, back.center, back.width) == ("acquired", 0, 2048.0, 4096.0)

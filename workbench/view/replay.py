@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from workbench.errors import PixelDataError
 from workbench.view.slice_view import slice_count
 from workbench.view.state import (
     PLANES,
@@ -58,6 +59,13 @@ def _number(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
+def _plane_count(volume: Volume, plane: str) -> int:
+    try:
+        return slice_count(volume, plane)
+    except PixelDataError:  # not a regular stack (a radiograph, a gapped series)
+        return 0
+
+
 def view_from_record(volume: Volume, record: Mapping[str, Any]) -> ViewState:
     """The :class:`ViewState` a key-image *record* of *volume* showed (validated).
 
@@ -66,20 +74,22 @@ def view_from_record(volume: Volume, record: Mapping[str, Any]) -> ViewState:
     """
     plane = record.get("plane")
     plane = plane if isinstance(plane, str) and plane in PLANES else "acquired"
-    if plane != "acquired" and slice_count(volume, plane) < 1:
-        plane = "acquired"
+    if plane != "acquired" and _plane_count(volume, plane) < 1:
+        plane = "acquired"  # a record that names a plane this series cannot be cut in
     index = _number(record.get("index"))
     count = slice_count(volume, plane)
     at = min(max(int(index or 0), 0), max(count - 1, 0))
-    if plane == "acquired":
+    window = record.get("window")
+    center = width = None
+    if isinstance(window, (list, tuple)) and len(window) == 2:
+        center, width = _number(window[0]), _number(window[1])
+    if center is not None and width is not None:
+        # the recorded window: no automatic window to work out (that decodes the frame)
+        state = set_window(ViewState(volume.series_key, at, 0.0, 1.0, plane=plane), center, width)
+    elif plane == "acquired":
         state = initial_state(volume, index=at)
     else:
         state = replace(initial_state(volume, index=0), plane=plane, index=at, voi_lut=False)
-    window = record.get("window")
-    if isinstance(window, (list, tuple)) and len(window) == 2:
-        center, width = _number(window[0]), _number(window[1])
-        if center is not None and width is not None:
-            state = set_window(state, center, width)
     view = record.get("view")
     if not isinstance(view, Mapping):
         return state
