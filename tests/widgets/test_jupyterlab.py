@@ -250,6 +250,12 @@ def test_reading_room_point_click_drag(lab: JupyterLab, tmp_path: Path) -> None:
             assert shot0 != shot1 != shot2
             page.dblclick("canvas.wb-canvas")
             page.wait_for_function("r => r.wbViewer.view.zoom === 1", arg=handle)
+            # and the kernel's answer to the reset is in: a late one would move the index back
+            page.wait_for_function(
+                "r => r.wbViewer.kernelView.zoom === 1"
+                " && r.wbViewer.kernelView.index === r.wbViewer.view.index",
+                arg=handle,
+            )
 
             # the wheel scrolls to the next slice (prefetched: shown without the kernel)
             start = page.evaluate("r => r.wbViewer.view.index", handle)
