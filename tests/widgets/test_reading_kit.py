@@ -109,8 +109,12 @@ def test_measurement_kit_and_zoomed_region_by_real_clicks(lab: JupyterLab, tmp_p
             stored: list[dict] = []
 
             def made(kind: str) -> dict:
+                """The new measurement, once stored and listed in the viewer (the list, as
+                the drawing, comes back from the kernel: a click on it needs it there)."""
                 stored[:] = wait_stored(workspace, len(stored) + 1)
                 assert stored[-1]["kind"] == kind, stored[-1]
+                row = root.locator(f".wb-list tr[data-id='{stored[-1]['id']}']")
+                expect(row).to_have_count(1)
                 return stored[-1]
 
             # --- zoomed past display resolution: the visible part arrives at full resolution
