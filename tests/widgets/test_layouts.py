@@ -73,6 +73,8 @@ def test_mpr_click_moves_the_other_panes(ct):
     assert [p.view.plane for p in viewer.panes] == ["axial", "coronal", "sagittal"]
     assert all(p.canvas.tool == "crosshair" for p in viewer.panes)
     assert "crosshair" in [t["name"] for t in axial.canvas.tools]
+    for pane in viewer.panes:  # each pane's view renders in the browser and says hello
+        pane.canvas._on_custom(None, {"type": "hello"}, [])
     # the browser's crosshair click on axial slice 7 at (row 40, col 100)
     axial.show_index(7)
     axial.canvas._on_custom(None, {"type": "point", "point": [40.2, 99.8]}, [])

@@ -90,6 +90,7 @@ def test_series_viewer_opens_with_badge_and_image(knee):
     assert "RIGHT" in viewer.badge.value
     image = Image.open(io.BytesIO(viewer.current_png()))
     assert image.format == "PNG" and max(image.size) == 400
+    viewer._on_action({"type": "hello"})  # what the browser is sent once a view renders
     meta = viewer._slice_meta
     assert (meta["rows"], meta["cols"]) == viewer.volume.shape[1:3]
     assert max(meta["width"], meta["height"]) <= 1024  # a radiograph goes at display size
@@ -256,6 +257,7 @@ def test_browser_actions_scroll_window_and_measure(tmp_path):
     case = workbench.open_case(workbench.samples.path("knee_oa_right"), workspace=tmp_path / "ws")
     mr = case.studies[case.studies["modality"] == "MR"]["study_key"].iloc[0]
     viewer = workbench.SeriesViewer(case, study_key=mr, name="mr")
+    viewer._on_action({"type": "hello"})  # the view rendered: the slice and its neighbours go
     sent = []
     viewer.canvas.send = lambda content, buffers=None: sent.append((content, buffers))
     start = viewer.view.index
@@ -312,3 +314,40 @@ def test_voi_lut_sequence_is_the_default_display(tmp_path):
     viewer.apply(lambda s: replace(s, voi_lut=True))
     viewer.center.value = viewer.center.value + 10  # the reviewer takes over the window
     assert viewer.view.voi_lut is False
+
+
+def test_viewers_built_without_a_front_end_decode_nothing_until_a_view_asks(tmp_path, monkeypatch):
+    """Executed headlessly (the export's run), nobody views: no decode, no slice sent."""
+    from workbench.imaging import volume as volume_module
+    from workbench.view.comparison import pick_comparison_pairs
+
+    decoded: list[str] = []
+    full, reduced = volume_module._decode, volume_module.Volume._reduced_decode
+    monkeypatch.setattr(volume_module, "_decode", lambda *a: decoded.append("full") or full(*a))
+    monkeypatch.setattr(volume_module.Volume, "_reduced_decode",
+                        lambda self, *a: decoded.append("reduced") or reduced(self, *a))  # fmt: skip
+    case = workbench.open_case(workbench.samples.path("knee_oa_right"), workspace=tmp_path / "ws")
+    mr = case.studies[case.studies["modality"] == "MR"]["study_key"].iloc[0]
+    stack = SeriesViewer(case, study_key=mr, name="mr")
+    prior, current = pick_comparison_pairs(case)[0]
+    pair = workbench.CompareViewer(case, prior, current)
+    viewers = [stack, pair.a, pair.b]
+    assert decoded == []
+    assert all(v.canvas.sent_bytes == 0 and v._slice_meta is None for v in viewers)
+    assert not any(box.children[0].value for box in stack.thumbnails.children)
+    # the state is there all the same: what Python reads needs no pixels
+    assert stack.view is not None and stack.canvas.overlay["n"] == stack.volume.n_frames
+    assert stack.canvas.view["index"] == stack.view.index
+    # the first view's hello: the slice on screen goes, then its neighbours and thumbnails
+    sent: list[dict] = []
+    send = stack.canvas.send
+    stack.canvas.send = lambda content, buffers=None: (sent.append(content), send(content, buffers))
+    stack.canvas._on_custom(None, {"type": "hello"}, [])
+    slices = [m for m in sent if m["type"] == "slice"]
+    assert slices[0]["show"] and slices[0]["key"] == stack._slice_key(stack.view)
+    assert len(slices) > 1 and not any(m["show"] for m in slices[1:])  # neighbours, not shown
+    assert decoded and all(box.children[0].value for box in stack.thumbnails.children)
+    # the Level slider now spans the frame's values, not just its window
+    values = stack.volume.display_frame(stack.view.index, max_size=256)
+    assert stack.center.min <= float(values.min()) and stack.center.max >= float(values.max())
+    assert pair.a.canvas.sent_bytes == 0  # the other viewers still wait for their views

@@ -20,6 +20,7 @@ def viewer(tmp_path):
     path = large_radiograph(tmp_path / "dx" / "dx.dcm", size=(2100, 1500))  # reduced by 3
     case = workbench.open_case(path.parent, workspace=tmp_path / "ws")
     v = SeriesViewer(case, name="dx")
+    v._on_action({"type": "hello"})  # its view rendered: the reduced slice went out
     sent: list[tuple[dict, list]] = []
     v.canvas.send = lambda content, buffers=None: sent.append((content, buffers or []))
     v.sent = sent

@@ -21,6 +21,12 @@ Browser → kernel
     rectangle of a zoomed, reduced slice), ``point`` (a click of the crosshair tool);
     handed to the callback
     given to :meth:`ReadingCanvas.on_action`, which validates them.
+
+Nothing goes to the browser before it has spoken: :attr:`ReadingCanvas.viewed` turns
+True with the first message of a front end (``hello``, sent when a view renders). A
+viewer built where no front end ever renders it (a notebook executed from the command
+line for the export) therefore decodes and encodes no slice for the browser; the first
+view's ``hello`` asks for the slice on screen.
 """
 
 from __future__ import annotations
@@ -62,6 +68,8 @@ class ReadingCanvas(anywidget.AnyWidget):
         self._handler: Callable[[dict[str, Any]], None] | None = None
         self._sent: OrderedDict[str, None] = OrderedDict()
         self.sent_bytes = 0
+        #: Whether a front end has sent a message (a view of this model rendered).
+        self.viewed = False
         self.on_msg(self._on_custom)
 
     def on_action(self, handler: Callable[[dict[str, Any]], None]) -> None:
@@ -70,6 +78,7 @@ class ReadingCanvas(anywidget.AnyWidget):
 
     def _on_custom(self, _: Any, content: Any, buffers: Any) -> None:
         if isinstance(content, dict) and self._handler is not None:
+            self.viewed = True
             if content.get("type") == "hello":
                 self._sent.clear()  # a new view of the model holds nothing yet
             self._handler(content)

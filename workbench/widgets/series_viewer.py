@@ -274,6 +274,7 @@ class SeriesViewer(widgets.VBox):
         self._title_lines: list[str] = []
         self._slice_meta: dict[str, Any] | None = None
         self._pushed: tuple[str, str, int] | None = None
+        self._ranges_from_window = False
         self._latest: LatestWins[ViewState] = LatestWins(self._render)
         self._build(fixed_study)
         studies = _studies_with_images(case)
@@ -432,20 +433,34 @@ class SeriesViewer(widgets.VBox):
             button.on_click(lambda _, k=key: setattr(self.series, "value", k))
             button.series_key = key
             picture = widgets.Image(
-                value=self._thumbnail(key),
+                value=self._thumbnail(key, make=self.canvas.viewed),
                 format="jpeg",
                 layout=widgets.Layout(width=f"{_THUMB}px"),
             )
+            picture.series_key = key
             boxes.append(widgets.VBox([picture, button]))
         self.thumbnails.children = boxes
 
-    def _thumbnail(self, series_key: str) -> bytes:
-        """The series' thumbnail, cached under ``<workspace>/cache/thumbnails``."""
+    def _fill_thumbnails(self) -> None:
+        """Make the thumbnails not made yet (when a front end first shows the viewer)."""
+        for box in self.thumbnails.children:
+            picture = box.children[0]
+            if not picture.value:
+                picture.value = self._thumbnail(str(picture.series_key))
+
+    def _thumbnail(self, series_key: str, *, make: bool = True) -> bytes:
+        """The series' thumbnail, cached under ``<workspace>/cache/thumbnails``.
+
+        Without *make*, only one already cached (empty bytes otherwise): nothing is
+        decoded for a viewer no front end shows yet.
+        """
         path = Path(self.case.workspace) / "cache" / "thumbnails" / f"{series_key}.jpg"
         try:
             return path.read_bytes()
         except OSError:
             pass
+        if not make:
+            return b""
         try:
             data = thumbnail(self._volume(series_key), size=_THUMB)
         except (WorkbenchError, IndexError, ValueError):
@@ -500,7 +515,7 @@ class SeriesViewer(widgets.VBox):
     def _disputed(self, side: str | None) -> str | None:
         """``LEFT? report says RIGHT`` when the records disagree about this study's side."""
         try:
-            dispute = disputed_sides(self.case).get(self.study_key or "")
+            dispute = _disputed_sides(self.case).get(self.study_key or "")
         except (AttributeError, KeyError):  # a case without the record tables
             return None
         return side_display(side, dispute) if dispute else None
@@ -514,16 +529,7 @@ class SeriesViewer(widgets.VBox):
             self.slice_row.layout.display = "" if n > 1 else "none"
             # colour images have no window: no Level/Width sliders (disabled ones misled)
             self.window_box.layout.display = "none" if volume.is_color else ""
-            lo, hi = _value_range(volume, state)
-            span = max(hi - lo, 1.0)
-            lo, hi = lo - span / 2, hi + span / 2
-            if volume.modality == "CT":  # presets must fit: air to dense metal
-                lo, hi = min(lo, -1024.0), max(hi, 3071.0)
-            step = 1.0 if span > 50 else span / 500
-            self.center.min, self.center.max = -1e12, 1e12  # widen first: min may not exceed max
-            self.center.min, self.center.max = min(lo, state.center), max(hi, state.center)
-            self.width.min, self.width.max = 1.0, max(2 * span, state.width)
-            self.center.step = self.width.step = step
+            self._set_ranges(volume, state)
             names = (
                 []
                 if volume.is_color
@@ -551,6 +557,35 @@ class SeriesViewer(widgets.VBox):
             self.plane.value = "acquired"
         finally:
             self._syncing = False
+
+    def _set_ranges(self, volume: Volume, state: ViewState) -> None:
+        """Level and Width slider ranges from the frame's values (from its window until a
+        front end shows the viewer: nothing is decoded for sliders nobody sees)."""
+        self._ranges_from_window = not self.canvas.viewed
+        if self._ranges_from_window:
+            lo, hi = state.center - state.width / 2, state.center + state.width / 2
+        else:
+            lo, hi = _value_range(volume, state)
+        span = max(hi - lo, 1.0)
+        lo, hi = lo - span / 2, hi + span / 2
+        if volume.modality == "CT":  # presets must fit: air to dense metal
+            lo, hi = min(lo, -1024.0), max(hi, 3071.0)
+        step = 1.0 if span > 50 else span / 500
+        self.center.min, self.center.max = -1e12, 1e12  # widen first: min may not exceed max
+        self.center.min, self.center.max = min(lo, state.center), max(hi, state.center)
+        self.width.min, self.width.max = 1.0, max(2 * span, state.width)
+        self.center.step = self.width.step = step
+
+    def _first_view(self) -> None:
+        """A front end shows the viewer for the first time: what was left for it."""
+        volume, state = self.volume, self.view
+        if volume is not None and state is not None and self._ranges_from_window:
+            self._syncing = True
+            try:
+                self._set_ranges(volume, state)
+            finally:
+                self._syncing = False
+        self._fill_thumbnails()
 
     # --- transitions ------------------------------------------------------------------
     def _require_volume(self) -> Volume:
@@ -644,8 +679,16 @@ class SeriesViewer(widgets.VBox):
         return codes, meta
 
     def _render(self, state: ViewState) -> None:
-        """Send *state* to the browser: the slice once, then window, view and overlay."""
+        """Send *state* to the browser: the slice once, then window, view and overlay.
+
+        Before a front end has rendered this viewer (:attr:`ReadingCanvas.viewed`) only
+        the state is set (view, overlay, measurements): no slice is decoded or encoded
+        for a browser that is not there; the first view's ``hello`` asks for it.
+        """
         if self.volume is None or state.series_key != self.volume.series_key:
+            return
+        if not self.canvas.viewed:
+            self._state_only(state)
             return
         volume = self.volume
         key = self._slice_key(state)
@@ -675,6 +718,25 @@ class SeriesViewer(widgets.VBox):
             self._prefetch_due = state
         else:
             self._prefetch(state)
+
+    def _state_only(self, state: ViewState) -> None:
+        """What :meth:`_render` sets without a front end: traits read in Python, no pixels."""
+        volume = self._require_volume()
+        found = self._frame_measurements(state)
+        params = window_params(volume, state)  # the header's, no table: that needs the codes
+        params.pop("voi_table")
+        with self.canvas.hold_sync():
+            self.canvas.window = params
+            if volume.is_color:
+                self.canvas.presets = []
+            self.canvas.view = _view_dict(state)
+            self.canvas.measurements = [_browser_record(m) for m in found]
+            self.canvas.overlay = self._overlay(state)
+        self.measurements.value = measurement_table_html(
+            [_measurement_row(m, state.index) for m in found]
+        )
+        if self.header_box.selected_index == 0:
+            self._update_header()
 
     @contextmanager
     def prefetch_later(self) -> Iterator[None]:
@@ -776,6 +838,7 @@ class SeriesViewer(widgets.VBox):
     def _on_action(self, msg: dict[str, Any]) -> None:
         """One finished action from the browser; errors go back as a status line."""
         kind = msg.get("type")
+        self.canvas.viewed = True  # a front end is there (its first message is its hello)
         try:
             # the reply goes out first, the redraw it causes after it (one coalesced render)
             with self._latest.hold():
@@ -784,7 +847,9 @@ class SeriesViewer(widgets.VBox):
             self.canvas.status = str(exc)
             self.canvas.reply({"type": "error", "text": str(exc)})
             return
-        if kind not in ("hello", "need", "need_region"):
+        if kind == "hello":
+            self._first_view()  # after the slice on screen has gone out
+        elif kind not in ("need", "need_region"):
             self.canvas.status = ""
 
     def _answer(self, kind: Any, msg: dict[str, Any]) -> None:
@@ -1088,6 +1153,25 @@ class SeriesViewer(widgets.VBox):
             "view": record_view(state),
             "measurements": [_measurement_record(m) for m in found],
         }
+
+
+#: The last case's disputed sides, with the objects they were worked out from.
+_DISPUTED: list[tuple[tuple[Any, ...], dict[str, dict[str, list[str]]]]] = []
+
+
+def _disputed_sides(case: ReviewCase) -> dict[str, dict[str, list[str]]]:
+    """:func:`~workbench.readiness.laterality.disputed_sides`, once per case and tables.
+
+    A notebook's viewers (a layout's panes, both sides of a comparison) all ask; the
+    answer is kept while the case holds the same table and manifest objects.
+    """
+    names = ("series", "instances", "studies", "documents", "manifest")
+    sources = (case, *(getattr(case, name) for name in names))
+    if _DISPUTED and all(a is b for a, b in zip(_DISPUTED[0][0], sources, strict=True)):
+        return _DISPUTED[0][1]
+    found = disputed_sides(case)
+    _DISPUTED[:] = [(sources, found)]
+    return found
 
 
 def _value_range(volume: Volume, state: ViewState) -> tuple[float, float]:
