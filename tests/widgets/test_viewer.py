@@ -323,9 +323,17 @@ def test_viewers_built_without_a_front_end_decode_nothing_until_a_view_asks(tmp_
 
     decoded: list[str] = []
     full, reduced = volume_module._decode, volume_module.Volume._reduced_decode
-    monkeypatch.setattr(volume_module, "_decode", lambda *a: decoded.append("full") or full(*a))
-    monkeypatch.setattr(volume_module.Volume, "_reduced_decode",
-                        lambda self, *a: decoded.append("reduced") or reduced(self, *a))  # fmt: skip
+
+    def full_decode(*args):
+        decoded.append("full")
+        return full(*args)
+
+    def reduced_decode(self, *args):
+        decoded.append("reduced")
+        return reduced(self, *args)
+
+    monkeypatch.setattr(volume_module, "_decode", full_decode)
+    monkeypatch.setattr(volume_module.Volume, "_reduced_decode", reduced_decode)
     case = workbench.open_case(workbench.samples.path("knee_oa_right"), workspace=tmp_path / "ws")
     mr = case.studies[case.studies["modality"] == "MR"]["study_key"].iloc[0]
     stack = SeriesViewer(case, study_key=mr, name="mr")

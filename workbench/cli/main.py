@@ -14,7 +14,7 @@ from workbench.workspace import is_workspace_fault, workspace_error
 
 if TYPE_CHECKING:
     from workbench.export.context import ExportContext
-    from workbench.notebook.run import Kernel
+    from workbench.notebook.kernel import Kernel
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -266,7 +266,7 @@ def _early_kernel(folder: Path) -> Kernel:
     Without the silent warm-up import: twice, under heavy load, a run waited the whole
     300 s timeout behind it (cause not found yet); the kernel still boots meanwhile.
     """
-    from workbench.notebook.run import start_kernel
+    from workbench.notebook.kernel import start_kernel  # jupyter_client only: launched first
 
     return start_kernel(folder.resolve(), warm=False)
 
@@ -285,7 +285,8 @@ def _execute_and_prepare(notebook: Path, kernel: Kernel) -> ExportContext | None
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-export") as pool:
         prepared = pool.submit(_prepare, notebook)
-        execute_notebook(notebook, kernel=kernel)
+        # the kernel is shut down by a thread while the page is made
+        execute_notebook(notebook, kernel=kernel, shutdown="later")
         return prepared.result()
 
 

@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from matplotlib.figure import Figure
 from nbconvert import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_notebook
 
@@ -137,6 +138,7 @@ def prepare_export(notebook: str | Path) -> ExportContext:
     case, conflicts = case_context(meta, path)
     exporter = opinion_exporter()
     _compile_templates(exporter, case)
+    _warm_figures()
     _warm_outputs()
     return ExportContext(_key(meta), case, conflicts, exporter)
 
@@ -147,6 +149,23 @@ def _compile_templates(exporter: HTMLExporter, case: Any | None) -> None:
     nb = new_notebook(cells=[new_markdown_cell("")])
     nb.metadata["workbench"] = {}
     exporter.from_notebook_node(nb, resources={"opinion": opinion_resources({}, "en", None, case)})
+
+
+def _warm_figures() -> None:
+    """Draw one tiny figure the way the page's key images are drawn (an image, Latin and
+    CJK text, PNG), so matplotlib's first-use costs (fonts found and loaded, axes and
+    text machinery set up) are paid here rather than after the kernel."""
+    import numpy as np
+
+    from workbench.render.figures import DPI, _font, figure_png
+
+    fig = Figure(figsize=(64 / DPI, 64 / DPI), dpi=DPI, facecolor="white")
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.imshow(np.zeros((8, 8), dtype=np.uint8), cmap="gray", vmin=0, vmax=255)
+    ax.set_axis_off()
+    for text in ("RIGHT 1 cm", "右 膝关节"):
+        ax.text(1, 1, text, fontsize=9, **_font(text))
+    figure_png(fig)
 
 
 def _warm_outputs() -> None:

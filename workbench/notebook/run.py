@@ -1,12 +1,10 @@
-"""Run a case notebook from the command line in a fresh kernel, started early and warmed.
+"""Run a case notebook from the command line in a fresh kernel, started early.
 
-A command that executes a notebook pays for a new kernel: the process starts, imports
-IPython, then the first cells import pandas, pydicom, matplotlib and ipywidgets. On a
-machine with two cores most of that can happen while the command does its own work
-(indexing the case, building the notebook, importing nbconvert): :func:`start_kernel`
-launches the kernel at once and queues a silent import of what the case notebook uses
-(no output, no execution count, no history), and :func:`execute_notebook` then runs
-the cells in that kernel and writes the outputs into the notebook.
+:func:`~workbench.notebook.kernel.start_kernel` launches the kernel first (its module
+imports only ``jupyter_client``'s manager); :func:`execute_notebook` then runs the
+cells in that kernel with nbclient and writes the outputs into the notebook. Shutting
+the kernel down can be left to a thread (``shutdown="later"``) while the command goes
+on with the executed notebook.
 
 >>> kernel = start_kernel(warm=False)  # doctest: +SKIP
 >>> execute_notebook("review.ipynb", kernel=kernel)  # doctest: +SKIP
@@ -14,78 +12,33 @@ the cells in that kernel and writes the outputs into the notebook.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
-from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from workbench.errors import ExportError
 from workbench.notebook import nbfile
+from workbench.notebook.kernel import KERNEL_NAME, WARM_UP, Kernel, encryption, start_kernel
 
 __all__ = ["WARM_UP", "Kernel", "encryption", "execute_notebook", "start_kernel"]
 
-#: What the case notebook imports, loaded silently while the command does other work.
-WARM_UP = """\
-import matplotlib_inline.backend_inline, matplotlib.pyplot
-import workbench, workbench.case, workbench.render.timeline_plot
-import workbench.widgets.series_viewer, workbench.widgets.compare
-"""
-KERNEL_NAME = "python3"
 
-
-@dataclass
-class Kernel:
-    """A kernel started by :func:`start_kernel` (shut down by :func:`execute_notebook`)."""
-
-    manager: Any
-    cwd: Path | None
-    warm_client: Any = None  # kept open until the run: closing it may drop the queued request
-
-
-def encryption() -> dict[str, str]:
-    """KernelManager settings for CurveZMQ-encrypted kernel sockets, where supported.
-
-    Code and outputs, patient data included, cross the kernel's loopback sockets; without
-    encryption ipykernel warns "Kernel is running over TCP without encryption", rightly.
-    jupyter_client 8.10 and later with a pyzmq built with CURVE support encrypt; elsewhere
-    the warning stays, because there it matters.
-    """
-    import zmq
-
-    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
-        return {"transport_encryption": "auto"}
-    return {}
-
-
-def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
-    """Launch a fresh kernel now and, with *warm*, queue the silent warm-up imports.
-
-    Returns at once: the kernel boots and imports in its own process.
-    """
-    manager = KernelManager(kernel_name=KERNEL_NAME, **encryption())
-    # nbclient's own default: no IPython history database for a batch run
-    manager.start_kernel(
-        extra_arguments=["--HistoryManager.hist_file=:memory:"],
-        cwd=str(cwd) if cwd is not None else None,
-    )
-    if warm:
-        client = manager.client()
-        # the kernel's shell channel only (no subprocess shell is involved)
-        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)  # noqa: S604
-        # queued by ZeroMQ until the kernel is up; silent: no output, no execution count
-        client.execute(WARM_UP, silent=True, store_history=False, allow_stdin=False)
-        return Kernel(manager, Path(cwd) if cwd is not None else None, client)
-    return Kernel(manager, Path(cwd) if cwd is not None else None)
-
-
-def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout: int = 300) -> Path:
+def execute_notebook(
+    path: str | Path,
+    *,
+    kernel: Kernel | None = None,
+    timeout: int = 300,
+    shutdown: Literal["now", "later"] = "now",
+) -> Path:
     """Run every cell of the notebook at *path* and write it back with its outputs.
 
     Widget state is not stored. The kernel (started by :func:`start_kernel`, or here
-    when None) is shut down afterwards.
+    when None) is shut down afterwards: before returning (*shutdown* ``"now"``), or by
+    a (non-daemon) thread while the caller goes on (``"later"``; the process still
+    waits for it before exiting).
 
     Raises
     ------
@@ -111,8 +64,15 @@ def execute_notebook(path: str | Path, *, kernel: Kernel | None = None, timeout:
             "the notebook in JupyterLab, fix the cell and run it again."
         ) from exc
     finally:
-        if kernel.warm_client is not None:
-            kernel.warm_client.stop_channels()
-        if kernel.manager.has_kernel:
-            kernel.manager.shutdown_kernel(now=True)
+        if shutdown == "later":
+            threading.Thread(target=_shutdown, args=(kernel,), name="kernel-shutdown").start()
+        else:
+            _shutdown(kernel)
     return nbfile.write_notebook(nb, path)
+
+
+def _shutdown(kernel: Kernel) -> None:
+    if kernel.warm_client is not None:
+        kernel.warm_client.stop_channels()
+    if kernel.manager.has_kernel:
+        kernel.manager.shutdown_kernel(now=True)
