@@ -305,8 +305,17 @@ class SeriesViewer(widgets.VBox):
             description="Slice", min=1, max=1, continuous_update=True, layout=W.Layout(width="100%")
         )
         # every viewer its own Layout: a shared one showed and hid buttons across viewers
-        self.prev_button = W.Button(description="◀", tooltip="previous slice", layout=_button())
-        self.next_button = W.Button(description="▶", tooltip="next slice", layout=_button())
+        # one Layout and one ButtonStyle for this viewer's buttons (each is a widget model
+        # of its own, a message to the front end; no button is styled or hidden alone) --
+        # but never shared with another viewer's: a shared one showed and hid buttons
+        # across viewers
+        self._button_style = W.ButtonStyle()
+        self._auto_width = W.Layout(width="auto")
+        arrows = _button()
+        self.prev_button = W.Button(description="◀", tooltip="previous slice", layout=arrows,
+                                    style=self._button_style)  # fmt: skip
+        self.next_button = W.Button(description="▶", tooltip="next slice", layout=arrows,
+                                    style=self._button_style)  # fmt: skip
         self.play = W.Play(min=1, max=1, interval=100, description="cine")
         self.center = W.FloatSlider(
             description="Level", continuous_update=True, layout=W.Layout(width="100%")
@@ -322,7 +331,9 @@ class SeriesViewer(widgets.VBox):
             layout=W.Layout(width="14em"),
         )
         self.tool_buttons = {
-            name: W.Button(description=label, tooltip=tip, layout=W.Layout(width="auto"))
+            name: W.Button(
+                description=label, tooltip=tip, layout=self._auto_width, style=self._button_style
+            )
             for name, label, tip in (
                 ("zoom_in", "＋", "zoom in"),
                 ("zoom_out", "－", "zoom out"),
@@ -423,19 +434,22 @@ class SeriesViewer(widgets.VBox):
 
     def _build_thumbnails(self, choices: Sequence[_SeriesChoice]) -> None:
         boxes = []
+        button_layout = widgets.Layout(width=f"{_THUMB + 8}px")
+        picture_layout = widgets.Layout(width=f"{_THUMB}px")
         for choice in choices:
             key = choice.key
             button = widgets.Button(
                 description=choice.description[:14],
                 tooltip=choice.label,
-                layout=widgets.Layout(width=f"{_THUMB + 8}px"),
+                layout=button_layout,
+                style=self._button_style,
             )
             button.on_click(lambda _, k=key: setattr(self.series, "value", k))
             button.series_key = key
             picture = widgets.Image(
                 value=self._thumbnail(key, make=self.canvas.viewed),
                 format="jpeg",
-                layout=widgets.Layout(width=f"{_THUMB}px"),
+                layout=picture_layout,
             )
             picture.series_key = key
             boxes.append(widgets.VBox([picture, button]))
@@ -539,7 +553,8 @@ class SeriesViewer(widgets.VBox):
             for name in names:
                 b = widgets.Button(
                     description=name.removeprefix("ct_").replace("_", " "),
-                    layout=widgets.Layout(width="auto"),
+                    layout=self._auto_width,
+                    style=self._button_style,
                 )
                 b.on_click(lambda _, n=name: self.apply_preset(n))
                 b.preset = name
