@@ -700,7 +700,7 @@ export default {
       const d = drag;
       drag = null;
       if (d.mode === "window" || d.mode === "pan") {
-        if (view.center !== d.c || view.width !== d.w || d.mode === "pan") sendView();
+        sendView(); // only what the drag moved (nothing for a click without a move)
       } else if (d.mode === "handle") {
         send({ type: "move", id: d.id, points: d.pts });
       }
