@@ -27,3 +27,23 @@ def test_case_notebook_runs_and_exports(name, tmp_path):
     assert "<script" not in page.lower()
     if case.manifest.questions:
         assert case.manifest.questions[0][:20] in page
+
+
+@pytest.mark.slow
+def test_a_kernel_left_to_shut_down_later_is_shut_down(tmp_path):
+    """``shutdown="later"`` (the export's): the outputs are written at once, the kernel
+    goes away in a thread while the command makes the page."""
+    import threading
+
+    from workbench.notebook.kernel import start_kernel
+    from workbench.notebook.run import execute_notebook
+
+    path = tmp_path / "one.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("6 * 7")]), path)
+    kernel = start_kernel(tmp_path, warm=False)
+    execute_notebook(path, kernel=kernel, shutdown="later")
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["data"]["text/plain"] == "42"
+    for thread in threading.enumerate():
+        if thread.name == "kernel-shutdown":
+            thread.join(timeout=30)
+    assert not kernel.manager.is_alive()

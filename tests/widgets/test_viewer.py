@@ -359,3 +359,21 @@ def test_viewers_built_without_a_front_end_decode_nothing_until_a_view_asks(tmp_
     values = stack.volume.display_frame(stack.view.index, max_size=256)
     assert stack.center.min <= float(values.min()) and stack.center.max >= float(values.max())
     assert pair.a.canvas.sent_bytes == 0  # the other viewers still wait for their views
+
+
+def test_a_viewer_nobody_viewed_draws_the_same_static_images(knee):
+    """The PNG beside the widget and the key image do not depend on a front end having
+    asked: the page made from a notebook run headlessly is the one a lab session makes."""
+    mr = knee.studies.loc[knee.studies["modality"] == "MR", "study_key"].iloc[0]
+    headless, viewed = (SeriesViewer(knee, study_key=mr, size=320) for _ in range(2))
+    viewed._on_action({"type": "hello"})
+    assert not headless.canvas.viewed and viewed.canvas.viewed
+    for viewer in (headless, viewed):
+        viewer.show_index(3)
+    assert headless.current_png() == viewed.current_png()
+    shots = [v.snapshot("slice 4", save=False) for v in (headless, viewed)]
+    assert shots[0].png == shots[1].png and shots[0].metadata == shots[1].metadata
+    # Python drives the sliders of a viewer nobody has seen: its state moves, nothing is sent
+    headless.slider.value = 6
+    assert headless.view.index == 5 and headless.canvas.view["index"] == 5
+    assert headless.canvas.sent_bytes == 0 and viewed.canvas.sent_bytes > 0
