@@ -35,14 +35,19 @@ def test_a_kernel_left_to_shut_down_later_is_shut_down(tmp_path):
     goes away in a thread while the command makes the page."""
     import threading
 
+    from workbench.notebook import FULL_COLLECTION_EVERY
     from workbench.notebook.kernel import start_kernel
     from workbench.notebook.run import execute_notebook
 
     path = tmp_path / "one.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("6 * 7")]), path)
+    # the batch kernel collects fully less often, and its start-up line left no name
+    cell = "6 * 7, __import__('gc').get_threshold()[2], 'gc' in dir()"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), path)
     kernel = start_kernel(tmp_path, warm=False)
     execute_notebook(path, kernel=kernel, shutdown="later")
-    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["data"]["text/plain"] == "42"
+    cell = nbformat.read(path, as_version=4).cells[0]
+    assert cell.outputs[0]["data"]["text/plain"] == f"(42, {FULL_COLLECTION_EVERY}, False)"
+    assert cell.execution_count == 1
     for thread in threading.enumerate():
         if thread.name == "kernel-shutdown":
             thread.join(timeout=30)

@@ -20,6 +20,8 @@ from typing import Any
 
 from jupyter_client.manager import KernelManager
 
+from workbench.notebook import FULL_COLLECTION_EVERY
+
 __all__ = [
     "FULL_COLLECTION_EVERY",
     "KERNEL_NAME",
@@ -37,11 +39,6 @@ import workbench, workbench.case, workbench.render.timeline_plot
 import workbench.widgets.series_viewer, workbench.widgets.compare
 """
 KERNEL_NAME = "python3"
-#: Collections of the middle generation between two full ones in a batch run (CPython's
-#: default is 10): every full pass walks all that pandas, matplotlib and pydicom loaded,
-#: three or four times while the first cells import them (0.3-0.4 s of a run); young
-#: objects are collected as usual.
-FULL_COLLECTION_EVERY = 200
 #: Run by the kernel as it starts, before the first cell (no name, no count, no output).
 STARTUP = (
     "__import__('gc').set_threshold(*__import__('gc').get_threshold()[:2], "
