@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.figure import Figure
 from nbconvert import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_notebook
@@ -34,6 +35,7 @@ from workbench.case import open_case
 from workbench.i18n import label
 from workbench.notebook.build import notebook_metadata
 from workbench.observer import current_observer
+from workbench.render.figures import DPI, _font, figure_png
 
 __all__ = [
     "PAGE_TITLE",
@@ -155,10 +157,6 @@ def _warm_figures() -> None:
     """Draw one tiny figure the way the page's key images are drawn (an image, Latin and
     CJK text, PNG), so matplotlib's first-use costs (fonts found and loaded, axes and
     text machinery set up) are paid here rather than after the kernel."""
-    import numpy as np
-
-    from workbench.render.figures import DPI, _font, figure_png
-
     fig = Figure(figsize=(64 / DPI, 64 / DPI), dpi=DPI, facecolor="white")
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.imshow(np.zeros((8, 8), dtype=np.uint8), cmap="gray", vmin=0, vmax=255)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import zmq
 from jupyter_client.manager import KernelManager
 
 from workbench.notebook import FULL_COLLECTION_EVERY
@@ -64,8 +65,6 @@ def encryption() -> dict[str, str]:
     jupyter_client 8.10 and later with a pyzmq built with CURVE support encrypt; elsewhere
     the warning stays, because there it matters.
     """
-    import zmq  # already loaded by jupyter_client; named here for has("curve")
-
     if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
         return {"transport_encryption": "auto"}
     return {}
