@@ -89,7 +89,9 @@ def cache_file() -> Path:
 def environment_key() -> str:
     """The interpreter, pydicom's ``_version.py`` and the state of the folders on ``sys.path``."""
     parts = [sys.executable, sys.version, _pydicom_stamp()]
-    for entry in sys.path:
+    # the first entry is the script's folder or the working directory (no installed
+    # packages), unless Python runs with -P
+    for entry in sys.path if sys.flags.safe_path else sys.path[1:]:
         try:
             parts.append(f"{entry}:{Path(entry or '.').stat().st_mtime_ns}")
         except OSError:

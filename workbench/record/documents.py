@@ -17,6 +17,7 @@ matched case-insensitively with ASCII word boundaries, so ``MRI`` is a word in
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
@@ -150,14 +151,25 @@ HEADER_LINES = 3
 _MIN_TYPE_SCORE = 2
 _FLAGS = re.IGNORECASE | re.ASCII  # ASCII: Chinese characters are not word characters
 
-_TYPE_RES = {
-    doc_type: [(re.compile(p, _FLAGS), w) for p, w in pairs]
-    for doc_type, pairs in DOC_TYPE_KEYWORDS.items()
-}
-_MODALITY_RES = {
-    mod: (re.compile(abbr, re.ASCII), re.compile(words, _FLAGS))
-    for mod, (abbr, words) in MODALITY_WORDS.items()
-}
+
+@functools.cache
+def _type_patterns() -> dict[str, list[tuple[re.Pattern[str], int]]]:
+    """:data:`DOC_TYPE_KEYWORDS` compiled, on first use (an ingest without documents: never)."""
+    return {
+        doc_type: [(re.compile(p, _FLAGS), w) for p, w in pairs]
+        for doc_type, pairs in DOC_TYPE_KEYWORDS.items()
+    }
+
+
+@functools.cache
+def _modality_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    """:data:`MODALITY_WORDS` compiled, on first use."""
+    return {
+        mod: (re.compile(abbr, re.ASCII), re.compile(words, _FLAGS))
+        for mod, (abbr, words) in MODALITY_WORDS.items()
+    }
+
+
 _EXAM_LINE_RE = re.compile(EXAM_LINE_LABELS, _FLAGS)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -541,7 +553,7 @@ def classify_doc_type(text: str, filename: str = "") -> str:
     head = "\n".join([*_nonempty_lines(text, HEADER_LINES), _filename_words(filename)])
     body = text[:ANALYSE_CHARS]
     scores: dict[str, int] = {}
-    for doc_type, patterns in _TYPE_RES.items():
+    for doc_type, patterns in _type_patterns().items():
         score = 0
         for pattern, weight in patterns:
             hits = sum(1 for _ in zip(range(3), pattern.finditer(body), strict=False))
@@ -568,7 +580,7 @@ def detect_language(text: str) -> str:
 
 def _modality_counts(text: str) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for modality, (abbr, words) in _MODALITY_RES.items():
+    for modality, (abbr, words) in _modality_patterns().items():
         n = len(abbr.findall(text)) + len(words.findall(text))
         if n:
             counts[modality] = n
@@ -582,7 +594,7 @@ def modality_from_text(text: str) -> str | None:
     'MR'
     """
     best: tuple[int, str] | None = None
-    for modality, patterns in _MODALITY_RES.items():
+    for modality, patterns in _modality_patterns().items():
         for pattern in patterns:
             match = pattern.search(text)
             if match and (best is None or match.start() < best[0]):
