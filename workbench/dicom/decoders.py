@@ -6,14 +6,15 @@ about a third of a second, which a short ingest would pay to fill one table colu
 (``instances.decodable``). The answer depends only on the Python environment, so it
 is kept in ``$WORKBENCH_HOME/cache/decoders.json``, keyed by a fingerprint of the
 environment: the interpreter, pydicom's ``_version.py`` and the modification times of
-the folders on ``sys.path`` (installing, upgrading or removing a package changes its
-folder's entries). A syntax not yet asked about, or a changed environment, asks
+the site-packages folders (installing, upgrading or removing a package changes their
+entries). A syntax not yet asked about, or a changed environment, asks
 pydicom again. A cache that cannot be read or written is simply not used.
 """
 
 from __future__ import annotations
 
 import contextlib
+import site
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,16 +88,22 @@ def cache_file() -> Path:
 
 
 def environment_key() -> str:
-    """The interpreter, pydicom's ``_version.py`` and the state of the folders on ``sys.path``."""
+    """The interpreter, pydicom's ``_version.py`` and the state of the site-packages folders."""
     parts = [sys.executable, sys.version, _pydicom_stamp()]
-    # the first entry is the script's folder or the working directory (no installed
-    # packages), unless Python runs with -P
-    for entry in sys.path if sys.flags.safe_path else sys.path[1:]:
+    for folder in _site_folders():
         try:
-            parts.append(f"{entry}:{Path(entry or '.').stat().st_mtime_ns}")
+            parts.append(f"{folder}:{Path(folder).stat().st_mtime_ns}")
         except OSError:
-            parts.append(f"{entry}:-")
+            parts.append(f"{folder}:-")
     return "\n".join(parts)
+
+
+def _site_folders() -> list[str]:
+    """Where packages are installed: the environment's site-packages (and the user's)."""
+    folders = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return folders
 
 
 def _pydicom_stamp() -> str:
