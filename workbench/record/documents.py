@@ -170,8 +170,13 @@ def _modality_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
     }
 
 
+@functools.cache
+def _han() -> re.Pattern[str]:
+    """Han characters, compiled on first use (the ranges take milliseconds to compile)."""
+    return re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 _EXAM_LINE_RE = re.compile(EXAM_LINE_LABELS, _FLAGS)
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CLAUSE_SPLIT = re.compile(r"[\n。；;!?！？]+|\.(?:\s|$)")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
@@ -441,7 +446,7 @@ def decode_text(data: bytes) -> tuple[str, str] | None:
 
 def _reads_as_chinese(text: str) -> bool:
     """Most Han characters sit next to another: Latin-1 read as GB18030 gives lone ones."""
-    han = [m.start() for m in _HAN.finditer(text)]
+    han = [m.start() for m in _han().finditer(text)]
     if not han:
         return False
     positions = set(han)
@@ -568,7 +573,7 @@ def detect_language(text: str) -> str:
 
     One Latin word counts as two characters; text without Han characters is ``en``.
     """
-    han = len(_HAN.findall(text))
+    han = len(_han().findall(text))
     words = len(_LATIN_WORD.findall(text))
     if han == 0:
         return "en"
