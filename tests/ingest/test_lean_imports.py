@@ -67,3 +67,16 @@ def test_a_plain_ingest_is_lean(make_case, tmp_path: Path) -> None:
     # the remembered answers are pydicom's: the same column (the RT plan has no pixels)
     assert one["decodable"].tolist() == two["decodable"].tolist()
     assert one["decodable"].sum() == len(CASE_FILES) - 1
+
+
+def test_the_manifest_of_a_case_without_one_is_made_when_asked(make_case, tmp_path: Path) -> None:
+    from workbench.case import open_case
+    from workbench.record.manifest import Manifest
+
+    case = open_case(make_case("CT_small.dcm"), workspace=tmp_path / "ws", progress=False)
+    assert case._manifest is None  # nothing built while opening
+    assert case.manifest == Manifest()
+    assert case.manifest.is_empty
+    assert case.manifest is case.manifest  # made once
+    assert case.timeline["kind"].tolist() == ["imaging"]
+    assert not case.gaps.empty  # the readiness rules load when asked
