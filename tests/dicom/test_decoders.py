@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,34 @@ def test_a_changed_environment_asks_again(home: Path, monkeypatch) -> None:
     assert asked == [SYNTAXES[0]]
 
 
+def test_environments_sharing_a_home_keep_their_answers(home: Path, monkeypatch) -> None:
+    """Two virtual environments, one workbench home: neither makes the other ask again."""
+    for env in ("venv-a", "venv-b"):
+        monkeypatch.setattr(decoders, "environment_key", lambda env=env: env)
+        _forget(monkeypatch)
+        decoders.syntax_support(SYNTAXES[0])
+
+    def never(ts: str) -> decoders.SyntaxSupport:
+        raise AssertionError(f"pydicom asked again about {ts}")
+
+    monkeypatch.setattr(decoders, "ask_pydicom", never)
+    for env in ("venv-a", "venv-b"):
+        monkeypatch.setattr(decoders, "environment_key", lambda env=env: env)
+        _forget(monkeypatch)
+        assert decoders.syntax_support(SYNTAXES[0]).available is True
+
+
+def test_only_the_last_environments_are_kept(home: Path, monkeypatch) -> None:
+    monkeypatch.setattr(decoders, "ask_pydicom", lambda ts: decoders.SyntaxSupport(True, ts))
+    for i in range(decoders.MAX_ENVIRONMENTS + 3):
+        monkeypatch.setattr(decoders, "environment_key", lambda i=i: f"env-{i}")
+        _forget(monkeypatch)
+        decoders.syntax_support(SYNTAXES[0])
+    stored = json.loads((home / "cache" / decoders.CACHE_NAME).read_text())
+    kept = list(stored["data"]["environments"])
+    assert kept == [f"env-{i}" for i in range(3, decoders.MAX_ENVIRONMENTS + 3)]
+
+
 def test_environment_key_follows_installs(tmp_path: Path, monkeypatch) -> None:
     site = tmp_path / "site-packages"
     site.mkdir()
@@ -76,8 +105,9 @@ def test_environment_key_follows_installs(tmp_path: Path, monkeypatch) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [b"not json", b'{"version": 1, "data": {"environment": 3}}', b'{"version": 1, "data": '
-     b'{"environment": "x", "syntaxes": {"1.2.840.10008.1.2": {"available": "yes"}}}}'],
+    [b"not json", b'{"version": 2, "data": {"environments": 3}}', b'{"version": 2, "data": '
+     b'{"environments": {"x": {"1.2.840.10008.1.2": {"available": "yes"}}}}}',
+     b'{"version": 2, "data": {"environments": {"x": [1]}}}'],
 )  # fmt: skip
 def test_an_unusable_cache_is_not_trusted(home: Path, monkeypatch, content: bytes) -> None:
     file = home / "cache" / decoders.CACHE_NAME

@@ -7,8 +7,10 @@ about a third of a second, which a short ingest would pay to fill one table colu
 is kept in ``$WORKBENCH_HOME/cache/decoders.json``, keyed by a fingerprint of the
 environment: the interpreter, pydicom's ``_version.py`` and the modification times of
 the site-packages folders (installing, upgrading or removing a package changes their
-entries). A syntax not yet asked about, or a changed environment, asks
-pydicom again. A cache that cannot be read or written is simply not used.
+entries). A syntax not yet asked about, or a changed environment, asks pydicom
+again; the answers of the last few environments are kept side by side, since several
+virtual environments may share one workbench home. A cache that cannot be read or
+written is simply not used.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from pathlib import Path
 from workbench.cache import load_cache, save_cache
 from workbench.workspace import home
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 CACHE_NAME = "decoders.json"
+#: Environments remembered (several virtual environments share one workbench home).
+MAX_ENVIRONMENTS = 8
 
 
 @dataclass(frozen=True)
@@ -54,14 +58,20 @@ def syntax_support(transfer_syntax: str) -> SyntaxSupport:
     file = cache_file()
     key = environment_key()
     stored = load_cache(file, _CACHE_VERSION)
-    entries = stored.get("syntaxes") if stored.get("environment") == key else None
+    environments = stored.get("environments")
+    environments = environments if isinstance(environments, dict) else {}
+    entries = environments.get(key)
     entries = entries if isinstance(entries, dict) else {}
     found = _from_cache(entries.get(transfer_syntax))
     if found is None:
         found = ask_pydicom(transfer_syntax)
         entries[transfer_syntax] = {"available": found.available, "name": found.name}
+        # this environment last (the most recent), the oldest dropped beyond the bound
+        environments.pop(key, None)
+        environments[key] = entries
+        kept = dict(list(environments.items())[-MAX_ENVIRONMENTS:])
         with contextlib.suppress(OSError):  # a read-only home: asked again next time
-            save_cache(file, {"environment": key, "syntaxes": entries}, _CACHE_VERSION)
+            save_cache(file, {"environments": kept}, _CACHE_VERSION)
     _KNOWN[transfer_syntax] = found
     return found
 
