@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydicom.charset import convert_encodings, decode_bytes, python_encoding
 from pydicom.data import get_charset_files
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -142,3 +144,14 @@ def test_an_unknown_codec_falls_back_as_pydicom_does() -> None:
         warnings.simplefilter("ignore")
         expected = decode_bytes(b"caf\xe9", ["no-such-codec"], set())
     assert charset.decode_text(b"caf\xe9", ["no-such-codec"], "LO") == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    raw=st.binary(max_size=64).map(lambda b: b.replace(b"\x1b", b"")),
+    term=st.sampled_from(sorted(charset.CODECS)),
+    vr=st.sampled_from(["PN", "LO", "SH", "LT", "ST", "UT", "UC"]),
+)
+def test_any_bytes_decode_as_pydicom_decodes_them(raw: bytes, term: str, vr: str) -> None:
+    """Whatever the bytes (escape sequences aside, which go to pydicom itself)."""
+    assert charset.decode_text(raw, charset.python_codecs(term), vr) == _pydicom_text(raw, term, vr)
