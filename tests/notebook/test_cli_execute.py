@@ -50,21 +50,3 @@ def test_export_execute_of_a_broken_notebook_is_refused_naming_it(tmp_path, caps
     assert main(["export", str(broken), "--execute"]) == 2
     err = capsys.readouterr().err
     assert "broken.ipynb" in err and "Cannot read notebook" in err
-
-
-def test_every_command_skips_the_collection_at_exit_once_registered(tmp_path):
-    """The process's last cycle collection (about a second after an export) is skipped:
-    registered once however often main() runs, it freezes what is left at exit."""
-    import gc
-
-    from workbench.cli import main as cli
-
-    assert main(["new-case", str(tmp_path / "a")]) == 0
-    assert main(["new-case", str(tmp_path / "b")]) == 0
-    assert len(cli._AT_EXIT) == 1 and cli._AT_EXIT[0] is cli._no_final_collection
-    before = gc.get_freeze_count()
-    try:
-        cli._no_final_collection()
-        assert gc.get_freeze_count() > before
-    finally:
-        gc.unfreeze()  # this test process goes on collecting as usual

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import gc
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
+from workbench.cli.shutdown import exit_now
 from workbench.errors import WorkbenchError
 from workbench.safe_text import terminal_text
 from workbench.workspace import is_workspace_fault, workspace_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from workbench.export.context import ExportContext
     from workbench.notebook.kernel import Kernel
 
@@ -117,27 +115,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: What :func:`main` registered with :mod:`atexit` in this process.
-_AT_EXIT: list[Callable[[], None]] = []
+def run() -> NoReturn:
+    """The ``workbench`` command (console script, ``python -m workbench``).
 
-
-def _no_final_collection() -> None:
-    """Spare the exiting process the garbage collector's last passes over everything.
-
-    At exit CPython collects cycles while it tears the modules down; after an export
-    (pandas, matplotlib, nbconvert, highdicom's table of the standard, the FHIR models)
-    that is about a second of CPU spent on objects about to vanish with the process.
-    Freezing them first skips it; files and outputs are all closed by then (every
-    write goes through ``with`` blocks), and objects are still released as usual.
+    :func:`main`, then :func:`~workbench.cli.shutdown.exit_now`: the process ends once
+    its threads, exit handlers and output are done, without the interpreter's teardown
+    of every loaded module (start-up's other end).
     """
-    gc.freeze()
+    exit_now(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    if _no_final_collection not in _AT_EXIT:
-        atexit.register(_no_final_collection)  # once per process, run at its exit
-        _AT_EXIT.append(_no_final_collection)
     args = _parser().parse_args(argv)
     try:
         if args.command == "ingest":
