@@ -44,10 +44,12 @@ from workbench.record.ocr import OcrReader
 from workbench.record.timeline import build_timeline
 from workbench.safe_text import shown_name
 from workbench.workspace import (
+    as_read,
     atomic_write,
     default_workspace,
     prepare,
     read_table,
+    to_arrow,
     track_background,
     wait_for_writes,
     workspace_faults,
@@ -381,8 +383,9 @@ def _open_locked(
             completion = digests.TableCompletion(hashing, tables["files"], tables["instances"])
             token = _mark_pending(tables_dir)
             small = {name: tables[name] for name in TABLES if name not in _COMPLETED}
-            tables = {**tables, **_save_some(tables_dir, small)}
-            _save_in_background(space, completion, stamp, token, small, scanned, saves)
+            arrow = {name: to_arrow(frame) for name, frame in small.items()}
+            tables = {**tables, **{name: as_read(table) for name, table in arrow.items()}}
+            _save_in_background(space, completion, stamp, token, small, scanned, saves, arrow)
     else:
         manifest, _ = _manifest(tables["files"])
         completion = _complete_loaded(space, tables, stamp)
@@ -457,11 +460,13 @@ def _save_in_background(
     small: dict[str, pd.DataFrame],
     scanned: list[ingest.Scanned],
     saves: list[Callable[[], None]],
+    arrow: dict[str, object] | None = None,
 ) -> None:
     """Save what the completion gives, in a thread that holds the workspace lock meanwhile.
 
     The thread takes the lock as soon as ``open_case`` lets it go (another opener waits
-    for it, then reads the tables) and, once the sha256 are hashed, writes ``files`` and
+    for it, then reads the tables) and writes the Parquet files of *small* (converted
+    already: *arrow*, by name); once the sha256 are hashed, it writes ``files`` and
     ``instances`` (Parquet) with them, the fingerprint that makes the tables current
     (*token*: the pending mark this open left; ``None``: the tables of *stamp* are
     current already), the sha256 by content_id, the scan cache (the steps *saves*,
@@ -476,12 +481,15 @@ def _save_in_background(
     def run() -> None:
         try:
             with workspace_lock(space, quiet=True), workspace_faults(space):
-                done = completion.result(help_hashing=False)
                 folder = space / "tables"
                 if token is not None and _pending_on_disk(folder) != token:
                     return  # another opener replaced the tables meanwhile: it saves its own
                 if token is None and _stamp_on_disk(folder) != stamp:
                     return
+                wait_for_writes(folder)
+                for name, table in (arrow or {}).items():
+                    write_parquet(table, small[name], folder, name)
+                done = completion.result(help_hashing=False)
                 for name in _COMPLETED:
                     write_parquet(done.arrow[name], done.filled[name], folder, name)
                 if token is not None:
@@ -622,17 +630,13 @@ def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> dict[str, pd.DataFrame]:
-    """Write all seven tables, then the fingerprint that makes them current."""
+    """Write all seven tables, then the fingerprint that makes them current.
+
+    Returns them as read back (converted from what was written, not read again).
+    """
+    wait_for_writes(folder)  # a CSV of an earlier open of this workspace still being written
     _mark_pending(folder)  # a run killed half-way leaves no fingerprint over mixed tables
-    saved = _save_some(folder, {name: tables[name] for name in TABLES}, csv=True)
+    saved = {name: write_table(tables[name], folder, name) for name in TABLES}
     with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
         json.dump({"fingerprint": stamp}, fh)
     return saved
-
-
-def _save_some(
-    folder: Path, tables: dict[str, pd.DataFrame], *, csv: bool = False
-) -> dict[str, pd.DataFrame]:
-    """Write *tables* (Parquet; with *csv*, their CSV too); return them as read back."""
-    wait_for_writes(folder)  # a CSV of an earlier open of this workspace still being written
-    return {name: write_table(frame, folder, name, csv=csv) for name, frame in tables.items()}
