@@ -393,10 +393,14 @@ def _open_locked(
         save()
     files = tables["files"]
     locals_ = dict(zip(files["path"], files["local"], strict=True))
+    if completion is None:
+        files.pop("local")
+    else:  # the completion keeps the table as written, with ``local``
+        files = files.drop(columns="local")
     return Case(
         source=src.given,
         workspace=space,
-        _files=files.drop(columns="local"),
+        _files=files,
         _instances=tables["instances"],
         series=tables["series"],
         studies=tables["studies"],
