@@ -365,7 +365,7 @@ def _open_locked(
             defer_sha256=len(listing.files) >= digests.DEFER_MIN_FILES,
             save_later=saves,
         )
-        hashing = _start_hashing(space, scanned)  # on the core the tables below leave idle
+        hashing = _start_hashing(space, scanned)
         tables = ingest.build_tables(scanned, problems)
         tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
         manifest, found = _manifest(tables["files"])
@@ -434,7 +434,8 @@ def _start_hashing(space: Path, scanned: list[ingest.Scanned]) -> digests.Sha256
             s.sha256 = sha
         else:
             todo[s.content_id] = s.local
-    return digests.Sha256Completion(todo) if todo else None
+    # started once the tables are built (_save_in_background), not beside them
+    return digests.Sha256Completion(todo, start=False) if todo else None
 
 
 def _complete_loaded(
@@ -517,6 +518,7 @@ def _save_in_background(
     thread = threading.Thread(target=run, name="tables-save", daemon=False)
     track_background(space, thread)
     thread.start()
+    completion.hashing.start()  # the tables are built: hash beside what the caller does next
 
 
 def _mark_pending(folder: Path) -> str:

@@ -110,8 +110,7 @@ def _checked(item: tuple[str, str]) -> str:
 class Sha256Completion:
     """sha256 of files known by content_id, computed in background threads.
 
-    One thread hashes from the start, beside whatever the process does next (building
-    the tables uses the other core); when someone waits for the results
+    One thread hashes once started (:meth:`start`); when someone waits for the results
     (:meth:`result`), helpers join it, up to one per core, taking files from the same
     queue.
 
@@ -119,9 +118,13 @@ class Sha256Completion:
     ----------
     todo : mapping
         content_id → local path (one read per distinct content).
+    start : bool
+        Start at once. ``open_case`` starts it only once its tables are built: a thread
+        hashing beside them would hold up that pure-Python work at every hand-over of the
+        interpreter lock (about twice as long, measured), for the files read again.
     """
 
-    def __init__(self, todo: Mapping[str, str]) -> None:
+    def __init__(self, todo: Mapping[str, str], *, start: bool = True) -> None:
         self.todo = dict(todo)
         self._queue = iter(list(self.todo.items()))
         self._lock = threading.Lock()
@@ -131,8 +134,19 @@ class Sha256Completion:
         self._hashed = threading.Event()
         #: What stopped the hashing (the files left get no sha256, none a wrong one).
         self.error: BaseException | None = None
+        self._began = False
+        self.thread: threading.Thread | None = None
         if not self.todo:
             self._hashed.set()
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start hashing, in one thread (once; :meth:`result` and :meth:`wait` start it too)."""
+        with self._lock:
+            if self._began or not self.todo:
+                return
+            self._began = True
         self.thread = self._helper()
 
     def _helper(self) -> threading.Thread:
@@ -169,6 +183,7 @@ class Sha256Completion:
 
     def result(self) -> dict[str, str]:
         """content_id → sha256 (``""`` where none could be given); helps, then waits."""
+        self.start()
         if not self._hashed.is_set():
             with self._lock:
                 room = (os.cpu_count() or 1) - self._active
@@ -180,6 +195,7 @@ class Sha256Completion:
 
     def wait(self) -> dict[str, str]:
         """:meth:`result` without calling helpers in (for a step in the background)."""
+        self.start()
         self._hashed.wait()
         return self._results()
 
