@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import os
 
 import pydicom
 import pytest
@@ -146,3 +147,25 @@ def test_guided_batches_cover_every_file_once_and_shrink(files, workers):
     sizes = [len(b) for b in batches]
     assert all(16 <= n <= 256 for n in sizes[:-1])
     assert sizes == sorted(sizes, reverse=True)
+
+
+def test_a_touched_file_known_to_the_workspace_keeps_its_sha256_on_disk(tmp_path, large_case):
+    """Scanned again (new mtime) but its content known by content_id: the tables are built
+    with its sha256, saved at once with their CSVs, and nothing is left to complete."""
+    ws = tmp_path / "ws"
+    open_case(large_case, workspace=ws, ocr=False)
+    wait_for_writes()
+    target = large_case / "se0" / "IM000"
+    st = target.stat()
+    try:
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        again = open_case(large_case, workspace=ws, ocr=False)
+        assert again._sha256 is None
+        expected = checksums(large_case)
+        assert _by_path(again.files) == expected
+        wait_for_writes()
+        assert _by_path(read_table(ws / "tables", "files")) == expected
+        with open(ws / "tables" / "files.csv", encoding="utf-8-sig", newline="") as fh:
+            assert {r["path"]: r["sha256"] for r in csv.DictReader(fh)} == expected
+    finally:
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
