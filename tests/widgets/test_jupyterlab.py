@@ -125,13 +125,14 @@ def _reading_case(root: Path) -> Path:
     return folder
 
 
-def _reading_notebook(path: Path, source: Path, workspace: Path) -> None:
+def _reading_notebook(path: Path, source: Path, workspace: Path, *extra: str) -> None:
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     setup = (f"import workbench\ncase = workbench.open_case({str(source)!r}, "
              f"workspace={str(workspace)!r})")  # fmt: skip
-    nb = new_notebook(cells=[new_code_cell(setup), new_code_cell(READING_CELL)])
+    cells = [setup, READING_CELL, *extra]
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -290,6 +291,76 @@ def test_reading_room_point_click_drag(lab: JupyterLab, tmp_path: Path) -> None:
     stale = [p for p in problems[reopened:] if "widget model not found" in p]
     others = [p for p in problems if not p.startswith("Failed to load resource")]
     assert [p for p in others if p not in stale] == [], problems
+
+
+#: A busy kernel: answers to a reset or a slice change come 0.6 s late.
+SLOW_KERNEL = """import time
+_answer = v._answer
+def _slow(kind, msg):
+    if kind in ("reset", "index"):
+        time.sleep(0.6)
+    _answer(kind, msg)
+v._answer = _slow"""
+#: Every animation frame: (zoom, index of the view, index of the slice on screen).
+SAMPLE = """r => { r.wbSamples = []; const f = () => { const w = r.wbViewer;
+  r.wbSamples.push([w.view.zoom, w.view.index, w.slice.meta.index]);
+  if (r.wbSamples.length < 100000) requestAnimationFrame(f); }; f(); }"""
+
+
+def test_late_kernel_answers_never_take_back_a_newer_view(lab: JupyterLab, tmp_path: Path) -> None:
+    """A reviewer zooms right after a double-click reset, and scrolls three slices while the
+    kernel is busy: the kernel's late answers to the earlier actions must not move the page
+    back (zoom to 1, slice back) even for a moment, and both ends agree afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    source = _reading_case(tmp_path)
+    _reading_notebook(lab.notebooks / "late.ipynb", source, tmp_path / "ws", SLOW_KERNEL)
+    lab.wait_ready()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1300})
+            page.set_default_timeout(30_000)
+            root = _open_and_run(page, lab, "late.ipynb")
+            root.scroll_into_view_if_needed()
+            handle = root.element_handle()
+            x, y = page.evaluate(TO_CLIENT, [handle, [64, 64]])
+            page.mouse.move(x, y)
+
+            # double-click reset (answered 0.6 s late), then a zoom at once
+            page.dblclick("canvas.wb-canvas")
+            page.keyboard.down("Control")
+            page.mouse.wheel(0, -400)
+            page.keyboard.up("Control")
+            page.wait_for_function("r => r.wbViewer.view.zoom > 1.5", arg=handle)
+            page.evaluate(SAMPLE, handle)
+            page.wait_for_function("r => r.wbViewer.kernelView.zoom > 1.5", arg=handle)
+            page.wait_for_timeout(300)
+            zooms = [z for z, _, _ in page.evaluate("r => r.wbSamples", handle)]
+            assert min(zooms) > 1.5, "a late answer to the reset took the zoom back"
+            kernel, mine = page.evaluate("r => [r.wbViewer.kernelView, r.wbViewer.view]", handle)
+            assert kernel["zoom"] == pytest.approx(mine["zoom"]) and kernel["zoom"] > 1.5
+
+            # two slices on while each answer takes 0.6 s: never back, then agreed
+            page.dblclick("canvas.wb-canvas")
+            page.wait_for_function("r => r.wbViewer.kernelView.zoom === 1", arg=handle)
+            page.wait_for_timeout(300)
+            start = page.evaluate("r => r.wbViewer.view.index", handle)
+            step = 1 if start + 2 < 5 else -1  # five slices: room for two either way
+            page.evaluate(SAMPLE, handle)
+            for _ in range(2):
+                page.mouse.wheel(0, 120 * step)
+                page.wait_for_timeout(60)
+            end = start + 2 * step
+            page.wait_for_function(f"r => r.wbViewer.kernelView.index === {end}", arg=handle)
+            page.wait_for_timeout(300)
+            samples = page.evaluate("r => r.wbSamples", handle)
+            for moved in ([i for _, i, _ in samples], [k for _, _, k in samples]):
+                assert moved == sorted(moved, reverse=step < 0) and moved[-1] == end, moved
+            # the kernel has carried out every numbered action the page sent
+            assert page.evaluate("r => r.wbViewer.kernelView.seq === r.wbViewer.seq", handle)
+        finally:
+            browser.close()
 
 
 def test_export_in_the_kernel_saves_the_notebook_first(lab: JupyterLab) -> None:

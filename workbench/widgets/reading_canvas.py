@@ -20,7 +20,11 @@ Browser → kernel
     ``move``, ``delete``, ``rename``, ``key_image``, ``need``, ``need_region`` (the view
     rectangle of a zoomed, reduced slice), ``point`` (a click of the crosshair tool);
     handed to the callback
-    given to :meth:`ReadingCanvas.on_action`, which validates them.
+    given to :meth:`ReadingCanvas.on_action`, which validates them. ``index``, ``view``
+    (only the fields the pointer changed), ``preset`` and ``reset`` carry a number
+    ``seq``; the kernel echoes the last one it carried out as ``view["seq"]``, and the
+    page keeps its own zoom, pan, window and slice over any view older than its latest
+    change of them (a late answer to an earlier action never takes a newer one back).
 """
 
 from __future__ import annotations

@@ -270,6 +270,7 @@ class SeriesViewer(widgets.VBox):
         self._prefetch_paused = False
         self._syncing = False
         self._quiet = False
+        self._browser_seq = 0  # the last numbered view action of the browser carried out
         self._pending_series: str | None = None
         self._title_lines: list[str] = []
         self._slice_meta: dict[str, Any] | None = None
@@ -661,7 +662,7 @@ class SeriesViewer(widgets.VBox):
         with self.canvas.hold_sync():
             self.canvas.send_slice(key, codes, meta, voi_table=table)
             self.canvas.window = params
-            self.canvas.view = _view_dict(state)
+            self.canvas.view = {**_view_dict(state), "seq": self._browser_seq}
             self.canvas.presets = self._preset_list(state)
             self.canvas.measurements = [_browser_record(m) for m in found]
             self.canvas.overlay = self._overlay(state)
@@ -776,6 +777,9 @@ class SeriesViewer(widgets.VBox):
     def _on_action(self, msg: dict[str, Any]) -> None:
         """One finished action from the browser; errors go back as a status line."""
         kind = msg.get("type")
+        seq = msg.get("seq")
+        if type(seq) is int and seq > self._browser_seq:
+            self._browser_seq = seq  # echoed in the view, so the browser knows it is answered
         try:
             # the reply goes out first, the redraw it causes after it (one coalesced render)
             with self._latest.hold():
@@ -784,8 +788,16 @@ class SeriesViewer(widgets.VBox):
             self.canvas.status = str(exc)
             self.canvas.reply({"type": "error", "text": str(exc)})
             return
+        finally:
+            self._acknowledge()
         if kind not in ("hello", "need", "need_region"):
             self.canvas.status = ""
+
+    def _acknowledge(self) -> None:
+        """Echo the last numbered browser action in the view, also when nothing moved."""
+        shown = self.canvas.view
+        if shown and shown.get("seq") != self._browser_seq:
+            self.canvas.view = {**shown, "seq": self._browser_seq}
 
     def _answer(self, kind: Any, msg: dict[str, Any]) -> None:
         """Carry out one browser action (errors are reported by the caller)."""

@@ -108,9 +108,21 @@ export default {
     let region = null; // the region drawn over the reduced image now
     let regionTimer = null, regionAsked = null; // {key, since}: the view waiting for a region
     let imagePainted = { slice: null, key: "" }; // what the reduced image canvas holds
-    // the pointer moved zoom, pan or window since the last "view" sent: a view the kernel
-    // sends meanwhile (its answer to an earlier action) must not take them back
-    let dirty = false;
+    // Actions that move the view are numbered (``seq``); the kernel echoes the number of the
+    // last one it carried out in every view it sends. ``mine[field]`` is the number of the
+    // page's latest change of a view field (Infinity while unsent): a view from the kernel
+    // older than that is its answer to an earlier action and must not take the field back.
+    let seq = (model.get("view") || {}).seq || 0;
+    const mine = {};
+    const FIELDS = ["zoom", "pan", "center", "width", "voi_lut", "index"];
+    const touch = (...fields) => { for (const f of fields) mine[f] = Infinity; };
+    const unsent = () => FIELDS.filter((f) => mine[f] === Infinity);
+    function sendNumbered(msg, fields) {
+      seq += 1;
+      for (const f of fields) mine[f] = seq;
+      send({ ...msg, seq });
+    }
+    const keyOf = (v) => `${v.series_key}|${v.plane}|${v.index}`;
 
     const send = (msg) => model.send(msg);
     const sizeMax = () => model.get("size") || 640;
@@ -553,8 +565,11 @@ export default {
 
     // --- actions sent to the kernel
     function sendView() {
-      dirty = false;
-      send({ type: "view", view: { ...view } });
+      const fields = unsent().filter((f) => f !== "index");
+      if (!fields.length) return;
+      const changed = {};
+      for (const f of fields) changed[f] = f === "pan" ? [...view.pan] : view[f];
+      sendNumbered({ type: "view", view: changed }, fields);
     }
     function showIndex(index) {
       const o = model.get("overlay");
@@ -568,7 +583,7 @@ export default {
         lutKey = "";
         schedule(lastEvent);
       }
-      send({ type: "index", index });
+      sendNumbered({ type: "index", index }, ["index"]);
     }
     function finish(tool) {
       const msg = { type: "measure", tool: tool.name, points: points.map((p) => [p[0], p[1]]), t0: performance.now() };
@@ -663,14 +678,14 @@ export default {
       const css = { w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) };
       if (drag.mode === "window") {
         const s = Math.max(drag.w, 1) / 200;
-        dirty = true;
+        touch("center", "width", "voi_lut");
         view.width = Math.max(1, drag.w + (e.clientX - drag.x) * s);
         view.center = drag.c + (e.clientY - drag.y) * s;
         view.voi_lut = false;
       } else if (drag.mode === "pan") {
         const { wd, hd } = dims();
         const k = Math.min(css.w / wd, css.h / hd) * view.zoom;
-        dirty = true;
+        touch("pan");
         view.pan = clampPan([drag.pan[0] - (e.clientY - drag.y) / k / hd, drag.pan[1] - (e.clientX - drag.x) / k / wd], view.zoom);
       } else if (drag.mode === "handle") {
         if (!p.inside) return;
@@ -685,7 +700,7 @@ export default {
       const d = drag;
       drag = null;
       if (d.mode === "window" || d.mode === "pan") {
-        if (view.center !== d.c || view.width !== d.w || d.mode === "pan") sendView();
+        sendView(); // only what the drag moved (nothing for a click without a move)
       } else if (d.mode === "handle") {
         send({ type: "move", id: d.id, points: d.pts });
       }
@@ -697,11 +712,11 @@ export default {
     });
     canvas.addEventListener("dblclick", () => {
       points = [];
-      dirty = false;
       clearTimeout(canvas._zoomTimer);
       view.zoom = 1;
       view.pan = [0, 0];
-      send({ type: "reset" });
+      // the kernel resets the window too: its answer brings it (a zoom not yet sent is dropped)
+      sendNumbered({ type: "reset" }, ["zoom", "pan"]);
       schedule();
     });
     canvas.addEventListener(
@@ -721,7 +736,7 @@ export default {
           const dx = wd * (0.5 + view.pan[1]) + (p.x - css.w / 2) / k0;
           const dy = hd * (0.5 + view.pan[0]) + (p.y - css.h / 2) / k0;
           const cx = dx - (p.x - css.w / 2) / k1, cy = dy - (p.y - css.h / 2) / k1;
-          dirty = true;
+          touch("zoom", "pan");
           view.zoom = zoom;
           view.pan = clampPan([cy / hd - 0.5, cx / wd - 0.5], zoom);
           schedule(e);
@@ -791,7 +806,7 @@ export default {
         view.center = p.center;
         view.width = p.width;
         view.voi_lut = !!p.voi_lut;
-        send({ type: "preset", name: p.name });
+        sendNumbered({ type: "preset", name: p.name }, ["center", "width", "voi_lut"]);
         schedule(e);
       } else return;
       e.preventDefault();
@@ -806,7 +821,7 @@ export default {
         cache.delete(msg.key);
         cache.set(msg.key, s);
         while (cache.size > CACHE) cache.delete(cache.keys().next().value);
-        if (msg.show) {
+        if (msg.show && msg.key === keyOf(view)) { // else a stale answer: cached, not shown
           slice = s;
           lutKey = "";
           schedule(lastEvent);
@@ -821,7 +836,7 @@ export default {
         regions.push(r);
         while (regions.length > REGIONS) regions.shift();
         schedule();
-      } else if (msg.type === "show") {
+      } else if (msg.type === "show" && msg.key === keyOf(view)) {
         const s = cache.get(msg.key);
         if (!s) send({ type: "need", key: msg.key });
         else if (s !== slice) {
@@ -838,12 +853,20 @@ export default {
     });
     model.on("change:view", () => {
       const v = model.get("view");
-      const indexChanged = v.index !== view.index;
-      const same = v.series_key === view.series_key && v.plane === view.plane && !indexChanged;
-      const { zoom, pan, center, width, voi_lut } = view;
+      const acked = v.seq || 0;
+      const old = view;
       view = { ...v, pan: [...v.pan] };
-      if (dirty && same) Object.assign(view, { zoom, pan, center, width, voi_lut });
-      if (indexChanged) points = [];
+      const samePlane = v.series_key === old.series_key && v.plane === old.plane;
+      for (const f of FIELDS) {
+        // the page's own changes the kernel has not carried out yet stay on screen
+        if (samePlane && (mine[f] || 0) > acked) view[f] = f === "pan" ? [...old.pan] : old[f];
+        else delete mine[f];
+      }
+      if (!samePlane) clearTimeout(canvas._zoomTimer);
+      if (view.index !== old.index) points = [];
+      const key = keyOf(view), s = cache.get(key);
+      if (s && s !== slice) slice = s;
+      else if (!s && (!slice || slice.key !== key) && view.index === v.index) send({ type: "need", key });
       lutKey = "";
       schedule();
     });
@@ -865,7 +888,7 @@ export default {
 
     buildToolbar();
     buildList();
-    root.wbViewer = { stats, image, canvas, get view() { return view; }, get slice() { return slice; }, get painted() { return painted; }, get region() { return region; }, get kernelView() { return model.get("view"); }, matrix: () => matrix({ w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) }) };
+    root.wbViewer = { stats, image, canvas, get view() { return view; }, get slice() { return slice; }, get painted() { return painted; }, get region() { return region; }, get kernelView() { return model.get("view"); }, get seq() { return seq; }, matrix: () => matrix({ w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) }) };
     send({ type: "hello" });
     paint();
     return () => observer.disconnect();
