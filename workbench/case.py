@@ -367,7 +367,6 @@ def _open_locked(
         )
         hashing = _start_hashing(space, scanned)
         tables = ingest.build_tables(scanned, problems)
-        tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
         manifest, found = _manifest(tables["files"])
         problems.extend(found)
         _add_clinical_record(tables, manifest, problems, space, ocr=ocr, progress=progress)
