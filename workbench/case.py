@@ -623,12 +623,6 @@ def _locals_of(files: pd.DataFrame) -> dict[str, str]:
     return dict(zip(files["path"].tolist(), files["local"].tolist(), strict=True))
 
 
-def scanned_sorted(scanned: list[ingest.Scanned], files: pd.DataFrame) -> list[ingest.Scanned]:
-    """*scanned* in the row order of *files*."""
-    by_path = {s.path: s for s in scanned}
-    return [by_path[p] for p in files["path"]]
-
-
 def _fingerprint(files: list[ingest.SourceFile], verify: bool, ocr: bool = True) -> str:
     h = hashlib.sha256(f"{ingest.TABLE_VERSION}|{verify}|{'ocr' if ocr else ''}".encode())
     for f in files:
