@@ -484,7 +484,8 @@ def _save_in_background(
 
     def run() -> None:
         try:
-            with workspace_lock(space, quiet=True), workspace_faults(space):
+            # no clean-up of temporary files: the caller may be writing one beside us
+            with workspace_lock(space, quiet=True, clean=False), workspace_faults(space):
                 folder = space / "tables"
                 if token is not None and _pending_on_disk(folder) != token:
                     return  # another opener replaced the tables meanwhile: it saves its own

@@ -103,14 +103,16 @@ def workspace_faults(workspace: Path) -> Iterator[None]:
 
 @contextmanager
 def workspace_lock(
-    workspace: Path, *, timeout: float | None = None, quiet: bool = False
+    workspace: Path, *, timeout: float | None = None, quiet: bool = False, clean: bool = True
 ) -> Iterator[None]:
     """Hold the workspace's lock; wait, with a message on stderr, while another process has it.
 
     ``quiet=True`` waits without the message (a background step of this process).
 
     Whoever holds the lock is the only writer of the workspace, so temporary files found
-    when it is taken were left by an interrupted run and are removed.
+    when it is taken were left by an interrupted run and are removed; ``clean=False``
+    leaves them (a background step of this process, whose caller may be writing a file
+    of its own beside it meanwhile).
 
     Raises
     ------
@@ -145,7 +147,8 @@ def workspace_lock(
                 f"{time.strftime('%H:%M:%S')}",
                 encoding="utf-8",
             )
-            remove_stale_temps(workspace)
+            if clean:
+                remove_stale_temps(workspace)
         yield
     finally:
         lock.release()

@@ -169,3 +169,14 @@ def test_a_touched_file_known_to_the_workspace_keeps_its_sha256_on_disk(tmp_path
             assert {r["path"]: r["sha256"] for r in csv.DictReader(fh)} == expected
     finally:
         os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_the_background_step_leaves_the_callers_temporary_files(tmp_path, large_case):
+    """The step holds the lock while the caller goes on (writing a notebook into the
+    workspace, say): it must not clear that half-written file as a stale one."""
+    ws = tmp_path / "ws"
+    open_case(large_case, workspace=ws, ocr=False)
+    mine = ws / ".review.ipynb.x1y2z3.tmp"  # as atomic_write names its temporary file
+    mine.write_text("half-written")
+    wait_for_writes()
+    assert mine.read_text() == "half-written"
