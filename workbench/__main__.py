@@ -1,7 +1,5 @@
 """``python -m workbench`` runs the command line."""
 
-import sys
+from workbench.cli.main import run
 
-from workbench.cli.main import main
-
-sys.exit(main())
+run()

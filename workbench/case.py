@@ -35,11 +35,8 @@ from workbench.problems import (
     details_json,
     problems_frame,
 )
-from workbench.readiness.checks import find_gaps
-from workbench.readiness.summary import Summary, build_summary
-from workbench.readiness.triage import Triage, triage
 from workbench.record import clinical as records
-from workbench.record.manifest import MANIFEST_NAME, Manifest, load_manifest
+from workbench.record.manifest import MANIFEST_NAME
 from workbench.record.ocr import OcrReader
 from workbench.record.timeline import build_timeline
 from workbench.safe_text import shown_name
@@ -61,6 +58,9 @@ from workbench.workspace import (
 
 if TYPE_CHECKING:
     from workbench.imaging.volume import Volume
+    from workbench.readiness.summary import Summary
+    from workbench.readiness.triage import Triage
+    from workbench.record.manifest import Manifest
 
 
 def _fetch_dicomweb(
@@ -112,12 +112,27 @@ class Case:
     documents: pd.DataFrame
     timeline: pd.DataFrame
     _problems: pd.DataFrame
-    manifest: Manifest = field(default_factory=lambda: _empty_manifest())
+    _manifest: Manifest | None = field(default=None, repr=False)
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
     _gaps: pd.DataFrame | None = field(default=None, repr=False)
     _volumes: dict[str, Volume] = field(default_factory=dict, repr=False)
     _sha256: digests.TableCompletion | None = field(default=None, repr=False)
     _saving: digests.TableCompletion | None = field(default=None, repr=False)
+
+    @property
+    def manifest(self) -> Manifest:
+        """``case.manifest``: the validated case.yaml (an empty manifest when there is none)."""
+        if self._manifest is None:
+            # pydantic and the case.yaml models, loaded when first asked (start-up: an ingest
+            # of a case without case.yaml never builds them)
+            from workbench.record.manifest import Manifest
+
+            self._manifest = Manifest.model_construct()  # equal to Manifest(), unvalidated
+        return self._manifest
+
+    @manifest.setter
+    def manifest(self, value: Manifest) -> None:
+        self._manifest = value
 
     @property
     def files(self) -> pd.DataFrame:
@@ -212,15 +227,23 @@ class Case:
     def gaps(self) -> pd.DataFrame:
         """Record gaps found by the readiness rules (``code``, ``severity``, ``message`` ...)."""
         if self._gaps is None:
+            # the readiness rules (and the clinical lexicon) are loaded when first asked:
+            # an ingest reports the tables without them (start-up)
+            from workbench.readiness.checks import find_gaps
+
             self._gaps = find_gaps(self)
         return self._gaps
 
     def triage(self) -> Triage:
         """Remote review now, after the listed records, or in-person examination, with reasons."""
+        from workbench.readiness.triage import triage  # loaded when first asked (start-up)
+
         return triage(self, self.gaps)
 
     def summary(self, lang: str = "en") -> Summary:
         """The one-page summary (HTML in a notebook, Markdown in a terminal); ``lang`` en or zh."""
+        from workbench.readiness.summary import build_summary  # loaded when asked (start-up)
+
         return build_summary(self, self.gaps, self.triage(), lang)
 
     def ready_for_review(self) -> bool:
@@ -406,7 +429,7 @@ def _open_locked(
         documents=tables["documents"],
         timeline=tables["timeline"],
         _problems=tables["problems"],
-        manifest=manifest,
+        _manifest=manifest,
         _locals=locals_,
         _sha256=completion,
         _saving=completion,
@@ -547,20 +570,23 @@ def _pending_on_disk(folder: Path) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _manifest(files: pd.DataFrame) -> tuple[Manifest, list[Problem]]:
-    """Load the shallowest ``case.yaml`` of the case (absent: an empty manifest)."""
+def _manifest(files: pd.DataFrame) -> tuple[Manifest | None, list[Problem]]:
+    """Load the shallowest ``case.yaml`` of the case (absent: None, no model is built)."""
     paths = files["path"]
     ends = paths[paths.str.endswith(MANIFEST_NAME)]  # vectorised first: a re-open runs this
     named = files.loc[ends.index[(ends == MANIFEST_NAME) | ends.str.endswith("/" + MANIFEST_NAME)]]
     if named.empty:
-        return _empty_manifest(), []
+        return None, []  # Case.manifest makes the empty one if it is asked for
+    # pydantic and the case.yaml models, loaded for a case that has one (start-up)
+    from workbench.record.manifest import load_manifest
+
     row = named.loc[named["path"].str.count("/").idxmin()]
     return load_manifest(Path(row["local"]), display_path=str(row["path"]))
 
 
 def _add_clinical_record(
     tables: dict[str, pd.DataFrame],
-    manifest: Manifest,
+    manifest: Manifest | None,
     problems: list[Problem],
     space: Path,
     *,
@@ -602,20 +628,6 @@ def _add_side_markers(tables: dict[str, pd.DataFrame], space: Path, *, ocr: bool
 
 def _ocr_progress(what: str) -> None:
     print(f"workbench: {what} (about 8 s a page)", file=sys.stderr, flush=True)
-
-
-_EMPTY_MANIFEST: list[Manifest] = []
-
-
-def _empty_manifest() -> Manifest:
-    """Equal to ``Manifest()``, without building the validators (deferred: start-up).
-
-    ``model_construct`` inspects every default factory's signature on every call
-    (2.4 ms, in every re-open); a deep copy of one made once takes 15 µs.
-    """
-    if not _EMPTY_MANIFEST:
-        _EMPTY_MANIFEST.append(Manifest.model_construct())
-    return _EMPTY_MANIFEST[0].model_copy(deep=True)
 
 
 def _locals_of(files: pd.DataFrame) -> dict[str, str]:

@@ -6,8 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
+from workbench.cli.shutdown import exit_now
 from workbench.errors import WorkbenchError
 from workbench.safe_text import terminal_text
 from workbench.workspace import is_workspace_fault, workspace_error
@@ -110,6 +111,16 @@ def _parser() -> argparse.ArgumentParser:
     new_case = sub.add_parser("new-case", help="write a commented case.yaml template")
     new_case.add_argument("folder", type=Path, help="the case folder (created if missing)")
     return parser
+
+
+def run() -> NoReturn:
+    """The ``workbench`` command (console script, ``python -m workbench``).
+
+    :func:`main`, then :func:`~workbench.cli.shutdown.exit_now`: the process ends once
+    its threads, exit handlers and output are done, without the interpreter's teardown
+    of every loaded module (start-up's other end).
+    """
+    exit_now(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

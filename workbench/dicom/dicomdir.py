@@ -13,8 +13,6 @@ import posixpath
 import re
 from pathlib import Path
 
-import pydicom
-
 from workbench.dicom.header import CappedFile
 from workbench.problems import Problem
 
@@ -38,6 +36,9 @@ def referenced_ids(local: Path) -> list[tuple[str, ...]]:
     FileSet silently drops every record whose file is missing (only a warning), and
     those records are exactly the ones this check exists to report.
     """
+    # heavy dependency loaded only for a DICOMDIR: its first import loads every pixel decoder
+    import pydicom
+
     with CappedFile(local) as fh:
         ds = pydicom.dcmread(fh, force=True)
     ids = []

@@ -5,8 +5,11 @@ element stream itself and decodes only the elements in :data:`WANTED`, stopping
 at (7FE0,0010) *Pixel Data*. Anything it does not handle (big endian, deflate,
 enhanced multi-frame objects whose attributes live in functional groups, or a
 stream it cannot parse) is read again with :func:`pydicom.dcmread`, so the
-result is the same either way. Text is decoded with pydicom's own character-set
-machinery (GB18030, GB2312 with ISO 2022 escapes, ISO_IR 192 ...).
+result is the same either way. Text is decoded as pydicom decodes it
+(:mod:`workbench.dicom.charset`: GB18030, ISO_IR 192 ... with Python's codecs, GB2312
+and other ISO 2022 escapes by pydicom's own machinery); tags and VRs come from the
+walker's slice of the data dictionary (:mod:`workbench.dicom.dictionary`), so that a
+plain header is read without importing pydicom.
 
 Declared element lengths are compared with the bytes present: pydicom reads many
 truncated files silently, this walker reports them.
@@ -20,14 +23,12 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pydicom
-from pydicom.charset import convert_encodings, decode_bytes
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
-from pydicom.valuerep import MAX_VALUE_LEN, PersonName
+from workbench.dicom import charset, dictionary, uids
 
-from workbench.dicom import uids
+if TYPE_CHECKING:
+    import pydicom
 
 #: Elements the index keeps, by DICOM keyword.
 WANTED_KEYWORDS: tuple[str, ...] = (
@@ -94,8 +95,9 @@ WANTED_KEYWORDS: tuple[str, ...] = (
     "LossyImageCompression",
 )
 
-_TAGS: dict[int, str] = {int(tag_for_keyword(k)): k for k in WANTED_KEYWORDS}  # type: ignore[arg-type]
-_VRS: dict[str, str] = {keyword: dictionary_VR(tag) for tag, keyword in _TAGS.items()}
+# from the walker's slice of the data dictionary: reading a header imports no pydicom
+_TAGS: dict[int, str] = {dictionary.entry(k)[0]: k for k in WANTED_KEYWORDS}
+_VRS: dict[str, str] = {k: dictionary.entry(k)[1] for k in WANTED_KEYWORDS}
 
 _PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
 _SHARED_FUNCTIONAL_GROUPS = 0x52009229
@@ -412,7 +414,7 @@ def _walk_dataset(
             raw = bytes(buf[pos : pos + length])
             if keyword == "SpecificCharacterSet":
                 text = raw.decode("ascii", "replace")
-                encodings = convert_encodings([p.strip() for p in text.split("\\")])
+                encodings = charset.python_codecs(text)
                 memo = _memo_table(encodings)
             if length > _MEMO_VALUE_BYTES:
                 values[keyword] = _decode(keyword, raw, vr, encodings, header)
@@ -457,10 +459,8 @@ def _tolerate_invalid_vr(buf: bytes, pos: int, tag: int, header: Header) -> int:
 
 
 def _implicit_vr(tag: int) -> str:
-    try:
-        return str(dictionary_VR(tag))
-    except KeyError:
-        return "UN"
+    """The dictionary VR as far as the walker needs it: SQ or not (``UN``)."""
+    return "SQ" if dictionary.is_sequence(tag) else "UN"
 
 
 def _skip_undefined_sequence(buf: bytes, pos: int, implicit: bool, depth: int) -> int:
@@ -614,9 +614,8 @@ def _decode_text(
         # GB18030 (a superset of ASCII and EUC-CN).
         raw = raw.replace(_GB2312_G1, b"").replace(b"\x1b(B", b"")
         codecs = ["gb18030"]
-    if vr == "PN":
-        return str(PersonName(raw, codecs)).rstrip("\x00 =")
-    return decode_bytes(raw, codecs, {0x5C} if vr in {"LO", "SH", "UC"} else set())
+    text = charset.decode_text(raw, codecs, vr)
+    return text.rstrip("\x00 =") if vr == "PN" else text
 
 
 _GB2312_G1 = b"\x1b$)A"
@@ -724,6 +723,9 @@ def _check_inflation(file: Path) -> None:
 
 def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) -> Header:
     """Read with pydicom (tolerant); keep the fast walker's complaint as an issue."""
+    # heavy dependency loaded only here: its first import loads every pixel decoder
+    import pydicom
+
     kind = fast_error.kind if fast_error else "unreadable_dicom"
     try:
         _check_inflation(file)
@@ -796,18 +798,18 @@ def _locate_pixels(header: Header, at: int, element: bytes, ds: pydicom.Dataset)
     header.pixel_length = None if length == _UNDEFINED else length
 
 
-#: Longest plausible text value per VR; pydicom's tolerant parse of a damaged header can
-#: swallow the rest of the file into one element (a "PatientID" of 40 kB).
-_MAX_TEXT = {**MAX_VALUE_LEN, "PN": 3 * 64 + 2}
-
-
 def _copy_values(ds: pydicom.Dataset, header: Header) -> None:
+    from pydicom.valuerep import MAX_VALUE_LEN  # pydicom is loaded: it read the file
+
+    # longest plausible text value per VR; pydicom's tolerant parse of a damaged header
+    # can swallow the rest of the file into one element (a "PatientID" of 40 kB)
+    max_text = {**MAX_VALUE_LEN, "PN": 3 * 64 + 2}
     for keyword in WANTED_KEYWORDS:
         elem = ds[keyword] if keyword in ds else None  # noqa: SIM401 - the element, not its value
         if elem is None or elem.value in (None, ""):
             continue
         value = _plain(elem)
-        limit = _MAX_TEXT.get(elem.VR)
+        limit = max_text.get(elem.VR)
         items = value if isinstance(value, list) else [value]
         if limit and any(isinstance(v, str) and len(v) > 2 * limit for v in items):
             header.issues.append(
@@ -818,21 +820,25 @@ def _copy_values(ds: pydicom.Dataset, header: Header) -> None:
 
 
 def _plain(elem: Any) -> Any:
+    from pydicom.multival import MultiValue  # loaded: pydicom read the file
+
     value = elem.value
     if isinstance(value, bytes):
         return None
     if elem.VR == "PN":
         return str(value)
-    if isinstance(value, pydicom.multival.MultiValue | list):
+    if isinstance(value, MultiValue | list):
         items = [_scalar(v) for v in value]
         return items[0] if len(items) == 1 else items
     return _scalar(value)
 
 
 def _scalar(value: Any) -> Any:
-    if isinstance(value, pydicom.valuerep.IS):
+    from pydicom.valuerep import IS, DSfloat  # loaded: pydicom read the file
+
+    if isinstance(value, IS):
         return int(value)
-    if isinstance(value, pydicom.valuerep.DSfloat | float):
+    if isinstance(value, DSfloat | float):
         return float(value)
     if isinstance(value, int):
         return int(value)
@@ -861,5 +867,5 @@ def _has_pixels_after_header(ds: pydicom.Dataset) -> bool:
 
 def tag_name(tag: int) -> str:
     """``(GGGG,EEEE) Keyword`` for messages."""
-    keyword = keyword_for_tag(tag) or "private"
+    keyword = dictionary.keyword_for_tag(tag) or "private"
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword}"

@@ -19,9 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pydicom
-from PIL import Image, ImageFilter
-from pydicom.pixels import apply_modality_lut
 
 from workbench import vocab
 from workbench.record.ocr import recognise_text
@@ -83,6 +80,8 @@ def marker_candidates(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     character strokes are merged by a small dilation; a blob is kept when its box is
     letter-sized, not a strip, and only partly filled (strokes, not a solid bone).
     """
+    from PIL import Image, ImageFilter  # heavy dependency, needed only for radiographs
+
     height, width = image.shape
     scale = min(1.0, WORK_SIDE / max(height, width))
     small = Image.fromarray(image)
@@ -172,6 +171,8 @@ def read_marker(image: np.ndarray) -> Marker | None:
 
 def _read_crop(crop: np.ndarray) -> tuple[str, str, float] | None:
     """(side, text, score) of the best reading of a crop in any of four orientations."""
+    from PIL import Image  # heavy dependency, needed only for radiographs
+
     ink = 255 - crop  # dark letter on white, as the recogniser was trained
     picture = Image.fromarray(ink).convert("RGB")
     factor = 64 / max(1, min(picture.size))
@@ -191,6 +192,11 @@ def _read_crop(crop: np.ndarray) -> tuple[str, str, float] | None:
 
 def find_marker(path: Path) -> Marker | None:
     """The side marker of the first frame of a radiograph file, or None."""
+    # heavy dependency, needed only for radiographs: the first import of pydicom loads
+    # every pixel decoder (a third of a second an ingest without CR/DX need not pay)
+    import pydicom
+    from pydicom.pixels import apply_modality_lut
+
     ds = pydicom.dcmread(path)
     frame = ds.pixel_array
     if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-from pydicom.uid import UID
 
 from workbench import vocab
 from workbench.dicom import uids
+from workbench.dicom.decoders import syntax_support
 from workbench.dicom.header import WANTED_KEYWORDS
 from workbench.dicom.pixel_check import expected_pixel_bytes
 from workbench.dicom.values import EMPTY_ROW
@@ -138,22 +138,9 @@ def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[
     return rows
 
 
-_DECODER_CACHE: dict[str, bool] = {}
-
-
 def decoder_available(transfer_syntax: str) -> bool | None:
     """True/False for a known transfer syntax, None for an unknown one."""
-    if transfer_syntax not in _DECODER_CACHE:
-        from pydicom.pixels import get_decoder
-
-        uid = UID(transfer_syntax)
-        if not uid.is_transfer_syntax:
-            return None
-        try:
-            _DECODER_CACHE[transfer_syntax] = bool(get_decoder(uid).is_available)
-        except NotImplementedError:
-            _DECODER_CACHE[transfer_syntax] = False
-    return _DECODER_CACHE[transfer_syntax]
+    return syntax_support(transfer_syntax).available
 
 
 def _decodable(s: Scanned, row: dict[str, Any], h: dict[str, Any], out: list[Problem]) -> bool:
@@ -183,7 +170,7 @@ def _decodable(s: Scanned, row: dict[str, Any], h: dict[str, Any], out: list[Pro
                 s.path,
                 "dicom",
                 "no_decoder",
-                f"'{s.path}' uses {UID(ts).name}, for which no decoder is installed; "
+                f"'{s.path}' uses {syntax_support(ts).name}, for which no decoder is installed; "
                 "reinstall the workbench with its image plugins.",
             )
         )

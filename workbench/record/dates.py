@@ -27,6 +27,7 @@ never invented (the timestamp is the first of the month, and ``precision`` says 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import NamedTuple
@@ -97,57 +98,77 @@ _CN_DIGIT = "〇零○Ｏ一二三四五六七八九"
 _CN_VALUE = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
 _CN_SMALL = r"(?:[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 _YY = r"(?P<yy>\d{2})"
-_PATTERNS: dict[str, re.Pattern[str]] = {
-    "cn": re.compile(_YEAR + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
-    "cn_num": re.compile(
-        rf"(?P<cy>[{_CN_DIGIT}]{{4}})\s*年\s*(?P<cm>{_CN_SMALL})\s*月\s*(?P<cd>{_CN_SMALL})\s*[日号]"
-    ),
-    "compact": re.compile(
-        r"(?<![\d.\-/])" + _YEAR + r"(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\d.\-/])"
-    ),
-    "num_yy": re.compile(
-        r"(?<![\d/.\-])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)" + _YY + r"(?![\d/.\-])"
-    ),
-    "dmy_name_yy": re.compile(
-        r"(?<!\d)(?P<d>\d{1,2})[\s\-./]*" + _MONTH + r"\.?[\s\-./']" + _YY + r"(?![\d/.\-:])",
-        re.IGNORECASE,
-    ),
-    "ymd": re.compile(
-        r"(?<![\d.])" + _YEAR + r"(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
-    ),
-    "num": re.compile(
-        r"(?<![\d/.])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)" + _YEAR + r"(?!\d)"
-    ),
-    "dmy_name": re.compile(
-        r"(?<!\d)(?P<d>\d{1,2})"
-        + _ORD
-        + r"[\s\-./]*"
-        + _MONTH
-        + r"\.?[\s\-./,]*"
-        + _YEAR
-        + r"(?!\d)",
-        re.IGNORECASE,
-    ),
-    "mdy_name": re.compile(
-        _MONTH + r"\.?\s+(?P<d>\d{1,2})" + _ORD + r"\s*,?\s+" + _YEAR + r"(?!\d)", re.IGNORECASE
-    ),
-}
-#: Dates known to the month only, found with ``partial=True``.
-_MONTH_PATTERNS: dict[str, re.Pattern[str]] = {
-    "cn_month": re.compile(_YEAR + r"\s*年\s*(?P<m>\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号]?)(?!\s*\d)"),
-    "iso_month": re.compile(
-        r"(?<![\d./\-])" + _YEAR + r"(?P<sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?![\d]|(?P=sep)\d)"
-    ),
-    "my_num": re.compile(r"(?<![\d./\-])(?P<m>0?[1-9]|1[0-2])/" + _YEAR + r"(?![\d/])"),
-    "name_month": re.compile(_MONTH + r"\.?,?\s+" + _YEAR + r"(?!\d)", re.IGNORECASE),
-}
 _LABEL_TAIL = r")\s*(?:\([^)\n]{0,20}\))?\s*[:：]?\s*[-–]?\s*$"
-_LABEL_RES = {
-    kind: re.compile(r"(?:" + words + _LABEL_TAIL, re.IGNORECASE)
-    for kind, words in DATE_LABELS.items()
-}
-_BIRTH_RE = re.compile(r"(?:" + BIRTH_LABELS + _LABEL_TAIL, re.IGNORECASE)
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+class _Grammar(NamedTuple):
+    """The compiled date grammar: full dates, month-only dates, date labels, birth labels."""
+
+    dates: dict[str, re.Pattern[str]]
+    months: dict[str, re.Pattern[str]]
+    labels: dict[str, re.Pattern[str]]
+    birth: re.Pattern[str]
+
+
+@functools.cache
+def _grammar() -> _Grammar:
+    """The date grammar, compiled on first use: an ingest without documents never needs it."""
+    dates = {
+        "cn": re.compile(_YEAR + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
+        "cn_num": re.compile(
+            rf"(?P<cy>[{_CN_DIGIT}]{{4}})\s*年\s*(?P<cm>{_CN_SMALL})\s*月\s*(?P<cd>{_CN_SMALL})\s*[日号]"
+        ),
+        "compact": re.compile(
+            r"(?<![\d.\-/])" + _YEAR + r"(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\d.\-/])"
+        ),
+        "num_yy": re.compile(
+            r"(?<![\d/.\-])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)"
+            + _YY
+            + r"(?![\d/.\-])"
+        ),
+        "dmy_name_yy": re.compile(
+            r"(?<!\d)(?P<d>\d{1,2})[\s\-./]*" + _MONTH + r"\.?[\s\-./']" + _YY + r"(?![\d/.\-:])",
+            re.IGNORECASE,
+        ),
+        "ymd": re.compile(
+            r"(?<![\d.])" + _YEAR + r"(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
+        ),
+        "num": re.compile(
+            r"(?<![\d/.])(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)" + _YEAR + r"(?!\d)"
+        ),
+        "dmy_name": re.compile(
+            r"(?<!\d)(?P<d>\d{1,2})"
+            + _ORD
+            + r"[\s\-./]*"
+            + _MONTH
+            + r"\.?[\s\-./,]*"
+            + _YEAR
+            + r"(?!\d)",
+            re.IGNORECASE,
+        ),
+        "mdy_name": re.compile(
+            _MONTH + r"\.?\s+(?P<d>\d{1,2})" + _ORD + r"\s*,?\s+" + _YEAR + r"(?!\d)", re.IGNORECASE
+        ),
+    }
+    # dates known to the month only, found with partial=True
+    months = {
+        "cn_month": re.compile(
+            _YEAR + r"\s*年\s*(?P<m>\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号]?)(?!\s*\d)"
+        ),
+        "iso_month": re.compile(
+            r"(?<![\d./\-])" + _YEAR + r"(?P<sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?![\d]|(?P=sep)\d)"
+        ),
+        "my_num": re.compile(r"(?<![\d./\-])(?P<m>0?[1-9]|1[0-2])/" + _YEAR + r"(?![\d/])"),
+        "name_month": re.compile(_MONTH + r"\.?,?\s+" + _YEAR + r"(?!\d)", re.IGNORECASE),
+    }
+    labels = {
+        kind: re.compile(r"(?:" + words + _LABEL_TAIL, re.IGNORECASE)
+        for kind, words in DATE_LABELS.items()
+    }
+    birth = re.compile(r"(?:" + BIRTH_LABELS + _LABEL_TAIL, re.IGNORECASE)
+    return _Grammar(dates, months, labels, birth)
+
+
 _LABEL_WINDOW = 40
 
 
@@ -227,7 +248,8 @@ def find_dates(
     if not text:
         return []
     scan = text.translate(_FULLWIDTH)
-    patterns = {**_PATTERNS, **(_MONTH_PATTERNS if partial else {})}
+    grammar = _grammar()
+    patterns = {**grammar.dates, **(grammar.months if partial else {})}
     raw: list[tuple[int, int, str, re.Match[str]]] = []
     for kind, pattern in patterns.items():
         raw.extend((m.start(), -m.end(), kind, m) for m in pattern.finditer(scan))
@@ -293,9 +315,10 @@ def _label(text: str, start: int) -> str | None:
     segment = text[max(0, start - _LABEL_WINDOW) : start]
     if segment.count("\n") > 1:
         segment = segment[segment.rfind("\n", 0, segment.rfind("\n")) + 1 :]
-    if _BIRTH_RE.search(segment):
+    grammar = _grammar()
+    if grammar.birth.search(segment):
         return "birth"
-    for kind, pattern in _LABEL_RES.items():
+    for kind, pattern in grammar.labels.items():
         if pattern.search(segment):
             return kind
     return None

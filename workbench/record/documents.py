@@ -17,6 +17,7 @@ matched case-insensitively with ASCII word boundaries, so ``MRI`` is a word in
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
@@ -150,16 +151,32 @@ HEADER_LINES = 3
 _MIN_TYPE_SCORE = 2
 _FLAGS = re.IGNORECASE | re.ASCII  # ASCII: Chinese characters are not word characters
 
-_TYPE_RES = {
-    doc_type: [(re.compile(p, _FLAGS), w) for p, w in pairs]
-    for doc_type, pairs in DOC_TYPE_KEYWORDS.items()
-}
-_MODALITY_RES = {
-    mod: (re.compile(abbr, re.ASCII), re.compile(words, _FLAGS))
-    for mod, (abbr, words) in MODALITY_WORDS.items()
-}
+
+@functools.cache
+def _type_patterns() -> dict[str, list[tuple[re.Pattern[str], int]]]:
+    """:data:`DOC_TYPE_KEYWORDS` compiled, on first use (an ingest without documents: never)."""
+    return {
+        doc_type: [(re.compile(p, _FLAGS), w) for p, w in pairs]
+        for doc_type, pairs in DOC_TYPE_KEYWORDS.items()
+    }
+
+
+@functools.cache
+def _modality_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    """:data:`MODALITY_WORDS` compiled, on first use."""
+    return {
+        mod: (re.compile(abbr, re.ASCII), re.compile(words, _FLAGS))
+        for mod, (abbr, words) in MODALITY_WORDS.items()
+    }
+
+
+@functools.cache
+def _han() -> re.Pattern[str]:
+    """Han characters, compiled on first use (the ranges take milliseconds to compile)."""
+    return re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 _EXAM_LINE_RE = re.compile(EXAM_LINE_LABELS, _FLAGS)
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CLAUSE_SPLIT = re.compile(r"[\n。；;!?！？]+|\.(?:\s|$)")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
@@ -429,7 +446,7 @@ def decode_text(data: bytes) -> tuple[str, str] | None:
 
 def _reads_as_chinese(text: str) -> bool:
     """Most Han characters sit next to another: Latin-1 read as GB18030 gives lone ones."""
-    han = [m.start() for m in _HAN.finditer(text)]
+    han = [m.start() for m in _han().finditer(text)]
     if not han:
         return False
     positions = set(han)
@@ -541,7 +558,7 @@ def classify_doc_type(text: str, filename: str = "") -> str:
     head = "\n".join([*_nonempty_lines(text, HEADER_LINES), _filename_words(filename)])
     body = text[:ANALYSE_CHARS]
     scores: dict[str, int] = {}
-    for doc_type, patterns in _TYPE_RES.items():
+    for doc_type, patterns in _type_patterns().items():
         score = 0
         for pattern, weight in patterns:
             hits = sum(1 for _ in zip(range(3), pattern.finditer(body), strict=False))
@@ -556,7 +573,7 @@ def detect_language(text: str) -> str:
 
     One Latin word counts as two characters; text without Han characters is ``en``.
     """
-    han = len(_HAN.findall(text))
+    han = len(_han().findall(text))
     words = len(_LATIN_WORD.findall(text))
     if han == 0:
         return "en"
@@ -568,7 +585,7 @@ def detect_language(text: str) -> str:
 
 def _modality_counts(text: str) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for modality, (abbr, words) in _MODALITY_RES.items():
+    for modality, (abbr, words) in _modality_patterns().items():
         n = len(abbr.findall(text)) + len(words.findall(text))
         if n:
             counts[modality] = n
@@ -582,7 +599,7 @@ def modality_from_text(text: str) -> str | None:
     'MR'
     """
     best: tuple[int, str] | None = None
-    for modality, patterns in _MODALITY_RES.items():
+    for modality, patterns in _modality_patterns().items():
         for pattern in patterns:
             match = pattern.search(text)
             if match and (best is None or match.start() < best[0]):

@@ -17,6 +17,7 @@ no value is guessed. The document's date is the result's date.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -27,23 +28,28 @@ from workbench.record.manifest import Lab, PartialDate
 __all__ = ["document_labs", "parse_lab_text"]
 
 _NUMBER = r"[<>≤≥]?\s*\d+(?:\.\d+)?"
-_LINE = re.compile(
-    rf"""^\s*
-    (?P<test>[A-Za-z\u4e00-\u9fff][\w\u4e00-\u9fff \-()/.,%#]*?)   # a name, not a number
-    [\s:：]+
-    (?P<value>{_NUMBER})\s*(?:[↑↓]|\b[HL]\b)?\s*
-    (?P<unit>(?:[A-Za-zμµ%][\w/^*.%μµ]*|10\^\d+/[A-Za-z]+))?\s+
-    (?P<range>\d+(?:\.\d+)?\s*[-–~～]\s*\d+(?:\.\d+)?|[<>≤≥]\s*\d+(?:\.\d+)?)
-    \s*(?:[↑↓]|\b[HL]\b)?\s*$""",
-    re.VERBOSE,
-)
+
+
+@functools.cache
+def _line_pattern() -> re.Pattern[str]:
+    """The layout of a result line, compiled on first use (a case without lab documents: never)."""
+    return re.compile(
+        rf"""^\s*
+        (?P<test>[A-Za-z\u4e00-\u9fff][\w\u4e00-\u9fff \-()/.,%#]*?)   # a name, not a number
+        [\s:：]+
+        (?P<value>{_NUMBER})\s*(?:[↑↓]|\b[HL]\b)?\s*
+        (?P<unit>(?:[A-Za-zμµ%][\w/^*.%μµ]*|10\^\d+/[A-Za-z]+))?\s+
+        (?P<range>\d+(?:\.\d+)?\s*[-–~～]\s*\d+(?:\.\d+)?|[<>≤≥]\s*\d+(?:\.\d+)?)
+        \s*(?:[↑↓]|\b[HL]\b)?\s*$""",
+        re.VERBOSE,
+    )
 
 
 def parse_lab_text(text: str, *, date: PartialDate | None = None) -> list[Lab]:
     """Every line of *text* that reads as ``test value [unit] reference-range``."""
     labs = []
     for line in str(text or "").splitlines():
-        match = _LINE.match(line)
+        match = _line_pattern().match(line)
         if match is None:
             continue
         labs.append(

@@ -57,7 +57,8 @@ SITE_ENV = "WORKBENCH_INSTRUMENTS"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # schemas built on first validation (an instrument read), not at import (start-up)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Text(_Strict):
@@ -69,7 +70,7 @@ class Text(_Strict):
 
 class Item(_Strict):
     key: str
-    text: Text = Text()
+    text: Text = Field(default_factory=Text)
 
 
 class Answers(_Strict):
@@ -79,7 +80,7 @@ class Answers(_Strict):
 
 class Scale(_Strict):
     id: str
-    label: Text = Text()
+    label: Text = Field(default_factory=Text)
     items: list[str]
     method: Literal["value", "sum", "mean_transformed", "conversion_table"]
     min_answered: int | None = None
@@ -103,7 +104,7 @@ class Instrument(_Strict):
     title: Text
     body_part: str | None = None
     licence: str
-    answers: Answers = Answers()
+    answers: Answers = Field(default_factory=Answers)
     items: list[Item]
     scales: list[Scale]
 

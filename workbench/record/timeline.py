@@ -7,15 +7,16 @@ at the end with ``date`` NaT, never placed at a made-up date.
 from __future__ import annotations
 
 from functools import cmp_to_key
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from workbench import vocab
 from workbench.i18n import LABELS as I18N_LABELS
 from workbench.i18n import label as i18n_label
-from workbench.record.manifest import Manifest
-from workbench.record.scores import score_entry
+
+if TYPE_CHECKING:
+    from workbench.record.manifest import Manifest
 
 TIMELINE_KINDS = (
     "symptom",
@@ -118,11 +119,16 @@ def _modality(modality: str, lang: str) -> str:
 
 
 def build_timeline(
-    manifest: Manifest, studies: pd.DataFrame, documents: pd.DataFrame
+    manifest: Manifest | None, studies: pd.DataFrame, documents: pd.DataFrame
 ) -> pd.DataFrame:
-    """Merge case.yaml events, studies and documents into ``case.timeline``."""
-    rows: list[dict[str, Any]] = [dict(e, ref=None) for e in manifest.timeline_events()]
-    rows += score_rows(manifest)
+    """Merge case.yaml events, studies and documents into ``case.timeline``.
+
+    *manifest* is None for a case without case.yaml (no events of its own).
+    """
+    rows: list[dict[str, Any]] = []
+    if manifest is not None:
+        rows += [dict(e, ref=None) for e in manifest.timeline_events()]
+        rows += score_rows(manifest)
     for s in studies.itertuples(index=False):
         precision = getattr(s, "date_precision", None)
         rows.append(
@@ -217,6 +223,11 @@ def score_label(result: Any) -> str:
 
 def score_rows(manifest: Manifest) -> list[dict[str, Any]]:
     """One ``score`` row per scored questionnaire of case.yaml (scored by its instrument)."""
+    if not manifest.scores:
+        return []
+    # instruments (YAML, pydantic models) loaded when case.yaml holds scores (start-up)
+    from workbench.record.scores import score_entry
+
     rows = []
     for entry in manifest.scores:
         result = score_entry(entry)

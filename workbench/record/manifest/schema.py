@@ -9,6 +9,7 @@ from pandas.api.typing import NaTType
 from pydantic import Field
 
 from workbench.i18n import label as i18n_label
+from workbench.record.manifest import MANIFEST_NAME
 from workbench.record.manifest.fields import (
     EventKind,
     OnsetKind,
@@ -25,8 +26,6 @@ from workbench.record.manifest.fields import (
 from workbench.record.manifest.partial_date import PartialDate
 from workbench.record.manifest.story import FunctionStatus, Lab, Medication, PainMark, ScoreEntry
 from workbench.vocab import CaseType, Side
-
-MANIFEST_NAME = "case.yaml"
 
 
 class PatientInfo(_Section):
