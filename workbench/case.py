@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,22 +27,32 @@ from workbench.ingest import digests
 from workbench.ingest import pipeline as ingest
 from workbench.ingest.registry import register_remote, remote_reader_for
 from workbench.model import Severity
-from workbench.problems import Problem, ProblemKind, problems_frame
+from workbench.problems import (
+    FATAL_EXCEPTIONS,
+    Problem,
+    ProblemKind,
+    describe_failure,
+    details_json,
+    problems_frame,
+)
 from workbench.record import clinical as records
 from workbench.record.manifest import MANIFEST_NAME
 from workbench.record.ocr import OcrReader
 from workbench.record.timeline import build_timeline
 from workbench.safe_text import shown_name
 from workbench.workspace import (
+    as_read,
     atomic_write,
     default_workspace,
     prepare,
     read_table,
+    to_arrow,
     track_background,
     wait_for_writes,
     workspace_faults,
     workspace_lock,
     write_csv,
+    write_parquet,
     write_table,
 )
 
@@ -99,12 +111,13 @@ class Case:
     studies: pd.DataFrame
     documents: pd.DataFrame
     timeline: pd.DataFrame
-    problems: pd.DataFrame
+    _problems: pd.DataFrame
     _manifest: Manifest | None = field(default=None, repr=False)
     _locals: dict[str, str] = field(default_factory=dict, repr=False)
     _gaps: pd.DataFrame | None = field(default=None, repr=False)
     _volumes: dict[str, Volume] = field(default_factory=dict, repr=False)
-    _sha256: digests.Sha256Completion | None = field(default=None, repr=False)
+    _sha256: digests.TableCompletion | None = field(default=None, repr=False)
+    _saving: digests.TableCompletion | None = field(default=None, repr=False)
 
     @property
     def manifest(self) -> Manifest:
@@ -141,24 +154,46 @@ class Case:
     def instances(self, frame: pd.DataFrame) -> None:
         self._instances = frame
 
+    @property
+    def problems(self) -> pd.DataFrame:
+        """``case.problems``: one row per file (or case-level fact) that needs attention.
+
+        Includes what the background completion of the sha256 found (a file changed since
+        it was read, the hashing stopped) and, once it has failed, the background saving
+        of the tables to the workspace.
+        """
+        self._complete_sha256()
+        saving = self._saving
+        if saving is not None and saving.save_error is not None:
+            self._saving = None
+            self._add_problems([_not_saved(self.workspace, saving.save_error)])
+        return self._problems
+
+    @problems.setter
+    def problems(self, frame: pd.DataFrame) -> None:
+        self._problems = frame
+
+    def _add_problems(self, found: list[Problem]) -> None:
+        if found:
+            rows = self._problems.itertuples(index=False, name=None)
+            self._problems = problems_frame([*(Problem(*row) for row in rows), *found])
+
     def _complete_sha256(self) -> None:
         """Fill in the sha256 completed in the background (waits for it when still running)."""
         completion = self._sha256
         if completion is None:
             return
-        found = completion.result()
-        self._files = digests.fill(self._files, found)
-        self._instances = digests.fill(self._instances, found)
+        done = completion.result()
+        self._files = done.files.drop(columns="local", errors="ignore")
+        self._instances = done.instances
         self._sha256 = None
-        changed = [content_id for content_id, sha in found.items() if not sha]
-        if changed:
-            paths = self._files.loc[self._files["content_id"].isin(changed), "path"]
-            self.problems = problems_frame(
-                [
-                    *(Problem(*row) for row in self.problems.itertuples(index=False, name=None)),
-                    *(_changed_since_read(str(path)) for path in paths),
-                ]
-            )
+        found: list[Problem] = []
+        if done.changed:
+            paths = self._files.loc[self._files["content_id"].isin(done.changed), "path"]
+            found.extend(_changed_since_read(str(path)) for path in paths)
+        if done.unhashed:
+            found.append(_hashing_stopped(len(done.unhashed), done.error))
+        self._add_problems(found)
 
     def local_path(self, path: str) -> Path:
         """Where the bytes of the original at *path* can be read (unpacked copy for zips)."""
@@ -234,6 +269,31 @@ def _changed_since_read(path: str) -> Problem:
     )
 
 
+def _hashing_stopped(count: int, error: BaseException | None) -> Problem:
+    why = describe_failure(error) if error is not None else "stopped"
+    return Problem(
+        "",
+        "inventory",
+        ProblemKind.SHA256_INCOMPLETE,
+        f"The sha256 of {count} file(s) could not be completed in the background ({why}); "
+        "their content hash (content_id) is kept and their sha256 is left empty. Open the "
+        "case again to complete them.",
+        details_json(files=count, exception=type(error).__name__ if error else ""),
+    )
+
+
+def _not_saved(workspace: Path, error: BaseException) -> Problem:
+    return Problem(
+        "",
+        "case",
+        ProblemKind.TABLES_NOT_SAVED,
+        f"The tables of this case could not be saved in the workspace '{workspace}' "
+        f"({describe_failure(error)}); the tables in memory are complete, and the next open "
+        "reads the originals again. Free space or fix the workspace, then open the case again.",
+        details_json(exception=type(error).__name__),
+    )
+
+
 def open_case(
     source: str | Path,
     workspace: str | Path | None = None,
@@ -290,6 +350,9 @@ def open_case(
     space = prepare(
         Path(workspace) if workspace is not None else default_workspace(src.given), src.root
     )
+    # the background step of an earlier open in this process holds the lock until the
+    # tables it completes are saved: wait for it here, quietly
+    wait_for_writes(space)
     # One writer per workspace: a second opener (a notebook and the CLI, two coordinators)
     # waits here, then finds the tables the first one wrote.
     with workspace_lock(space), workspace_faults(space):
@@ -313,9 +376,8 @@ def _open_locked(
     tables_dir = space / "tables"
     stamp = _fingerprint(listing.files, verify, ocr)
     tables = _load_if_current(tables_dir, stamp)
-    hashing = None
     saves: list[Callable[[], None]] = []  # the scan cache, written with the sha256 complete
-    scanned: list[ingest.Scanned] = []
+    completion: digests.TableCompletion | None = None
     if tables is None:
         scanned, problems = ingest.scan_source(
             src,
@@ -326,9 +388,8 @@ def _open_locked(
             defer_sha256=len(listing.files) >= digests.DEFER_MIN_FILES,
             save_later=saves,
         )
-        hashing = _start_hashing(space, scanned)  # on the core the tables below leave idle
+        hashing = _start_hashing(space, scanned)
         tables = ingest.build_tables(scanned, problems)
-        tables["files"]["local"] = [s.local for s in scanned_sorted(scanned, tables["files"])]
         manifest, found = _manifest(tables["files"])
         problems.extend(found)
         _add_clinical_record(tables, manifest, problems, space, ocr=ocr, progress=progress)
@@ -336,14 +397,28 @@ def _open_locked(
         tables["problems"] = problems_frame(problems)
         # the tables as a re-open reads them (dtypes as stored), so that a first open and a
         # re-open give identical tables; converted from what was written, not read back
-        tables = _save(tables_dir, tables, stamp)
+        if hashing is None:
+            tables = _save(tables_dir, tables, stamp)
+        else:
+            # files and instances are written once, with their sha256, by the background
+            # step, which also writes the fingerprint that makes the tables current
+            completion = digests.TableCompletion(hashing, tables["files"], tables["instances"])
+            token = _mark_pending(tables_dir)
+            small = {name: tables[name] for name in TABLES if name not in _COMPLETED}
+            arrow = {name: to_arrow(frame) for name, frame in small.items()}
+            tables = {**tables, **{name: as_read(table) for name, table in arrow.items()}}
+            _save_in_background(space, completion, stamp, token, small, scanned, saves, arrow)
     else:
         manifest, _ = _manifest(tables["files"])
-    completion = _complete_sha256(space, tables, stamp, hashing, scanned, saves)
-    for save in saves:  # none left when the completion writes them
+        completion = _complete_loaded(space, tables, stamp)
+    for save in saves:  # none left when the background step writes them
         save()
     files = tables["files"]
-    locals_ = dict(zip(files["path"], files.pop("local"), strict=True))
+    locals_ = _locals_of(files)
+    if completion is None:
+        files.pop("local")
+    else:  # the completion keeps the table as written, with ``local``
+        files = files.drop(columns="local")
     return Case(
         source=src.given,
         workspace=space,
@@ -353,98 +428,146 @@ def _open_locked(
         studies=tables["studies"],
         documents=tables["documents"],
         timeline=tables["timeline"],
-        problems=tables["problems"],
+        _problems=tables["problems"],
         _manifest=manifest,
         _locals=locals_,
         _sha256=completion,
+        _saving=completion,
     )
 
 
-#: The completion under way in each workspace, with the fingerprint of its tables: a
-#: re-open of the same tables meanwhile waits for it instead of hashing again.
-_RUNNING: dict[Path, tuple[str, digests.Sha256Completion]] = {}
+#: The tables whose sha256 column the background step completes.
+_COMPLETED = ("files", "instances")
 
 
 def _start_hashing(space: Path, scanned: list[ingest.Scanned]) -> digests.Sha256Completion | None:
-    """Start hashing (sha256) the files scanned without, unless the workspace knows them."""
-    known = digests.load_known(space / "cache")
-    todo = {
-        s.content_id: s.local
-        for s in scanned
-        if not s.sha256 and s.content_id and s.content_id not in known
-    }
-    return digests.Sha256Completion(todo) if todo else None
+    """Start hashing (sha256) the files scanned without, after taking those the workspace knows.
 
-
-def _complete_sha256(
-    space: Path,
-    tables: dict[str, pd.DataFrame],
-    stamp: str,
-    hashing: digests.Sha256Completion | None = None,
-    scanned: list[ingest.Scanned] | None = None,
-    saves: list[Callable[[], None]] | None = None,
-) -> digests.Sha256Completion | None:
-    """Fill in the sha256 known in the workspace; complete the rest in the background.
-
-    *hashing*, when given, already hashes the files scanned without sha256. When the
-    completion is done, the workspace lock is taken again (quietly) and, if the tables
-    are still those of *stamp*, the ``files`` and ``instances`` tables (Parquet and CSV)
-    are rewritten with the sha256, the results cached by content_id, and the scan cache
-    written by the steps *saves* (taken from the list) with the sha256 of *scanned*.
+    The sha256 known in the workspace (by content_id) are set on *scanned*, so that the
+    tables are built with them.
     """
+    known = digests.load_known(space / "cache")
+    todo: dict[str, str] = {}
+    for s in scanned:
+        if s.sha256 or not s.content_id:
+            continue
+        sha = known.get(s.content_id)
+        if sha:
+            s.sha256 = sha
+        else:
+            todo[s.content_id] = s.local
+    # started once the tables are built (_save_in_background), not beside them
+    return digests.Sha256Completion(todo, start=False) if todo else None
+
+
+def _complete_loaded(
+    space: Path, tables: dict[str, pd.DataFrame], stamp: str
+) -> digests.TableCompletion | None:
+    """Tables read back with sha256 missing (a completion that stopped): fill in what the
+    workspace knows, complete the rest in the background and save the two tables again."""
     files = tables["files"]
     if "content_id" not in files.columns or not (files["sha256"].fillna("") == "").any():
         return None
-    cache_dir = space / "cache"
-    known = digests.load_known(cache_dir)
+    known = digests.load_known(space / "cache")
     tables["files"] = files = digests.fill(files, known)
     tables["instances"] = digests.fill(tables["instances"], known)
     todo = digests.pending(files)
     if not todo:
         return None
-    running = _RUNNING.get(space)
-    if running is not None and running[0] == stamp and set(todo) <= set(running[1].todo):
-        return running[1]  # its own step saves the tables
-    if hashing is None or not set(todo) <= set(hashing.todo):
-        hashing = digests.Sha256Completion(todo)
-    completion = hashing
-    # as saved (with ``local``, which the caller pops from *files*)
-    written = {"files": files.copy(), "instances": tables["instances"]}
-    scan_saves = list(saves or [])
-    if saves:
-        saves.clear()
-    rescanned = list(scanned or [])
-
-    def persist(found: dict[str, str]) -> None:
-        try:
-            with workspace_lock(space, quiet=True), workspace_faults(space):
-                folder = space / "tables"
-                if _stamp_on_disk(folder) != stamp:
-                    return  # the tables were replaced meanwhile: their own completion saves
-                for name, frame in written.items():
-                    done = digests.fill(frame, found)
-                    write_table(done, folder, name, csv=False)
-                    write_csv(done, folder, name)
-                digests.save_known(cache_dir, found)
-                for s in rescanned:
-                    if not s.sha256:
-                        s.sha256 = found.get(s.content_id, "") or known.get(s.content_id, "")
-                for save in scan_saves:
-                    save()
-        finally:
-            if _RUNNING.get(space, (None, None))[1] is completion:
-                del _RUNNING[space]
-
-    _RUNNING[space] = (stamp, completion)
-    track_background(space, completion.then(persist))
+    completion = digests.TableCompletion(digests.Sha256Completion(todo), files, tables["instances"])
+    _save_in_background(space, completion, stamp, None, {}, [], [])
     return completion
 
 
-def _stamp_on_disk(folder: Path) -> str | None:
+def _save_in_background(
+    space: Path,
+    completion: digests.TableCompletion,
+    stamp: str,
+    token: str | None,
+    small: dict[str, pd.DataFrame],
+    scanned: list[ingest.Scanned],
+    saves: list[Callable[[], None]],
+    arrow: dict[str, object] | None = None,
+) -> None:
+    """Save what the completion gives, in a thread that holds the workspace lock meanwhile.
+
+    The thread takes the lock as soon as ``open_case`` lets it go (another opener waits
+    for it, then reads the tables) and writes the Parquet files of *small* (converted
+    already: *arrow*, by name); once the sha256 are hashed, it writes ``files`` and
+    ``instances`` (Parquet) with them, the fingerprint that makes the tables current
+    (*token*: the pending mark this open left; ``None``: the tables of *stamp* are
+    current already), the sha256 by content_id, the scan cache (the steps *saves*,
+    taken from the list, with the sha256 set on *scanned*) and the CSVs of the two and
+    of *small*. A failure is kept on the completion (``save_error``, a row of
+    ``case.problems``) and told on stderr, never swallowed.
+    """
+    scan_saves = list(saves)
+    saves.clear()
+    rescanned = list(scanned)
+
+    def run() -> None:
+        try:
+            # no clean-up of temporary files: the caller may be writing one beside us
+            with workspace_lock(space, quiet=True, clean=False), workspace_faults(space):
+                folder = space / "tables"
+                if token is not None and _pending_on_disk(folder) != token:
+                    return  # another opener replaced the tables meanwhile: it saves its own
+                if token is None and _stamp_on_disk(folder) != stamp:
+                    return
+                wait_for_writes(folder)
+                for name, table in (arrow or {}).items():
+                    write_parquet(table, small[name], folder, name)
+                done = completion.result(help_hashing=False)
+                for name in _COMPLETED:
+                    write_parquet(done.arrow[name], done.filled[name], folder, name)
+                if token is not None:
+                    with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
+                        json.dump({"fingerprint": stamp}, fh)
+                found = completion.hashing.wait()
+                digests.save_known(space / "cache", found)
+                for s in rescanned:
+                    if not s.sha256:
+                        s.sha256 = found.get(s.content_id, "")
+                for save in scan_saves:
+                    save()
+                for name, frame in {**done.filled, **small}.items():
+                    write_csv(frame, folder, name)
+        except BaseException as exc:
+            completion.save_error = exc
+            print(f"workbench: {_not_saved(space, exc).message}", file=sys.stderr, flush=True)
+            if isinstance(exc, FATAL_EXCEPTIONS):
+                raise
+
+    thread = threading.Thread(target=run, name="tables-save", daemon=False)
+    track_background(space, thread)
+    thread.start()
+    completion.hashing.start()  # the tables are built: hash beside what the caller does next
+
+
+def _mark_pending(folder: Path) -> str:
+    """Mark the tables of *folder* as being replaced (not current); return the mark."""
+    token = uuid.uuid4().hex
+    with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
+        json.dump({"pending": token}, fh)
+    return token
+
+
+def _marker(folder: Path) -> dict[str, object]:
     try:
-        return str(json.loads((folder / "fingerprint.json").read_text())["fingerprint"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        data = json.loads((folder / "fingerprint.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _stamp_on_disk(folder: Path) -> str | None:
+    found = _marker(folder).get("fingerprint")
+    return found if isinstance(found, str) else None
+
+
+def _pending_on_disk(folder: Path) -> str | None:
+    found = _marker(folder).get("pending")
+    return found if isinstance(found, str) else None
 
 
 def _manifest(files: pd.DataFrame) -> tuple[Manifest | None, list[Problem]]:
@@ -472,7 +595,7 @@ def _add_clinical_record(
 ) -> None:
     """Documents, photos, report matching and the timeline (the clinical-record tables)."""
     files = tables["files"]
-    locals_ = dict(zip(files["path"], files["local"], strict=True))
+    locals_ = _locals_of(files)
     reader = (
         OcrReader(space / "cache" / "ocr", _ocr_progress if progress else None) if ocr else None
     )
@@ -493,7 +616,7 @@ def _add_side_markers(tables: dict[str, pd.DataFrame], space: Path, *, ocr: bool
     series = tables["series"]
     if ocr:
         files = tables["files"]
-        locals_ = dict(zip(files["path"], files["local"], strict=True))
+        locals_ = _locals_of(files)
         found = series_markers(series, tables["instances"], locals_, space / "cache" / "markers")
         series = series.merge(found, on="series_key", how="left")
     else:
@@ -507,10 +630,10 @@ def _ocr_progress(what: str) -> None:
     print(f"workbench: {what} (about 8 s a page)", file=sys.stderr, flush=True)
 
 
-def scanned_sorted(scanned: list[ingest.Scanned], files: pd.DataFrame) -> list[ingest.Scanned]:
-    """*scanned* in the row order of *files*."""
-    by_path = {s.path: s for s in scanned}
-    return [by_path[p] for p in files["path"]]
+def _locals_of(files: pd.DataFrame) -> dict[str, str]:
+    """path → local path of *files* (``tolist``: iterating Arrow strings one by one is 8×
+    slower, and this runs in every re-open)."""
+    return dict(zip(files["path"].tolist(), files["local"].tolist(), strict=True))
 
 
 def _fingerprint(files: list[ingest.SourceFile], verify: bool, ocr: bool = True) -> str:
@@ -538,12 +661,13 @@ def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def _save(folder: Path, tables: dict[str, pd.DataFrame], stamp: str) -> dict[str, pd.DataFrame]:
+    """Write all seven tables, then the fingerprint that makes them current.
+
+    Returns them as read back (converted from what was written, not read again).
+    """
     wait_for_writes(folder)  # a CSV of an earlier open of this workspace still being written
-    # tables whose sha256 is still to be completed get their CSV (for people) with it
-    later = {"files", "instances"} if digests.pending(tables["files"]) else set()
-    saved = {
-        name: write_table(tables[name], folder, name, csv=name not in later) for name in TABLES
-    }
+    _mark_pending(folder)  # a run killed half-way leaves no fingerprint over mixed tables
+    saved = {name: write_table(tables[name], folder, name) for name in TABLES}
     with atomic_write(folder / "fingerprint.json", "w", encoding="utf-8") as fh:
         json.dump({"fingerprint": stamp}, fh)
     return saved

@@ -35,6 +35,7 @@ class ProblemKind(StrEnum):
     LINK_NOT_FOLLOWED = "link_not_followed"
     DUPLICATE = "duplicate"
     CHANGED_SINCE_READ = "changed_since_read"
+    SHA256_INCOMPLETE = "sha256_incomplete"
     # dicom header
     TRUNCATED = "truncated"
     ABSURD_LENGTH = "absurd_length"
@@ -48,6 +49,7 @@ class ProblemKind(StrEnum):
     UID_COLLISION = "uid_collision"
     MISSING_UID = "missing_uid"
     MULTIPLE_PATIENTS = "multiple_patients"
+    TABLES_NOT_SAVED = "tables_not_saved"
     # pixels
     UNKNOWN_TRANSFER_SYNTAX = "unknown_transfer_syntax"
     NO_DECODER = "no_decoder"

@@ -103,14 +103,16 @@ def workspace_faults(workspace: Path) -> Iterator[None]:
 
 @contextmanager
 def workspace_lock(
-    workspace: Path, *, timeout: float | None = None, quiet: bool = False
+    workspace: Path, *, timeout: float | None = None, quiet: bool = False, clean: bool = True
 ) -> Iterator[None]:
     """Hold the workspace's lock; wait, with a message on stderr, while another process has it.
 
     ``quiet=True`` waits without the message (a background step of this process).
 
     Whoever holds the lock is the only writer of the workspace, so temporary files found
-    when it is taken were left by an interrupted run and are removed.
+    when it is taken were left by an interrupted run and are removed; ``clean=False``
+    leaves them (a background step of this process, whose caller may be writing a file
+    of its own beside it meanwhile).
 
     Raises
     ------
@@ -145,7 +147,8 @@ def workspace_lock(
                 f"{time.strftime('%H:%M:%S')}",
                 encoding="utf-8",
             )
-            remove_stale_temps(workspace)
+            if clean:
+                remove_stale_temps(workspace)
         yield
     finally:
         lock.release()
@@ -310,17 +313,8 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str, *, csv: bool = Tru
         background thread, alongside the caller's next steps; :func:`wait_for_writes`
         waits for it (``open_case`` does before it releases the workspace lock).
     """
-    import pyarrow as pa  # pandas' parquet engine, loaded with pandas
-    import pyarrow.parquet as pq
-
-    # converted once: the table written is the one returned (pandas' to_parquet would
-    # convert the frame a second time)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    with atomic_write(folder / f"{name}.parquet") as fh:
-        if frame.attrs:  # pandas keeps them in the file's metadata
-            frame.to_parquet(fh, index=False)
-        else:
-            pq.write_table(table, fh, compression="snappy")
+    table = to_arrow(frame)
+    write_parquet(table, frame, folder, name)
     if not csv:
         pass
     elif len(frame) > BACKGROUND_CSV_ROWS:
@@ -332,7 +326,28 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str, *, csv: bool = Tru
         thread.start()
     else:
         _write_csv(frame, folder, name)
-    return _as_read(table)
+    return as_read(table)
+
+
+def to_arrow(frame: pd.DataFrame) -> Any:
+    """*frame* as the ``pyarrow.Table`` that :func:`write_parquet` writes (converted once)."""
+    import pyarrow as pa  # pandas' parquet engine, loaded with pandas
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def write_parquet(table: Any, frame: pd.DataFrame, folder: Path, name: str) -> None:
+    """Write ``name.parquet`` atomically from *table* (:func:`to_arrow` of *frame*).
+
+    A frame with ``attrs`` is written by pandas, which keeps them in the file's metadata.
+    """
+    import pyarrow.parquet as pq
+
+    with atomic_write(folder / f"{name}.parquet") as fh:
+        if frame.attrs:
+            frame.to_parquet(fh, index=False)
+        else:
+            pq.write_table(table, fh, compression="snappy")
 
 
 def write_csv(frame: pd.DataFrame, folder: Path, name: str) -> None:
@@ -345,7 +360,7 @@ def _write_csv(frame: pd.DataFrame, folder: Path, name: str) -> None:
         csv_safe(frame).to_csv(fh, index=False)
 
 
-def _as_read(table: Any) -> pd.DataFrame:
+def as_read(table: Any) -> pd.DataFrame:
     """What ``read_parquet`` gives for *table*: Parquet keeps no second-resolution times."""
     import pyarrow as pa
 

@@ -14,19 +14,23 @@ hashes, and keep the sha256 only when the BLAKE3 of the same bytes equals the
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blake3 import blake3
 
 from workbench.cache import load_cache, save_cache
+from workbench.problems import FATAL_EXCEPTIONS
+from workbench.workspace import as_read, to_arrow
 
 if TYPE_CHECKING:
+    from typing import Any
+
     import pandas as pd
 
 #: Cases of fewer files than this get every sha256 in the scan (nothing to wait for).
@@ -106,8 +110,7 @@ def _checked(item: tuple[str, str]) -> str:
 class Sha256Completion:
     """sha256 of files known by content_id, computed in background threads.
 
-    One thread hashes from the start, beside whatever the process does next (building
-    the tables uses the other core); when someone waits for the results
+    One thread hashes once started (:meth:`start`); when someone waits for the results
     (:meth:`result`), helpers join it, up to one per core, taking files from the same
     queue.
 
@@ -115,9 +118,13 @@ class Sha256Completion:
     ----------
     todo : mapping
         content_id → local path (one read per distinct content).
+    start : bool
+        Start at once. ``open_case`` starts it only once its tables are built: a thread
+        hashing beside them would hold up that pure-Python work at every hand-over of the
+        interpreter lock (about twice as long, measured), for the files read again.
     """
 
-    def __init__(self, todo: Mapping[str, str]) -> None:
+    def __init__(self, todo: Mapping[str, str], *, start: bool = True) -> None:
         self.todo = dict(todo)
         self._queue = iter(list(self.todo.items()))
         self._lock = threading.Lock()
@@ -125,8 +132,21 @@ class Sha256Completion:
         self._threads: list[threading.Thread] = []
         self._active = 0
         self._hashed = threading.Event()
+        #: What stopped the hashing (the files left get no sha256, none a wrong one).
+        self.error: BaseException | None = None
+        self._began = False
+        self.thread: threading.Thread | None = None
         if not self.todo:
             self._hashed.set()
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start hashing, in one thread (once; :meth:`result` and :meth:`wait` start it too)."""
+        with self._lock:
+            if self._began or not self.todo:
+                return
+            self._began = True
         self.thread = self._helper()
 
     def _helper(self) -> threading.Thread:
@@ -143,14 +163,17 @@ class Sha256Completion:
         try:
             while True:
                 with self._lock:
-                    item = next(self._queue, None)
+                    item = next(self._queue, None) if self.error is None else None
                 if item is None:
                     return
                 digest = checked_sha256(item[1], item[0])
                 with self._lock:
                     self._result[item[0]] = digest
-        except Exception:  # out of memory, say: the files left get no sha256, none wrong
-            return
+        except BaseException as exc:  # out of memory, say: the files left get no sha256
+            with self._lock:
+                self.error = self.error or exc
+            if isinstance(exc, FATAL_EXCEPTIONS):
+                raise
         finally:
             with self._lock:
                 self._active -= 1
@@ -158,25 +181,9 @@ class Sha256Completion:
             if last:
                 self._hashed.set()
 
-    def then(self, step: Callable[[dict[str, str]], None]) -> threading.Thread:
-        """Run *step* with the results in a thread of its own once they are all hashed.
-
-        Its exceptions are swallowed: it persists what can be recomputed. It waits without
-        calling helpers in.
-        """
-
-        def run() -> None:
-            self._hashed.wait()
-            # a cache not written is rebuilt next time; the results in memory stand
-            with contextlib.suppress(Exception):
-                step(self._results())
-
-        thread = threading.Thread(target=run, name="sha256-persist", daemon=False)
-        thread.start()
-        return thread
-
     def result(self) -> dict[str, str]:
         """content_id → sha256 (``""`` where none could be given); helps, then waits."""
+        self.start()
         if not self._hashed.is_set():
             with self._lock:
                 room = (os.cpu_count() or 1) - self._active
@@ -186,10 +193,103 @@ class Sha256Completion:
         self._hashed.wait()
         return self._results()
 
+    def wait(self) -> dict[str, str]:
+        """:meth:`result` without calling helpers in (for a step in the background)."""
+        self.start()
+        self._hashed.wait()
+        return self._results()
+
     def _results(self) -> dict[str, str]:
         with self._lock:
             return {k: self._result.get(k, "") for k in self.todo}
 
+    def unhashed(self) -> list[str]:
+        """The content_ids that got no sha256 because the hashing stopped (see ``error``)."""
+        with self._lock:
+            return [k for k in self.todo if k not in self._result]
+
     def done(self) -> bool:
         """Whether the hashing is finished."""
         return self._hashed.is_set()
+
+
+@dataclass
+class Completed:
+    """``files`` and ``instances`` with their sha256 completed, as :func:`read_table` gives them.
+
+    Attributes
+    ----------
+    files, instances : pandas.DataFrame
+        The tables as written (``files`` with ``local``), in the dtypes of a re-open.
+    arrow : dict
+        ``"files"``, ``"instances"`` → the ``pyarrow.Table`` each frame was converted from
+        (the one to write: converted once).
+    filled : dict
+        The same two tables before that conversion (for their CSV).
+    changed : list of str
+        content_ids whose file no longer has those bytes: no sha256 is given for them.
+    unhashed : list of str
+        content_ids left without sha256 because the hashing stopped (``error``).
+    error : BaseException or None
+        What stopped the hashing.
+    """
+
+    files: pd.DataFrame
+    instances: pd.DataFrame
+    arrow: dict[str, Any]
+    filled: dict[str, pd.DataFrame]
+    changed: list[str]
+    unhashed: list[str]
+    error: BaseException | None
+
+
+class TableCompletion:
+    """The ``files`` and ``instances`` tables of an ingest whose sha256 are being completed.
+
+    Filled in and converted once (:meth:`result`), for whoever asks first: the
+    :class:`~workbench.case.Case` (which helps the hashing) or the step that writes
+    them to the workspace in the background (which does not).
+
+    Parameters
+    ----------
+    hashing : Sha256Completion
+        The hashing under way.
+    files, instances : pandas.DataFrame
+        The tables as built, with ``sha256`` empty where it is being completed.
+    """
+
+    def __init__(
+        self, hashing: Sha256Completion, files: pd.DataFrame, instances: pd.DataFrame
+    ) -> None:
+        self.hashing = hashing
+        self.todo = hashing.todo
+        self._frames = {"files": files, "instances": instances}
+        self._lock = threading.Lock()
+        self._done: Completed | None = None
+        #: What stopped the background step that writes the tables, when it failed.
+        self.save_error: BaseException | None = None
+
+    def result(self, *, help_hashing: bool = True) -> Completed:
+        """The completed tables; waits for the hashing (helping it unless told not to)."""
+        found = self.hashing.result() if help_hashing else self.hashing.wait()
+        with self._lock:
+            if self._done is None:
+                filled = {name: fill(frame, found) for name, frame in self._frames.items()}
+                arrow = {name: to_arrow(frame) for name, frame in filled.items()}
+                unhashed = self.hashing.unhashed()
+                missing = set(unhashed)
+                self._done = Completed(
+                    files=as_read(arrow["files"]),
+                    instances=as_read(arrow["instances"]),
+                    arrow=arrow,
+                    filled=filled,
+                    changed=[k for k, v in found.items() if not v and k not in missing],
+                    unhashed=unhashed,
+                    error=self.hashing.error,
+                )
+                self._frames = {}
+            return self._done
+
+    def done(self) -> bool:
+        """Whether the hashing is finished."""
+        return self.hashing.done()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -98,6 +99,7 @@ def short_key(prefix: str, *parts: str) -> str:
 def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[str, Any]]:
     """One row per DICOM instance; decodability and pixel-size checks add problems."""
     rows = []
+    keys: dict[tuple[str, str], tuple[str, str]] = {}  # the images of a series share theirs
     for s in scanned:
         if s.kind != "dicom" or s.header is None:
             continue
@@ -105,12 +107,18 @@ def instance_rows(scanned: list[Scanned], problems: list[Problem]) -> list[dict[
         row = {**EMPTY_ROW, **h}  # values were coerced by the scan worker (dicom_values)
         study_uid = row["StudyInstanceUID"] or f"unknown-study:{s.path.rsplit('/', 1)[0]}"
         series_uid = row["SeriesInstanceUID"] or f"unknown-series:{s.path.rsplit('/', 1)[0]}"
+        found = keys.get((study_uid, series_uid))
+        if found is None:
+            found = keys[study_uid, series_uid] = (
+                short_key("st", study_uid),
+                short_key("se", study_uid, series_uid),
+            )
         row.update(
             path=s.path,
             sha256=s.sha256,
             content_id=s.content_id,
-            study_key=short_key("st", study_uid),
-            series_key=short_key("se", study_uid, series_uid),
+            study_key=found[0],
+            series_key=found[1],
             frame_count=row["NumberOfFrames"] or (1 if h.get("has_pixels") else 0),
             transfer_syntax=h.get("transfer_syntax") or "",
             has_preamble=bool(h.get("has_preamble")),
@@ -188,8 +196,10 @@ def series_table(instances: pd.DataFrame) -> pd.DataFrame:
     """One row per series, ordered by study date then series number."""
     if instances.empty:
         return pd.DataFrame(columns=SERIES_COLUMNS)
+    columns = _Columns(instances, _SERIES_INPUTS)
     rows = [
-        _series_row(str(key), group) for key, group in instances.groupby("series_key", sort=False)
+        _series_row(str(key), columns.take(rows))
+        for key, rows in _groups(columns["series_key"]).items()
     ]
     frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
@@ -199,22 +209,72 @@ def series_table(instances: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _first(values: pd.Series) -> Any:
+class _Columns:
+    """Some columns of a table as Python lists (what iterating the pandas column gives).
+
+    The rows of a series or a study are then plain lists: a table of thousands of images
+    in tens of series is summed up without pandas' overhead for every column of every
+    group (which grew with the number of series).
+    """
+
+    def __init__(self, frame: pd.DataFrame, names: tuple[str, ...]) -> None:
+        self._data = {name: frame[name].tolist() for name in names}
+
+    def __getitem__(self, name: str) -> list[Any]:
+        return self._data[name]
+
+    def take(self, rows: list[int]) -> dict[str, list[Any]]:
+        return {name: [values[i] for i in rows] for name, values in self._data.items()}
+
+
+def _groups(keys: list[Any]) -> dict[Any, list[int]]:
+    """Row positions by key, keys in order of first appearance (``groupby(sort=False)``)."""
+    out: dict[Any, list[int]] = {}
+    for i, key in enumerate(keys):
+        out.setdefault(key, []).append(i)
+    return out
+
+
+def _is_na(value: Any) -> bool:
+    """What ``dropna`` drops: None, NaN, NA, NaT."""
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and value != value)
+    )
+
+
+def _present(values: list[Any]) -> list[Any]:
+    return [v for v in values if not _is_na(v)]
+
+
+def _first(values: Iterable[Any]) -> Any:
     for v in values:
         if v is not None and not (isinstance(v, float) and pd.isna(v)) and v != "":
             return v
     return None
 
 
-def _series_row(key: str, g: pd.DataFrame) -> dict[str, Any]:
+_SERIES_INPUTS = (
+    "series_key", "study_key", "SeriesDescription", "ProtocolName", "StudyDescription",
+    "Laterality", "ImageLaterality", "BodyPartExamined", "Modality", "SOPClassUID",
+    "ImageType", "PixelSpacing", "ImagerPixelSpacing", "LossyImageCompression",
+    "transfer_syntax", "SeriesDate", "StudyDate", "AcquisitionDate", "ContentDate",
+    "SeriesNumber", "frame_count", "ViewPosition", "Rows", "Columns",
+    "PhotometricInterpretation", "decodable", "SeriesInstanceUID", "StudyInstanceUID",
+)  # fmt: skip
+
+
+def _series_row(key: str, g: dict[str, list[Any]]) -> dict[str, Any]:
     text = " ".join(
         str(v)
         for col in ("SeriesDescription", "ProtocolName", "StudyDescription")
-        for v in g[col].dropna().unique()
+        for v in dict.fromkeys(_present(g[col]))
     )
     side, side_source = None, None
     for col in ("Laterality", "ImageLaterality"):
-        codes = {vocab.side_from_code(v) for v in g[col].dropna()} - {None}
+        codes = {vocab.side_from_code(v) for v in _present(g[col])} - {None}
         if codes:
             side = vocab.Side.BILATERAL.value if len(codes) > 1 else codes.pop()
             side_source = col
@@ -233,13 +293,16 @@ def _series_row(key: str, g: pd.DataFrame) -> dict[str, Any]:
         weight_bearing = False  # CT and MR are acquired lying down unless the text says upright
     sop = _first(g["SOPClassUID"]) or ""
     image_type = str(_first(g["ImageType"]) or "")
-    spacing = g["PixelSpacing"].notna() | g["ImagerPixelSpacing"].notna()
-    lossy = (g["LossyImageCompression"].fillna("") == "01").any() or g["transfer_syntax"].isin(
-        LOSSY_SYNTAXES
-    ).any()
+    has_spacing = any(
+        not (_is_na(a) and _is_na(b))
+        for a, b in zip(g["PixelSpacing"], g["ImagerPixelSpacing"], strict=True)
+    )
+    lossy = any(v == "01" for v in g["LossyImageCompression"]) or any(
+        v in LOSSY_SYNTAXES for v in g["transfer_syntax"]
+    )
     return {
         "series_key": key,
-        "study_key": g["study_key"].iloc[0],
+        "study_key": g["study_key"][0],
         "date": _dicom_date(
             _first(g["SeriesDate"])
             or _first(g["StudyDate"])
@@ -249,8 +312,8 @@ def _series_row(key: str, g: pd.DataFrame) -> dict[str, Any]:
         "Modality": modality,
         "SeriesDescription": _first(g["SeriesDescription"]),
         "SeriesNumber": _first(g["SeriesNumber"]),
-        "n_images": len(g),
-        "n_frames": int(g["frame_count"].fillna(0).sum()),
+        "n_images": len(g["series_key"]),
+        "n_frames": int(sum(0 if _is_na(v) else v for v in g["frame_count"])),
         "body_part": body_part,
         "side": side,
         "side_source": side_source,
@@ -262,8 +325,8 @@ def _series_row(key: str, g: pd.DataFrame) -> dict[str, Any]:
         "Columns": _first(g["Columns"]),
         "PhotometricInterpretation": _first(g["PhotometricInterpretation"]),
         "transfer_syntax": _first(g["transfer_syntax"]),
-        "decodable": bool(g["decodable"].all()),
-        "has_spacing": bool(spacing.any()),
+        "decodable": all(g["decodable"]),
+        "has_spacing": has_spacing,
         "secondary_capture": sop.startswith(SECONDARY_CAPTURE_PREFIX)
         or ("SECONDARY" in image_type.upper() and modality in vocab.SECONDARY_MODALITIES),
         "lossy": bool(lossy),
@@ -284,13 +347,28 @@ def _dicom_date(value: Any) -> pd.Timestamp | None:
     return None if pd.isna(stamp) else stamp
 
 
+_STUDY_SERIES_INPUTS = (
+    "study_key", "side", "body_part", "weight_bearing", "Modality", "SeriesDescription",
+    "secondary_capture",
+)  # fmt: skip
+_STUDY_INPUTS = (
+    "study_key", "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",
+    "StudyDescription", "InstitutionName", "PatientID", "PatientName", "AccessionNumber",
+    "StudyInstanceUID",
+)  # fmt: skip
+
+
 def study_table(instances: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     """One row per study, ordered by date (undated last)."""
     if instances.empty:
         return pd.DataFrame(columns=STUDY_COLUMNS)
     rows = []
-    for key, g in instances.groupby("study_key", sort=False):
-        s = series[series["study_key"] == key]
+    columns = _Columns(instances, _STUDY_INPUTS)
+    by_study = _Columns(series, _STUDY_SERIES_INPUTS)
+    series_of = _groups(by_study["study_key"])
+    for key, positions in _groups(columns["study_key"]).items():
+        g = columns.take(positions)
+        s = by_study.take(series_of.get(key, []))
         date: pd.Timestamp | None = None
         source = None
         for col in ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate"):
@@ -298,29 +376,29 @@ def study_table(instances: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
             if date is not None:
                 source = col
                 break
-        sides = set(s["side"].dropna())
+        sides = set(_present(s["side"]))
         side = (
             vocab.Side.BILATERAL.value
             if len(sides) > 1 or "bilateral" in sides
             else (sides.pop() if sides else None)
         )
-        parts = Counter(v for v in s["body_part"].dropna())
-        wb = s["weight_bearing"].dropna()
+        parts = Counter(_present(s["body_part"]))
+        wb = _present(s["weight_bearing"])
         rows.append(
             {
                 "study_key": key,
                 "date": date,
                 "date_source": source,
-                "modality": "/".join(sorted({m for m in s["Modality"].dropna() if m})),
+                "modality": "/".join(sorted({m for m in _present(s["Modality"]) if m})),
                 "body_part": parts.most_common(1)[0][0] if parts else None,
                 "side": side,
                 "description": _first(g["StudyDescription"]) or _first(s["SeriesDescription"]),
                 "facility": _first(g["InstitutionName"]),
-                "n_series": len(s),
-                "n_images": len(g),
-                "has_original_dicom": bool((~s["secondary_capture"].astype(bool)).any()),
+                "n_series": len(s["study_key"]),
+                "n_images": len(positions),
+                "has_original_dicom": any(not bool(v) for v in s["secondary_capture"]),
                 "has_report": False,
-                "weight_bearing": bool(wb.any()) if len(wb) else None,
+                "weight_bearing": any(wb) if wb else None,
                 "source": "dicom",
                 "PatientID": _first(g["PatientID"]),
                 "PatientName": _first(g["PatientName"]),

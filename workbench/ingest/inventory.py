@@ -184,17 +184,16 @@ def _run(
             if progress:
                 progress(1)
         return
-    batch = max(16, min(256, len(todo) // (workers * 8) or 1))
-    batches = [todo[k : k + batch] for k in range(0, len(todo), batch)]
+    batches = _batches(todo, workers)
     finished = 0
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            flags = [(verify, dicom_sha256)] * len(batches)
-            for done in pool.map(_scan_batch, batches, flags):
-                yield from done
-                finished += 1
-                if progress:
-                    progress(len(done))
+        flags = [(verify, dicom_sha256)] * len(batches)
+        for done in pool.map(_scan_batch, batches, flags):
+            yield from done
+            finished += 1
+            if progress:
+                progress(len(done))
     except BrokenProcessPool:
         # a native reader killed its worker (a segfault, the OOM killer): scan what is
         # left one file per process, so only the file that kills its reader is lost
@@ -203,6 +202,26 @@ def _run(
                 yield i, _scan_isolated(sf, verify, dicom_sha256)
                 if progress:
                     progress(1)
+    finally:
+        # every result is in: the workers exit (tearing down a forked copy of this
+        # process takes tens of milliseconds) while the tables are built
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _batches(todo: list[tuple[int, SourceFile]], workers: int) -> list[list[Any]]:
+    """*todo* in batches that shrink as the work left does (guided scheduling).
+
+    Each batch is an eighth of what is left per worker (at most 256 files, at least 16):
+    few round trips at the start, and small batches at the end, so that no worker
+    finishes long before the others.
+    """
+    out = []
+    k = 0
+    while k < len(todo):
+        size = max(16, min(256, (len(todo) - k) // (workers * 8)))
+        out.append(todo[k : k + size])
+        k += size
+    return out
 
 
 def _scan_isolated(sf: SourceFile, verify: bool, dicom_sha256: bool = True) -> Scanned:

@@ -222,7 +222,11 @@ def check_dicomdirs(scanned: list[Scanned], problems: list[Problem]) -> set[str]
 def files_table(
     scanned: list[Scanned], duplicate_of: dict[str, str], listed: set[str]
 ) -> pd.DataFrame:
-    """``case.files``: every original with its size, content identity, sha256 and kind."""
+    """``case.files``: every original with its size, content identity, sha256 and kind.
+
+    With ``local`` too (where its bytes are read: the unpacked copy of an archive member),
+    which ``open_case`` keeps apart from the table it hands out.
+    """
     rows = [
         {
             "path": s.path,
@@ -233,10 +237,11 @@ def files_table(
             "member_of": s.member_of,
             "duplicate_of": duplicate_of.get(s.path, ""),
             "in_dicomdir": s.path in listed,
+            "local": s.local,
         }
         for s in scanned
     ]
-    frame = pd.DataFrame(rows, columns=FILE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=[*FILE_COLUMNS, "local"])
     return frame.sort_values("path", kind="stable").reset_index(drop=True)
 
 

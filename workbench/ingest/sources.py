@@ -107,10 +107,11 @@ def walk_folder(root: Path, *, skip: Path | None = None, aliases: Path | None = 
     root = root.resolve()
     skip_path = str(skip) if skip is not None else None
     # Paths as strings, not pathlib: a warm re-open lists every file, and pathlib costs
-    # more than the stat calls. (folder, its logical path + "/", "" for the root)
-    stack = [(str(root), "")]
+    # more than the stat calls. (folder, its logical path + "/" ("" for the root), whether
+    # that and the folder's own path are valid UTF-8: each name is then checked alone)
+    stack = [(str(root), "", True, _is_unicode(str(root)))]
     while stack:
-        folder, prefix = stack.pop()
+        folder, prefix, prefix_ok, folder_ok = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -123,13 +124,18 @@ def walk_folder(root: Path, *, skip: Path | None = None, aliases: Path | None = 
             if entry.path == skip_path:
                 continue
             raw = prefix + entry.name
-            rel = raw if _is_unicode(raw) else _rel(Path(entry.path), root)
+            # the name alone is checked (ASCII first: nearly every name is); the prefix
+            # and the folder's path were checked when the folder was listed
+            name_ok = entry.name.isascii() or _is_unicode(entry.name)
+            rel = raw if prefix_ok and name_ok else _rel(Path(entry.path), root)
             if entry.is_symlink():
                 problems.append(_link_problem(Path(entry.path), rel, root))
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, raw + "/"))
+                    stack.append(
+                        (entry.path, raw + "/", prefix_ok and name_ok, folder_ok and name_ok)
+                    )
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     problems.append(
@@ -141,7 +147,7 @@ def walk_folder(root: Path, *, skip: Path | None = None, aliases: Path | None = 
                 problems.append(Problem(rel, "inventory", "unreadable", f"'{rel}': {exc}."))
                 continue
             local = entry.path
-            if not _is_unicode(local):
+            if not (folder_ok and name_ok):
                 if aliases is None:
                     problems.append(
                         Problem(
