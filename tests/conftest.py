@@ -55,6 +55,22 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("home")))
 
 
+@pytest.fixture
+def full_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the volume's full-frame decodes (every full pixel read goes through _decode)."""
+    from workbench.imaging import volume
+
+    calls: list[int] = []
+    original = volume._decode
+
+    def counting(source: object, index: int) -> object:
+        calls.append(index)
+        return original(source, index)
+
+    monkeypatch.setattr(volume, "_decode", counting)
+    return calls
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     """One real JupyterLab for the session's browser tests (``browser_lab.py``); each test

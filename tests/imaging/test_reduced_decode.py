@@ -13,25 +13,10 @@ from PIL import Image
 
 from workbench.errors import PixelDataError
 from workbench.imaging import reduced
-from workbench.imaging import volume as imaging
 from workbench.imaging.reduced import decode_reduced, levels_for, reduced_size
 from workbench.imaging.volume import area_reduce, load_files, reduction_factor
 from workbench.render.frame import compose, thumbnail
 from workbench.view.state import initial_state
-
-
-@pytest.fixture
-def full_decodes(monkeypatch):
-    """Counts the volume's full-frame decodes (every full pixel read goes through _decode)."""
-    calls: list[int] = []
-    original = imaging._decode
-
-    def counting(source, index):
-        calls.append(index)
-        return original(source, index)
-
-    monkeypatch.setattr(imaging, "_decode", counting)
-    return calls
 
 
 def assert_close_to_downsample(reduced: np.ndarray, full: np.ndarray, factor: int) -> None:

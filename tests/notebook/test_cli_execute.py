@@ -20,7 +20,7 @@ def test_notebook_execute_then_export_execute(tmp_path, capfd):
     assert "without encryption" not in out + err  # CurveZMQ on the kernel's sockets
     nb = nbformat.read(nb_path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    # the silent warm-up left no trace: counts start at 1, no error, outputs present
+    # the kernel's start-up line left no trace: counts start at 1, no error, outputs present
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)

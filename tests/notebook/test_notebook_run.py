@@ -43,7 +43,7 @@ def test_a_kernel_left_to_shut_down_later_is_shut_down(tmp_path):
     # the batch kernel collects fully less often, and its start-up line left no name
     cell = "6 * 7, __import__('gc').get_threshold()[2], 'gc' in dir()"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), path)
-    kernel = start_kernel(tmp_path, warm=False)
+    kernel = start_kernel(tmp_path)
     execute_notebook(path, kernel=kernel, shutdown="later")
     cell = nbformat.read(path, as_version=4).cells[0]
     assert cell.outputs[0]["data"]["text/plain"] == f"(42, {FULL_COLLECTION_EVERY}, False)"

@@ -9,7 +9,6 @@ import pydicom
 import pytest
 from conftest import dicom_file
 
-from workbench.imaging import volume as imaging
 from workbench.imaging.volume import load_files
 from workbench.view.browser import DISPLAY_SIZE
 from workbench.view.region import (
@@ -81,19 +80,6 @@ def test_full_resolution_is_needed_once_a_reduced_pixel_covers_more_than_a_devic
     assert needs_region(0.5, full_shape=SHAPE, sent_shape=sent)  # 1.5 device px each
     assert not needs_region(4.0, full_shape=(512, 512), sent_shape=(512, 512))  # sent in full
     assert needs_region(0.3, full_shape=SHAPE, sent_shape=sent, aspect=2.0)  # tall rows
-
-
-@pytest.fixture
-def full_decodes(monkeypatch):
-    calls: list[int] = []
-    original = imaging._decode
-
-    def counting(source, index):
-        calls.append(index)
-        return original(source, index)
-
-    monkeypatch.setattr(imaging, "_decode", counting)
-    return calls
 
 
 def test_the_region_of_a_reduced_jpeg2000_frame_is_decoded_at_full_resolution(full_decodes):

@@ -275,14 +275,10 @@ def _notebook(args: argparse.Namespace) -> int:
 
 
 def _early_kernel(folder: Path) -> Kernel:
-    """A kernel started before the command's own work, so that both proceed at once.
-
-    Without the silent warm-up import: twice, under heavy load, a run waited the whole
-    300 s timeout behind it (cause not found yet); the kernel still boots meanwhile.
-    """
+    """A kernel started before the command's own work, so that both proceed at once."""
     from workbench.notebook.kernel import start_kernel  # jupyter_client only: launched first
 
-    return start_kernel(folder.resolve(), warm=False)
+    return start_kernel(folder.resolve())
 
 
 def _execute_and_prepare(notebook: Path, kernel: Kernel) -> ExportContext | None:

@@ -6,10 +6,10 @@ machine with two cores most of that can happen while the command does its own wo
 (importing nbclient and nbconvert, opening the case, compiling the page's templates):
 :func:`start_kernel` launches the kernel at once, importing only ``jupyter_client``'s
 manager (nbclient, which runs the cells, is imported by
-:mod:`workbench.notebook.run` meanwhile), and with *warm* queues a silent import of
-what the case notebook uses (no output, no execution count, no history).
+:mod:`workbench.notebook.run` meanwhile). No warm-up import is queued: twice, under
+heavy load, a run waited the whole 300 s timeout behind one (cause not found).
 
->>> kernel = start_kernel(warm=False)  # doctest: +SKIP
+>>> kernel = start_kernel()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -27,18 +27,11 @@ __all__ = [
     "FULL_COLLECTION_EVERY",
     "KERNEL_NAME",
     "STARTUP",
-    "WARM_UP",
     "Kernel",
     "encryption",
     "start_kernel",
 ]
 
-#: What the case notebook imports, loaded silently while the command does other work.
-WARM_UP = """\
-import matplotlib_inline.backend_inline, matplotlib.pyplot
-import workbench, workbench.case, workbench.render.timeline_plot
-import workbench.widgets.series_viewer, workbench.widgets.compare
-"""
 KERNEL_NAME = "python3"
 #: Run by the kernel as it starts, before the first cell (no name, no count, no output).
 STARTUP = (
@@ -54,7 +47,6 @@ class Kernel:
 
     manager: Any
     cwd: Path | None
-    warm_client: Any = None  # kept open until the run: closing it may drop the queued request
 
 
 def encryption() -> dict[str, str]:
@@ -70,11 +62,8 @@ def encryption() -> dict[str, str]:
     return {}
 
 
-def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
-    """Launch a fresh kernel now and, with *warm*, queue the silent warm-up imports.
-
-    Returns at once: the kernel boots and imports in its own process.
-    """
+def start_kernel(cwd: str | Path | None = None) -> Kernel:
+    """Launch a fresh kernel now; returns at once (it boots in its own process)."""
     manager = KernelManager(kernel_name=KERNEL_NAME, **encryption())
     # nbclient's own default: no IPython history database for a batch run
     manager.start_kernel(
@@ -84,11 +73,4 @@ def start_kernel(cwd: str | Path | None = None, *, warm: bool = True) -> Kernel:
         ],
         cwd=str(cwd) if cwd is not None else None,
     )
-    if warm:
-        client = manager.client()
-        # the kernel's shell channel only (no subprocess shell is involved)
-        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)  # noqa: S604
-        # queued by ZeroMQ until the kernel is up; silent: no output, no execution count
-        client.execute(WARM_UP, silent=True, store_history=False, allow_stdin=False)
-        return Kernel(manager, Path(cwd) if cwd is not None else None, client)
     return Kernel(manager, Path(cwd) if cwd is not None else None)

@@ -6,7 +6,7 @@ cells in that kernel with nbclient and writes the outputs into the notebook. Shu
 the kernel down can be left to a thread (``shutdown="later"``) while the command goes
 on with the executed notebook.
 
->>> kernel = start_kernel(warm=False)  # doctest: +SKIP
+>>> kernel = start_kernel()  # doctest: +SKIP
 >>> execute_notebook("review.ipynb", kernel=kernel)  # doctest: +SKIP
 """
 
@@ -21,9 +21,9 @@ from nbclient.exceptions import CellExecutionError
 
 from workbench.errors import ExportError
 from workbench.notebook import nbfile
-from workbench.notebook.kernel import KERNEL_NAME, WARM_UP, Kernel, encryption, start_kernel
+from workbench.notebook.kernel import KERNEL_NAME, Kernel, encryption, start_kernel
 
-__all__ = ["WARM_UP", "Kernel", "encryption", "execute_notebook", "start_kernel"]
+__all__ = ["Kernel", "encryption", "execute_notebook", "start_kernel"]
 
 
 def execute_notebook(
@@ -46,7 +46,7 @@ def execute_notebook(
         A cell raised; the message names the notebook and the error.
     """
     path = Path(path)
-    kernel = kernel if kernel is not None else start_kernel(path.parent, warm=False)
+    kernel = kernel if kernel is not None else start_kernel(path.parent)
     try:
         nb = nbfile.read_notebook(path)
         client = NotebookClient(
@@ -72,7 +72,5 @@ def execute_notebook(
 
 
 def _shutdown(kernel: Kernel) -> None:
-    if kernel.warm_client is not None:
-        kernel.warm_client.stop_channels()
     if kernel.manager.has_kernel:
         kernel.manager.shutdown_kernel(now=True)

@@ -110,9 +110,7 @@ class ReadingCanvas(anywidget.AnyWidget):
             if show:
                 self.send({"type": "show", "key": key})
             return
-        buffers = [np.ascontiguousarray(codes).tobytes()]
-        if voi_table is not None:
-            buffers.append(np.ascontiguousarray(voi_table, dtype=np.uint8).tobytes())
+        buffers = _buffers(codes, voi_table)
         self.send({"type": "slice", "key": key, "meta": meta, "show": show}, buffers=buffers)
         self.sent_bytes += sum(len(b) for b in buffers)
         self._sent[key] = None
@@ -129,12 +127,18 @@ class ReadingCanvas(anywidget.AnyWidget):
         voi_table: np.ndarray | None = None,
     ) -> None:
         """Send the full-resolution codes of a region of slice *key* (box in *meta*)."""
-        buffers = [np.ascontiguousarray(codes).tobytes()]
-        if voi_table is not None:
-            buffers.append(np.ascontiguousarray(voi_table, dtype=np.uint8).tobytes())
+        buffers = _buffers(codes, voi_table)
         self.send({"type": "region", "key": key, "meta": meta}, buffers=buffers)
         self.sent_bytes += sum(len(b) for b in buffers)
 
     def reply(self, message: dict[str, Any]) -> None:
         """A small message to the browser (``stored``, ``error``)."""
         self.send(message)
+
+
+def _buffers(codes: np.ndarray, voi_table: np.ndarray | None) -> list[bytes]:
+    """The binary buffers of a slice or region message: its codes, then its VOI LUT table."""
+    buffers = [np.ascontiguousarray(codes).tobytes()]
+    if voi_table is not None:
+        buffers.append(np.ascontiguousarray(voi_table, dtype=np.uint8).tobytes())
+    return buffers

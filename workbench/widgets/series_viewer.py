@@ -720,7 +720,7 @@ class SeriesViewer(widgets.VBox):
         with self.canvas.hold_sync():
             self.canvas.send_slice(key, codes, meta, voi_table=table)
             self.canvas.window = params
-            self.canvas.view = {**_view_dict(state), "seq": self._browser_seq}
+            self.canvas.view = self._browser_view(state)
             self.canvas.presets = self._preset_list(state)
             self.canvas.measurements = [_browser_record(m) for m in found]
             self.canvas.overlay = self._overlay(state)
@@ -745,7 +745,7 @@ class SeriesViewer(widgets.VBox):
             self.canvas.window = params
             if volume.is_color:
                 self.canvas.presets = []
-            self.canvas.view = {**_view_dict(state), "seq": self._browser_seq}
+            self.canvas.view = self._browser_view(state)
             self.canvas.measurements = [_browser_record(m) for m in found]
             self.canvas.overlay = self._overlay(state)
         self.measurements.value = measurement_table_html(
@@ -872,6 +872,10 @@ class SeriesViewer(widgets.VBox):
             self._first_view()  # after the slice on screen has gone out
         elif kind not in ("need", "need_region"):
             self.canvas.status = ""
+
+    def _browser_view(self, state: ViewState) -> dict[str, Any]:
+        """*state* as the browser keeps it, with the last numbered action carried out."""
+        return {**view_dict(state), "seq": self._browser_seq}
 
     def _acknowledge(self) -> None:
         """Echo the last numbered browser action in the view, also when nothing moved."""
@@ -1242,10 +1246,6 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text)
-
-
-def _view_dict(state: ViewState) -> dict[str, Any]:
-    return view_dict(state)
 
 
 def _browser_record(m: Measurement) -> dict[str, Any]:
