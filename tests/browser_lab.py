@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,27 @@ def wait_stored(workspace: Path, count: int, timeout: float = 10.0) -> list[dict
             return found
         time.sleep(0.05)
     raise AssertionError(f"expected {count} stored measurements, found {stored(workspace)}")
+
+
+@contextlib.contextmanager
+def lab_page(width: int, height: int) -> Iterator[tuple[Any, list[str]]]:
+    """A headless Chromium page of *width* x *height* for JupyterLab, and the console
+    errors and page errors it logs (a list filled as they come); closed on leaving."""
+    from playwright.sync_api import sync_playwright
+
+    from workbench.export.opinion import chromium
+
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(30_000)
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            yield page, problems
+        finally:
+            browser.close()
 
 
 def open_notebook(page: Any, lab: JupyterLab, name: str, *, timeout: float = 60_000) -> Any:

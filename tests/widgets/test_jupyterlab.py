@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 from browser_lab import (
-    CHROMIUM_ARGS,
     ROWS,
     TO_CLIENT,
     WINDOWED,
     JupyterLab,
+    lab_page,
     open_notebook,
     run_all_cells,
 )
@@ -31,8 +31,6 @@ from browser_lab import stored as _stored
 from browser_lab import wait_stored as _wait_stored
 from PIL import Image
 
-from workbench.export.opinion import chromium
-
 if TYPE_CHECKING:
     pass
 
@@ -40,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     import workbench
     from workbench.case import open_case
@@ -56,44 +54,38 @@ def test_viewer_scrolls_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
     viewer_source = f"{name} = workbench.LayoutViewer(case, layout='1x1', panes=[({mr.iloc[0]!r},"
     lab.wait_ready()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1400})
-            page.set_default_timeout(30_000)
-            run_all_cells(page, open_notebook(page, lab, "review.ipynb"))
-            assert page.locator(".jupyter-widgets-error-widget").count() == 0
+    with lab_page(1400, 1400) as (page, _):
+        run_all_cells(page, open_notebook(page, lab, "review.ipynb"))
+        assert page.locator(".jupyter-widgets-error-widget").count() == 0
 
-            cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=viewer_source)
-            assert cell.count() == 1
-            root = cell.locator(".wb-viewer")
-            root.wait_for(state="visible")
-            root.scroll_into_view_if_needed()
-            handle = root.element_handle()
-            page.wait_for_function("r => r.wbViewer && r.wbViewer.painted > 0", arg=handle)
-            series = cell.locator("select").nth(1).evaluate("s => s.options[s.selectedIndex].text")
-            assert "SAG PD FS" in series.replace("\xa0", " ")
-            readout = cell.locator(".widget-hslider .widget-readout").first  # Slice
-            start = page.evaluate("r => r.wbViewer.view.index", handle)
-            assert int(readout.inner_text()) == start + 1  # the slider counts as the overlay
-            canvas = root.locator("canvas.wb-canvas")
-            before = canvas.screenshot(path=str(tmp_path / "viewer_before.png"))
+        cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=viewer_source)
+        assert cell.count() == 1
+        root = cell.locator(".wb-viewer")
+        root.wait_for(state="visible")
+        root.scroll_into_view_if_needed()
+        handle = root.element_handle()
+        page.wait_for_function("r => r.wbViewer && r.wbViewer.painted > 0", arg=handle)
+        series = cell.locator("select").nth(1).evaluate("s => s.options[s.selectedIndex].text")
+        assert "SAG PD FS" in series.replace("\xa0", " ")
+        readout = cell.locator(".widget-hslider .widget-readout").first  # Slice
+        start = page.evaluate("r => r.wbViewer.view.index", handle)
+        assert int(readout.inner_text()) == start + 1  # the slider counts as the overlay
+        canvas = root.locator("canvas.wb-canvas")
+        before = canvas.screenshot(path=str(tmp_path / "viewer_before.png"))
 
-            canvas.hover()  # one wheel notch over the image: one slice further
-            page.mouse.wheel(0, 120)
-            expect(readout).to_have_text(str(start + 2))
-            page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 1}", arg=handle)
-            page.wait_for_timeout(100)
-            wheeled = canvas.screenshot(path=str(tmp_path / "viewer_wheel.png"))
-            expect(root.locator(".wb-corner")).to_contain_text(f"{start + 2}/")
+        canvas.hover()  # one wheel notch over the image: one slice further
+        page.mouse.wheel(0, 120)
+        expect(readout).to_have_text(str(start + 2))
+        page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 1}", arg=handle)
+        page.wait_for_timeout(100)
+        wheeled = canvas.screenshot(path=str(tmp_path / "viewer_wheel.png"))
+        expect(root.locator(".wb-corner")).to_contain_text(f"{start + 2}/")
 
-            cell.get_by_title("next slice").click()  # the ▶ button: the kernel moves the view
-            expect(readout).to_have_text(str(start + 3))
-            page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 2}", arg=handle)
-            page.wait_for_timeout(100)
-            last = canvas.screenshot(path=str(tmp_path / "viewer_next.png"))
-        finally:
-            browser.close()
+        cell.get_by_title("next slice").click()  # the ▶ button: the kernel moves the view
+        expect(readout).to_have_text(str(start + 3))
+        page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 2}", arg=handle)
+        page.wait_for_timeout(100)
+        last = canvas.screenshot(path=str(tmp_path / "viewer_next.png"))
 
     assert before != wheeled != last
     for shot in (before, wheeled, last):
@@ -144,7 +136,7 @@ def _reading_notebook(path: Path, source: Path, workspace: Path, *extra: str) ->
 def test_reading_room_point_click_drag(lab: JupyterLab, tmp_path: Path) -> None:
     """Measure, window, pan, zoom, delete and reopen on the browser canvas, as a reviewer."""
     import pydicom
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     from pydicom.pixels import apply_modality_lut
 
     from workbench.imaging.windowing import window_to_uint8
@@ -154,136 +146,127 @@ def test_reading_room_point_click_drag(lab: JupyterLab, tmp_path: Path) -> None:
     _reading_notebook(lab.notebooks / "reading.ipynb", source, workspace)
     spacing = 0.661468  # CT_small's (0028,0030) Pixel Spacing
     lab.wait_ready()
-    problems: list[str] = []
     missing: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1300})
-            page.set_default_timeout(30_000)
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
-            root = _open_and_run(page, lab, "reading.ipynb")
-            root.scroll_into_view_if_needed()
-            handle = root.element_handle()
+    with lab_page(1300, 1300) as (page, problems):
+        page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+        root = _open_and_run(page, lab, "reading.ipynb")
+        root.scroll_into_view_if_needed()
+        handle = root.element_handle()
 
-            def click(rc: tuple[float, float], **kw: object) -> None:
-                x, y = page.evaluate(TO_CLIENT, [handle, list(rc)])
-                page.mouse.click(x, y, **kw)
+        def click(rc: tuple[float, float], **kw: object) -> None:
+            x, y = page.evaluate(TO_CLIENT, [handle, list(rc)])
+            page.mouse.click(x, y, **kw)
 
-            def tool(name: str) -> None:
-                root.locator(f"button[data-tool='{name}']").click()
+        def tool(name: str) -> None:
+            root.locator(f"button[data-tool='{name}']").click()
 
-            # length: two clicks, 60 px apart along a row and 80 down a column
-            tool("length")
-            click((20, 30))
-            click((100, 90))
-            (length,) = _wait_stored(workspace, 1)
-            expected = np.hypot(80 * spacing, 60 * spacing)
-            assert length["unit"] == "mm" and length["calibration_source"] == "PixelSpacing"
-            assert abs(length["value"] - expected) <= spacing / 2
-            assert length["viewer"] == "v"
-            # a point off the image is not taken; Esc cancels the one placed
-            click((20, 30))
-            x, y = page.evaluate(TO_CLIENT, [handle, [60, 200]])
-            page.mouse.click(x, y)
-            page.keyboard.press("Escape")
-            page.wait_for_timeout(200)
-            assert len(_stored(workspace)) == 1
-            # angle: 90° at the vertex
-            tool("angle")
-            for rc in ((30, 64), (64, 64), (64, 110)):
-                click(rc)
-            angle = _wait_stored(workspace, 2)[-1]
-            assert angle["kind"] == "angle" and abs(angle["value"] - 90.0) < 1.0
-            # calibration on a known 50 mm line, then a length uses it
-            root.locator("input[data-field='known_mm']").fill("50")
-            tool("calibration")
-            click((110, 14))
-            click((110, 114))
-            _wait_stored(workspace, 3)
-            expect(root.locator(".wb-calibration")).to_contain_text("user calibration")
-            tool("length")
-            click((10, 14))
-            click((10, 64))
-            calibrated = _wait_stored(workspace, 4)[-1]
-            assert calibrated["calibration_source"] == "user calibration"
-            assert abs(calibrated["value"] - 25.0) <= 0.5 * 50 / 100
-            page.wait_for_function(ROWS, arg=[handle, 4])
+        # length: two clicks, 60 px apart along a row and 80 down a column
+        tool("length")
+        click((20, 30))
+        click((100, 90))
+        (length,) = _wait_stored(workspace, 1)
+        expected = np.hypot(80 * spacing, 60 * spacing)
+        assert length["unit"] == "mm" and length["calibration_source"] == "PixelSpacing"
+        assert abs(length["value"] - expected) <= spacing / 2
+        assert length["viewer"] == "v"
+        # a point off the image is not taken; Esc cancels the one placed
+        click((20, 30))
+        x, y = page.evaluate(TO_CLIENT, [handle, [60, 200]])
+        page.mouse.click(x, y)
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(200)
+        assert len(_stored(workspace)) == 1
+        # angle: 90° at the vertex
+        tool("angle")
+        for rc in ((30, 64), (64, 64), (64, 110)):
+            click(rc)
+        angle = _wait_stored(workspace, 2)[-1]
+        assert angle["kind"] == "angle" and abs(angle["value"] - 90.0) < 1.0
+        # calibration on a known 50 mm line, then a length uses it
+        root.locator("input[data-field='known_mm']").fill("50")
+        tool("calibration")
+        click((110, 14))
+        click((110, 114))
+        _wait_stored(workspace, 3)
+        expect(root.locator(".wb-calibration")).to_contain_text("user calibration")
+        tool("length")
+        click((10, 14))
+        click((10, 64))
+        calibrated = _wait_stored(workspace, 4)[-1]
+        assert calibrated["calibration_source"] == "user calibration"
+        assert abs(calibrated["value"] - 25.0) <= 0.5 * 50 / 100
+        page.wait_for_function(ROWS, arg=[handle, 4])
 
-            # window drag (right button): the canvas is pydicom's windowing of this slice
-            tool("pan")
-            before = page.evaluate(WINDOWED, handle)
-            x, y = page.evaluate(TO_CLIENT, [handle, [64, 64]])
-            page.mouse.move(x, y)
-            page.mouse.down(button="right")
-            page.mouse.move(x + 60, y - 40, steps=6)
-            page.mouse.up(button="right")
-            page.wait_for_timeout(200)
-            after = page.evaluate(WINDOWED, handle)
-            assert (after["center"], after["width"]) != (before["center"], before["width"])
-            ds = pydicom.dcmread(source / f"IM{after['index']}.dcm")
-            hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float32)
-            want = window_to_uint8(hu, after["center"], after["width"])
-            got = np.array(after["grey"], dtype=np.uint8).reshape(after["h"], after["w"])
-            assert np.abs(got.astype(int) - want).max() <= 1
-            assert np.abs(got.astype(int) - np.array(before["grey"]).reshape(got.shape)).max() > 0
+        # window drag (right button): the canvas is pydicom's windowing of this slice
+        tool("pan")
+        before = page.evaluate(WINDOWED, handle)
+        x, y = page.evaluate(TO_CLIENT, [handle, [64, 64]])
+        page.mouse.move(x, y)
+        page.mouse.down(button="right")
+        page.mouse.move(x + 60, y - 40, steps=6)
+        page.mouse.up(button="right")
+        page.wait_for_timeout(200)
+        after = page.evaluate(WINDOWED, handle)
+        assert (after["center"], after["width"]) != (before["center"], before["width"])
+        ds = pydicom.dcmread(source / f"IM{after['index']}.dcm")
+        hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float32)
+        want = window_to_uint8(hu, after["center"], after["width"])
+        got = np.array(after["grey"], dtype=np.uint8).reshape(after["h"], after["w"])
+        assert np.abs(got.astype(int) - want).max() <= 1
+        assert np.abs(got.astype(int) - np.array(before["grey"]).reshape(got.shape)).max() > 0
 
-            # ctrl-wheel zooms at the pointer, drag pans: the image on screen moves
-            shot0 = root.locator("canvas.wb-canvas").screenshot()
-            page.mouse.move(x, y)
-            page.keyboard.down("Control")
-            page.mouse.wheel(0, -400)
-            page.keyboard.up("Control")
-            page.wait_for_timeout(300)
-            zoomed = page.evaluate(WINDOWED, handle)
-            assert zoomed["zoom"] > 1.2
-            shot1 = root.locator("canvas.wb-canvas").screenshot()
-            page.mouse.move(x, y)
-            page.mouse.down()
-            page.mouse.move(x + 80, y + 50, steps=5)
-            page.mouse.up()
-            page.wait_for_timeout(200)
-            panned = page.evaluate(WINDOWED, handle)
-            assert panned["pan"] != zoomed["pan"]
-            shot2 = root.locator("canvas.wb-canvas").screenshot()
-            assert shot0 != shot1 != shot2
-            page.dblclick("canvas.wb-canvas")
-            page.wait_for_function("r => r.wbViewer.view.zoom === 1", arg=handle)
-            # and the kernel's answer to the reset is in: a late one would move the index back
-            page.wait_for_function(
-                "r => r.wbViewer.kernelView.zoom === 1"
-                " && r.wbViewer.kernelView.index === r.wbViewer.view.index",
-                arg=handle,
-            )
+        # ctrl-wheel zooms at the pointer, drag pans: the image on screen moves
+        shot0 = root.locator("canvas.wb-canvas").screenshot()
+        page.mouse.move(x, y)
+        page.keyboard.down("Control")
+        page.mouse.wheel(0, -400)
+        page.keyboard.up("Control")
+        page.wait_for_timeout(300)
+        zoomed = page.evaluate(WINDOWED, handle)
+        assert zoomed["zoom"] > 1.2
+        shot1 = root.locator("canvas.wb-canvas").screenshot()
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 80, y + 50, steps=5)
+        page.mouse.up()
+        page.wait_for_timeout(200)
+        panned = page.evaluate(WINDOWED, handle)
+        assert panned["pan"] != zoomed["pan"]
+        shot2 = root.locator("canvas.wb-canvas").screenshot()
+        assert shot0 != shot1 != shot2
+        page.dblclick("canvas.wb-canvas")
+        page.wait_for_function("r => r.wbViewer.view.zoom === 1", arg=handle)
+        # and the kernel's answer to the reset is in: a late one would move the index back
+        page.wait_for_function(
+            "r => r.wbViewer.kernelView.zoom === 1"
+            " && r.wbViewer.kernelView.index === r.wbViewer.view.index",
+            arg=handle,
+        )
 
-            # the wheel scrolls to the next slice (prefetched: shown without the kernel)
-            start = page.evaluate("r => r.wbViewer.view.index", handle)
-            page.mouse.move(x, y)
-            page.mouse.wheel(0, 120)
-            page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 1}", arg=handle)
-            page.mouse.wheel(0, -120)
-            page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start}", arg=handle)
-            page.wait_for_timeout(300)
+        # the wheel scrolls to the next slice (prefetched: shown without the kernel)
+        start = page.evaluate("r => r.wbViewer.view.index", handle)
+        page.mouse.move(x, y)
+        page.mouse.wheel(0, 120)
+        page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start + 1}", arg=handle)
+        page.mouse.wheel(0, -120)
+        page.wait_for_function(f"r => r.wbViewer.slice.meta.index === {start}", arg=handle)
+        page.wait_for_timeout(300)
 
-            # delete from the list
-            root.locator(".wb-list tr[data-id] .wb-delete").first.click()
-            remaining = _wait_stored(workspace, 3)
-            assert length["id"] not in {m["id"] for m in remaining}
+        # delete from the list
+        root.locator(".wb-list tr[data-id] .wb-delete").first.click()
+        remaining = _wait_stored(workspace, 3)
+        assert length["id"] not in {m["id"] for m in remaining}
 
-            # close and reopen: the measurements come back in the list
-            page.keyboard.press("Control+s")
-            page.wait_for_timeout(500)
-            page.goto("about:blank")
-            lab.end_sessions()  # a new kernel: the measurements come from the workspace
-            # the saved output's widget has no model until its cell runs again (ipywidgets
-            # logs "widget model not found"; the output's PNG is what nbconvert shows)
-            reopened = len(problems)
-            root = _open_and_run(page, lab, "reading.ipynb")
-            page.wait_for_function(ROWS, arg=[root.element_handle(), 3])
-        finally:
-            browser.close()
+        # close and reopen: the measurements come back in the list
+        page.keyboard.press("Control+s")
+        page.wait_for_timeout(500)
+        page.goto("about:blank")
+        lab.end_sessions()  # a new kernel: the measurements come from the workspace
+        # the saved output's widget has no model until its cell runs again (ipywidgets
+        # logs "widget model not found"; the output's PNG is what nbconvert shows)
+        reopened = len(problems)
+        root = _open_and_run(page, lab, "reading.ipynb")
+        page.wait_for_function(ROWS, arg=[root.element_handle(), 3])
     # the server runs without jupyter_lsp, so JupyterLab's /lsp/status answers 404
     ours = [u for u in missing if "/lsp/status" not in u]
     load_errors = [p for p in problems if p.startswith("Failed to load resource")]
@@ -311,63 +294,55 @@ def test_late_kernel_answers_never_take_back_a_newer_view(lab: JupyterLab, tmp_p
     """A reviewer zooms right after a double-click reset, and scrolls three slices while the
     kernel is busy: the kernel's late answers to the earlier actions must not move the page
     back (zoom to 1, slice back) even for a moment, and both ends agree afterwards."""
-    from playwright.sync_api import sync_playwright
 
     source = _reading_case(tmp_path)
     _reading_notebook(lab.notebooks / "late.ipynb", source, tmp_path / "ws", SLOW_KERNEL)
     lab.wait_ready()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1300})
-            page.set_default_timeout(30_000)
-            root = _open_and_run(page, lab, "late.ipynb")
-            root.scroll_into_view_if_needed()
-            handle = root.element_handle()
-            x, y = page.evaluate(TO_CLIENT, [handle, [64, 64]])
-            page.mouse.move(x, y)
+    with lab_page(1300, 1300) as (page, _):
+        root = _open_and_run(page, lab, "late.ipynb")
+        root.scroll_into_view_if_needed()
+        handle = root.element_handle()
+        x, y = page.evaluate(TO_CLIENT, [handle, [64, 64]])
+        page.mouse.move(x, y)
 
-            # double-click reset (answered 0.6 s late), then a zoom at once
-            page.dblclick("canvas.wb-canvas")
-            page.keyboard.down("Control")
-            page.mouse.wheel(0, -400)
-            page.keyboard.up("Control")
-            page.wait_for_function("r => r.wbViewer.view.zoom > 1.5", arg=handle)
-            page.evaluate(SAMPLE, handle)
-            page.wait_for_function("r => r.wbViewer.kernelView.zoom > 1.5", arg=handle)
-            page.wait_for_timeout(300)
-            zooms = [z for z, _, _ in page.evaluate("r => r.wbSamples", handle)]
-            assert min(zooms) > 1.5, "a late answer to the reset took the zoom back"
-            kernel, mine = page.evaluate("r => [r.wbViewer.kernelView, r.wbViewer.view]", handle)
-            assert kernel["zoom"] == pytest.approx(mine["zoom"]) and kernel["zoom"] > 1.5
+        # double-click reset (answered 0.6 s late), then a zoom at once
+        page.dblclick("canvas.wb-canvas")
+        page.keyboard.down("Control")
+        page.mouse.wheel(0, -400)
+        page.keyboard.up("Control")
+        page.wait_for_function("r => r.wbViewer.view.zoom > 1.5", arg=handle)
+        page.evaluate(SAMPLE, handle)
+        page.wait_for_function("r => r.wbViewer.kernelView.zoom > 1.5", arg=handle)
+        page.wait_for_timeout(300)
+        zooms = [z for z, _, _ in page.evaluate("r => r.wbSamples", handle)]
+        assert min(zooms) > 1.5, "a late answer to the reset took the zoom back"
+        kernel, mine = page.evaluate("r => [r.wbViewer.kernelView, r.wbViewer.view]", handle)
+        assert kernel["zoom"] == pytest.approx(mine["zoom"]) and kernel["zoom"] > 1.5
 
-            # two slices on while each answer takes 0.6 s: never back, then agreed
-            page.dblclick("canvas.wb-canvas")
-            page.wait_for_function("r => r.wbViewer.kernelView.zoom === 1", arg=handle)
-            page.wait_for_timeout(300)
-            start = page.evaluate("r => r.wbViewer.view.index", handle)
-            step = 1 if start + 2 < 5 else -1  # five slices: room for two either way
-            page.evaluate(SAMPLE, handle)
-            for _ in range(2):
-                page.mouse.wheel(0, 120 * step)
-                page.wait_for_timeout(60)
-            end = start + 2 * step
-            page.wait_for_function(f"r => r.wbViewer.kernelView.index === {end}", arg=handle)
-            page.wait_for_timeout(300)
-            samples = page.evaluate("r => r.wbSamples", handle)
-            for moved in ([i for _, i, _ in samples], [k for _, _, k in samples]):
-                assert moved == sorted(moved, reverse=step < 0) and moved[-1] == end, moved
-            # the kernel has carried out every numbered action the page sent
-            assert page.evaluate("r => r.wbViewer.kernelView.seq === r.wbViewer.seq", handle)
-        finally:
-            browser.close()
+        # two slices on while each answer takes 0.6 s: never back, then agreed
+        page.dblclick("canvas.wb-canvas")
+        page.wait_for_function("r => r.wbViewer.kernelView.zoom === 1", arg=handle)
+        page.wait_for_timeout(300)
+        start = page.evaluate("r => r.wbViewer.view.index", handle)
+        step = 1 if start + 2 < 5 else -1  # five slices: room for two either way
+        page.evaluate(SAMPLE, handle)
+        for _ in range(2):
+            page.mouse.wheel(0, 120 * step)
+            page.wait_for_timeout(60)
+        end = start + 2 * step
+        page.wait_for_function(f"r => r.wbViewer.kernelView.index === {end}", arg=handle)
+        page.wait_for_timeout(300)
+        samples = page.evaluate("r => r.wbSamples", handle)
+        for moved in ([i for _, i, _ in samples], [k for _, _, k in samples]):
+            assert moved == sorted(moved, reverse=step < 0) and moved[-1] == end, moved
+        # the kernel has carried out every numbered action the page sent
+        assert page.evaluate("r => r.wbViewer.kernelView.seq === r.wbViewer.seq", handle)
 
 
 def test_export_in_the_kernel_saves_the_notebook_first(lab: JupyterLab) -> None:
     """An edit not yet saved reaches the file: the kernel's save request runs JupyterLab's
     save (workbench.export.freshness.save_in_jupyterlab) before the export reads it."""
     import nbformat
-    from playwright.sync_api import sync_playwright
 
     path = lab.notebooks / "save.ipynb"
     note = nbformat.v4.new_markdown_cell("Old text.")
@@ -380,25 +355,19 @@ def test_export_in_the_kernel_saves_the_notebook_first(lab: JupyterLab) -> None:
                                  "language": "python"}  # fmt: skip
     nbformat.write(nb, path)
     lab.wait_ready()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.set_default_timeout(30_000)
-            open_notebook(page, lab, "save.ipynb")
-            markdown = page.locator(".jp-Notebook .jp-MarkdownCell").first
-            markdown.dblclick()
-            editor = markdown.locator(".cm-content")
-            editor.click()
-            page.keyboard.press("Control+End")
-            page.keyboard.type(" Unsaved edit.")
-            code = page.locator(".jp-Notebook .jp-CodeCell").first
-            code.click()
-            page.keyboard.press("Shift+Enter")
-            page.locator(".jp-OutputArea-output").filter(has_text="saved:").wait_for(timeout=60_000)
-            printed = page.locator(".jp-OutputArea-output").filter(has_text="saved:").inner_text()
-        finally:
-            browser.close()
+    with lab_page(1200, 900) as (page, _):
+        open_notebook(page, lab, "save.ipynb")
+        markdown = page.locator(".jp-Notebook .jp-MarkdownCell").first
+        markdown.dblclick()
+        editor = markdown.locator(".cm-content")
+        editor.click()
+        page.keyboard.press("Control+End")
+        page.keyboard.type(" Unsaved edit.")
+        code = page.locator(".jp-Notebook .jp-CodeCell").first
+        code.click()
+        page.keyboard.press("Shift+Enter")
+        page.locator(".jp-OutputArea-output").filter(has_text="saved:").wait_for(timeout=60_000)
+        printed = page.locator(".jp-OutputArea-output").filter(has_text="saved:").inner_text()
     assert "saved: True" in printed
     assert "Unsaved edit." in path.read_text(encoding="utf-8")
 
@@ -441,7 +410,7 @@ def test_layouts_and_linked_mpr_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -
     moves the coronal and sagittal panes to the slices the core predicts."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from workbench.case import open_case
     from workbench.imaging.volume import load_series
@@ -464,66 +433,57 @@ def test_layouts_and_linked_mpr_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -
                                  "language": "python"}  # fmt: skip
     nbformat.write(nb, lab.notebooks / "layouts.ipynb")
     lab.wait_ready()
-    problems: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1300})
-            page.set_default_timeout(30_000)
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            _open_and_run(page, lab, "layouts.ipynb")
-            film_cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="films = ")
-            ct_cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="ct = ")
+    with lab_page(1400, 1300) as (page, problems):
+        _open_and_run(page, lab, "layouts.ipynb")
+        film_cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="films = ")
+        ct_cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="ct = ")
 
-            # 1×2: two viewers side by side, each labelled with date, side, weight-bearing
-            film_cell.scroll_into_view_if_needed()
-            page.wait_for_function(
-                "c => [...c.querySelectorAll('.wb-viewer')].filter(r => r.wbViewer && "
-                "r.wbViewer.painted > 0 && r.wbViewer.slice).length === 2",
-                arg=film_cell.element_handle())  # fmt: skip
-            labels = film_cell.locator(".wb-pane-label")
-            expect(labels).to_have_count(2)
-            for k in range(2):
-                text = labels.nth(k).inner_text()
-                assert "2024-09-03" in text and "RIGHT" in text and "weight-bearing" in text
-            boxes = [film_cell.locator(".wb-viewer").nth(k).bounding_box() for k in range(2)]
-            assert boxes[1]["x"] >= boxes[0]["x"] + boxes[0]["width"] - 1  # side by side
+        # 1×2: two viewers side by side, each labelled with date, side, weight-bearing
+        film_cell.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "c => [...c.querySelectorAll('.wb-viewer')].filter(r => r.wbViewer && "
+            "r.wbViewer.painted > 0 && r.wbViewer.slice).length === 2",
+            arg=film_cell.element_handle())  # fmt: skip
+        labels = film_cell.locator(".wb-pane-label")
+        expect(labels).to_have_count(2)
+        for k in range(2):
+            text = labels.nth(k).inner_text()
+            assert "2024-09-03" in text and "RIGHT" in text and "weight-bearing" in text
+        boxes = [film_cell.locator(".wb-viewer").nth(k).bounding_box() for k in range(2)]
+        assert boxes[1]["x"] >= boxes[0]["x"] + boxes[0]["width"] - 1  # side by side
 
-            # the toolbar switches layout: 1×1, then 2×2; the kernel answers with the panes
-            film_cell.locator(".wb-layout-switch button", has_text="1×1").click()
-            page.wait_for_function(f"c => ({PANES_STATE})(c).length === 1",
-                                   arg=film_cell.element_handle())  # fmt: skip
-            film_cell.locator(".wb-layout-switch button", has_text="2×2").click()
-            page.wait_for_function(f"c => ({PANES_STATE})(c).length === 4",
-                                   arg=film_cell.element_handle())  # fmt: skip
-            expect(film_cell.locator(".wb-pane-label")).to_have_count(4)
+        # the toolbar switches layout: 1×1, then 2×2; the kernel answers with the panes
+        film_cell.locator(".wb-layout-switch button", has_text="1×1").click()
+        page.wait_for_function(f"c => ({PANES_STATE})(c).length === 1",
+                               arg=film_cell.element_handle())  # fmt: skip
+        film_cell.locator(".wb-layout-switch button", has_text="2×2").click()
+        page.wait_for_function(f"c => ({PANES_STATE})(c).length === 4",
+                               arg=film_cell.element_handle())  # fmt: skip
+        expect(film_cell.locator(".wb-pane-label")).to_have_count(4)
 
-            # MPR: three panes; a real click in the axial pane moves the other two
-            ct_cell.scroll_into_view_if_needed()
-            handle = ct_cell.element_handle()
-            page.wait_for_function(
-                f"c => {{ const s = ({PANES_STATE})(c); return s.length === 3 && "
-                "s.every(p => p.painted > 0 && p.shown !== null); }", arg=handle)  # fmt: skip
-            panes = ct_cell.locator(".wb-viewer")
-            axial, coronal, sagittal = (panes.nth(k) for k in range(3))
-            before = page.evaluate(PANES_STATE, handle)
-            assert before[0]["index"] == start
-            shots = [pane.locator("canvas.wb-canvas").screenshot() for pane in (coronal, sagittal)]
-            x, y = page.evaluate(TO_CLIENT, [axial.element_handle(), [40, 100]])
-            page.mouse.click(x, y)
-            want = [start, target.voxel[1], target.voxel[2]]
-            page.wait_for_function(
-                f"c => {{ const s = ({PANES_STATE})(c); return s.map(p => p.index).join() === "
-                f"'{','.join(map(str, want))}' && s.map(p => p.shown).join() === "
-                f"'{','.join(map(str, want))}'; }}", arg=handle)  # fmt: skip
-            assert want[1:] == [40, 100] and want[1:] != [before[1]["index"], before[2]["index"]]
-            expect(coronal.locator(".wb-corner")).to_contain_text("coronal 41/128")
-            expect(sagittal.locator(".wb-corner")).to_contain_text("sagittal 101/128")
-            page.wait_for_timeout(200)
-            after = [pane.locator("canvas.wb-canvas").screenshot() for pane in (coronal, sagittal)]
-            assert after[0] != shots[0] and after[1] != shots[1]
-        finally:
-            browser.close()
+        # MPR: three panes; a real click in the axial pane moves the other two
+        ct_cell.scroll_into_view_if_needed()
+        handle = ct_cell.element_handle()
+        page.wait_for_function(
+            f"c => {{ const s = ({PANES_STATE})(c); return s.length === 3 && "
+            "s.every(p => p.painted > 0 && p.shown !== null); }", arg=handle)  # fmt: skip
+        panes = ct_cell.locator(".wb-viewer")
+        axial, coronal, sagittal = (panes.nth(k) for k in range(3))
+        before = page.evaluate(PANES_STATE, handle)
+        assert before[0]["index"] == start
+        shots = [pane.locator("canvas.wb-canvas").screenshot() for pane in (coronal, sagittal)]
+        x, y = page.evaluate(TO_CLIENT, [axial.element_handle(), [40, 100]])
+        page.mouse.click(x, y)
+        want = [start, target.voxel[1], target.voxel[2]]
+        page.wait_for_function(
+            f"c => {{ const s = ({PANES_STATE})(c); return s.map(p => p.index).join() === "
+            f"'{','.join(map(str, want))}' && s.map(p => p.shown).join() === "
+            f"'{','.join(map(str, want))}'; }}", arg=handle)  # fmt: skip
+        assert want[1:] == [40, 100] and want[1:] != [before[1]["index"], before[2]["index"]]
+        expect(coronal.locator(".wb-corner")).to_contain_text("coronal 41/128")
+        expect(sagittal.locator(".wb-corner")).to_contain_text("sagittal 101/128")
+        page.wait_for_timeout(200)
+        after = [pane.locator("canvas.wb-canvas").screenshot() for pane in (coronal, sagittal)]
+        assert after[0] != shots[0] and after[1] != shots[1]
     errors = [p for p in problems if not p.startswith("Failed to load resource")]
     assert errors == [], problems
