@@ -379,17 +379,18 @@ def _open_locked(
     saves: list[Callable[[], None]] = []  # the scan cache, written with the sha256 complete
     completion: digests.TableCompletion | None = None
     if tables is None:
-        scanned, problems = ingest.scan_source(
-            src,
-            space,
-            verify=verify,
-            progress=progress,
-            listing=listing,
-            defer_sha256=len(listing.files) >= digests.DEFER_MIN_FILES,
-            save_later=saves,
-        )
-        hashing = _start_hashing(space, scanned)
-        tables = ingest.build_tables(scanned, problems)
+        with ingest.collector_paused():
+            scanned, problems = ingest.scan_source(
+                src,
+                space,
+                verify=verify,
+                progress=progress,
+                listing=listing,
+                defer_sha256=len(listing.files) >= digests.DEFER_MIN_FILES,
+                save_later=saves,
+            )
+            hashing = _start_hashing(space, scanned)
+            tables = ingest.build_tables(scanned, problems)
         manifest, found = _manifest(tables["files"])
         problems.extend(found)
         _add_clinical_record(tables, manifest, problems, space, ocr=ocr, progress=progress)

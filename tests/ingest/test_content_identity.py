@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -188,3 +189,61 @@ def test_changed_before_the_completion_is_a_problem_row_without_sha256(
     assert list(changed["path"]) == ["ct/IM002"]
     assert "changed after it was read" in changed["message"].iloc[0]
     wait_for_writes()
+
+
+def _large_files(tmp_path, n: int) -> list[SourceFile]:
+    """*n* distinct files longer than the first read (a CT slice with 200 kB of pixels)."""
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    ds.Rows = ds.Columns = 320  # 320 x 320 x 2 bytes
+    out = []
+    for i in range(n):
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.9.7778.{i + 1}"
+        ds.PixelData = os.urandom(320 * 320 * 2)
+        path = tmp_path / f"IM{i:03d}"
+        ds.save_as(path)
+        st = path.stat()
+        out.append(SourceFile(path.name, str(path), st.st_size, st.st_mtime_ns))
+    return out
+
+
+def test_pool_workers_hash_mapped_files_as_a_read_does(tmp_path):
+    """In the pool the rest of a file is hashed through a memory map: the same digests."""
+    from workbench.ingest.inventory import scan
+
+    files = _large_files(tmp_path, 70)
+    results = scan(files, workers=2)
+    for sf, out in zip(files, results, strict=True):
+        data = Path(sf.local).read_bytes()
+        assert out.content_id == blake3(data).hexdigest(), sf.path
+        assert out.sha256 == hashlib.sha256(data).hexdigest(), sf.path
+        assert out.size == len(data) and out.header is not None and not out.problems
+
+
+def test_a_file_cut_short_while_mapped_costs_only_its_batch_a_second_read(tmp_path, monkeypatch):
+    """SIGBUS: the file shrinks under the map, the worker dies; the pool reads its batch again,
+    one file per process and without a map, and the rest of the case is whole."""
+    import faulthandler
+    import mmap as mmap_module
+
+    from workbench.ingest import inventory
+
+    files = _large_files(tmp_path, 70)
+    victim = files[13].local
+    real_mmap = mmap_module.mmap
+
+    def shrinking(fileno, length, **kwargs):
+        mapped = real_mmap(fileno, length, **kwargs)
+        if os.readlink(f"/proc/self/fd/{fileno}") == victim:
+            faulthandler.disable()  # the worker's death is expected: no traceback dump
+            os.truncate(victim, 70_000)  # another program rewrites the file meanwhile
+        return mapped
+
+    monkeypatch.setattr(inventory.mmap, "mmap", shrinking)
+    results = inventory.scan(files, workers=2)
+    assert len(results) == 70
+    for sf, out in zip(files, results, strict=True):
+        data = Path(sf.local).read_bytes()
+        assert out.content_id == blake3(data).hexdigest(), sf.path
+    intact = [out for out in results if out.path != files[13].path]
+    assert all(out.header is not None and not out.problems for out in intact)
+    assert results[13].size == 70_000  # what is on disk now, read whole

@@ -126,3 +126,40 @@ def test_series_and_study_sums_equal_pandas_group_sums(tmp_path):
     studies = index.study_table(instances, series.reset_index()).set_index("study_key")
     assert studies["n_images"].to_dict() == instances.groupby("study_key").size().to_dict()
     assert studies["n_series"].to_dict() == series.groupby("study_key").size().to_dict()
+
+
+def test_the_collector_is_paused_for_the_ingest_and_restored_after(tmp_path, monkeypatch):
+    import gc
+
+    from workbench.case import open_case
+    from workbench.ingest import pipeline
+
+    root = tmp_path / "case"
+    root.mkdir()
+    (root / "a.dcm").write_bytes(dicom_file("CT_small.dcm").read_bytes())
+    seen = []
+    real = pipeline.build_tables
+
+    def build(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build_tables", build)
+    assert gc.isenabled()
+    open_case(root, workspace=tmp_path / "ws", ocr=False)
+    assert seen == [False] and gc.isenabled()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("a bug in the table code")
+
+    monkeypatch.setattr(pipeline, "build_tables", fail)
+    with pytest.raises(RuntimeError):
+        open_case(root, workspace=tmp_path / "ws2", ocr=False)
+    assert gc.isenabled()  # back on after a failure too
+    gc.disable()
+    try:
+        with pipeline.collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

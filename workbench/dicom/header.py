@@ -322,11 +322,12 @@ def _walk_meta(buf: bytes, pos: int, header: Header) -> int:
             pos += 8
         if pos + length > len(buf):
             raise HeaderError("truncated_header", "file meta ends before its last element")
-        value = bytes(buf[pos : pos + length]).rstrip(b"\x00 ").decode("ascii", "replace")
-        if elem == 0x0010:
-            header.transfer_syntax = value
-        elif elem == 0x0002:
-            header.media_sop_class = value
+        if elem == 0x0010 or elem == 0x0002:
+            value = bytes(buf[pos : pos + length]).rstrip(b"\x00 ").decode("ascii", "replace")
+            if elem == 0x0010:
+                header.transfer_syntax = value
+            else:
+                header.media_sop_class = value
         pos += length
     return pos
 
@@ -342,13 +343,39 @@ def _walk_dataset(
     """
     end = len(buf)
     values = header.values
+    issues = header.issues
     encodings: list[str] | None = None
     memo = _memo_table(None)
     tags = _TAGS
     long_vrs, all_vrs = _LONG_VRS, _ALL_VRS
     unpack_short, unpack_implicit = _EXPLICIT_SHORT.unpack_from, _TAG_LEN_LE.unpack_from
     unpack_u32 = _U32.unpack_from
+    # the previous file's elements, slot by slot: an element whose bytes are the same (and
+    # read under the same character set) sets what it set there, without being walked
+    template = _TEMPLATES.get(implicit, ())
+    n_template = len(template)
+    walked: list[_Walked] = []
+    slot = 0
+    startswith = buf.startswith
+    charset_raw: bytes | None = None
     while pos + 8 <= end:
+        if slot < n_template:
+            known = template[slot]
+            slot += 1
+            if known[2] == charset_raw and startswith(known[0], pos):
+                pos += len(known[0])
+                for name, kept in known[1]:
+                    values[name] = list(kept) if type(kept) is list else kept
+                walked.append(known)
+                continue
+            if known[3]:  # a run of elements that differs somewhere: try them one by one
+                template = [*known[3], *template[slot:]]
+                n_template = len(template)
+                slot = 0
+                continue
+        start = pos
+        issues_before = len(issues)
+        value: Any = None
         if implicit:
             group, elem, length = unpack_implicit(buf, pos)
             tag = group << 16 | elem
@@ -381,6 +408,7 @@ def _walk_dataset(
                             f"pixel data declares {length} bytes but only {size - pos} are present",
                         )
                     )
+                _TEMPLATES[implicit] = _runs(walked, template)
                 return pos
             if tag == _SHARED_FUNCTIONAL_GROUPS:
                 raise _NeedFallback  # enhanced multi-frame: attributes in functional groups
@@ -395,6 +423,10 @@ def _walk_dataset(
                         f"undefined length on non-sequence ({group:04X},{elem:04X})",
                     )
                 pos = _skip_undefined_sequence(buf, pos, implicit or vr == b"UN", depth + 1)
+                if len(issues) == issues_before and pos - start <= _TEMPLATE_MAX:
+                    walked.append((buf[start:pos], (), charset_raw, ()))
+                else:
+                    walked.append(_NOT_AGAIN)
                 continue
             if is_sequence and depth + 1 > _MAX_DEPTH:
                 raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
@@ -410,31 +442,89 @@ def _walk_dataset(
                 )
             raise HeaderError("truncated_header", "header longer than the bytes read")
         keyword = tags.get(tag)
+        charset_before = charset_raw
         if keyword is not None:
             raw = bytes(buf[pos : pos + length])
             if keyword == "SpecificCharacterSet":
                 text = raw.decode("ascii", "replace")
                 encodings = charset.python_codecs(text)
                 memo = _memo_table(encodings)
+                charset_raw = raw
             if length > _MEMO_VALUE_BYTES:
-                values[keyword] = _decode(keyword, raw, vr, encodings, header)
+                value = _decode(keyword, raw, vr, encodings, header)
             else:
                 key = (keyword, vr, raw)
                 value = memo.get(key, _MISSING)
                 if value is _MISSING:
-                    issues = len(header.issues)
                     value = _decode(keyword, raw, vr, encodings, header)
-                    if len(header.issues) == issues:  # remembered when it added no issue
+                    if len(issues) == issues_before:  # remembered when it added no issue
                         if len(memo) >= _MEMO_MAX:
                             memo.clear()
                         memo[key] = value
-                values[keyword] = list(value) if type(value) is list else value
+            # a copy of a list: the memo and the next file's template keep the original
+            values[keyword] = list(value) if type(value) is list else value
         pos += length
+        if (
+            len(issues) == issues_before
+            and charset_raw is charset_before
+            and pos - start <= _TEMPLATE_MAX
+        ):
+            sets = () if keyword is None else ((keyword, value),)
+            walked.append((buf[start:pos], sets, charset_raw, ()))
+        else:  # an element that added an issue, set the character set or is long: walked
+            walked.append(_NOT_AGAIN)
     if end < size:
         raise HeaderError("truncated_header", "header longer than the bytes read")
     if pos < size:
         header.issues.append(("truncated", f"file ends inside an element at byte {pos}"))
+    _TEMPLATES[implicit] = _runs(walked, template)
     return pos
+
+
+#: Top-level elements as walked: their bytes (tag to the end of the last value), what they
+#: set (keyword of :data:`WANTED`, value), the raw (0008,0005) in force, and the single
+#: elements of a run of several (empty for one element).
+_Walked = tuple[bytes, tuple[tuple[str, Any], ...], Any, tuple[Any, ...]]
+#: A slot that never matches: its element is walked in every file.
+_NOT_AGAIN: _Walked = (b"", (), object(), ())
+#: The last file's elements, per implicit VR or not (one per process; a forked worker
+#: starts from its parent's). The slices of a series repeat most of their header byte for
+#: byte, so most of the next file's header is found here: a run of elements that were the
+#: same in the last two files is compared at once, and tried element by element only when
+#: it differs.
+_TEMPLATES: dict[bool, list[_Walked]] = {}
+
+
+def _runs(walked: list[_Walked], template: list[_Walked] | tuple[()]) -> list[_Walked]:
+    """*walked* with each stretch of elements found in *template* joined into one run."""
+    seen = {id(known) for known in template}
+    out: list[_Walked] = []
+    stretch: list[_Walked] = []
+    for known in [*walked, _NOT_AGAIN]:
+        if id(known) in seen and known is not _NOT_AGAIN:
+            if stretch and stretch[0][2] != known[2]:
+                out.append(_joined(stretch))
+                stretch = []
+            stretch.append(known)
+            continue
+        if stretch:
+            out.append(_joined(stretch))
+            stretch = []
+        out.append(known)
+    out.pop()
+    return out
+
+
+def _joined(stretch: list[_Walked]) -> _Walked:
+    if len(stretch) == 1:
+        return stretch[0]
+    parts = tuple(part for known in stretch for part in (known[3] or (known,)))
+    sets = tuple(pair for known in stretch for pair in known[1])
+    return (b"".join(known[0] for known in stretch), sets, stretch[0][2], parts)
+
+
+#: Longer elements (a private blob) are not kept.
+_TEMPLATE_MAX = 16 * 1024
 
 
 def _tolerate_invalid_vr(buf: bytes, pos: int, tag: int, header: Header) -> int:
