@@ -154,12 +154,28 @@ def workspace_lock(
         lock.release()
 
 
+#: How long a wait for the workspace lock goes without a message, in seconds.
+NOTICE_AFTER_S = 1.0
+
+
 def _wait_for(
     lock: Any, workspace: Path, owner_file: Path, wait: float, *, quiet: bool = False
 ) -> None:
-    """Say who holds the lock, then wait for it at most *wait* seconds."""
+    """Wait for the lock at most *wait* seconds; say who holds it if that takes a while.
+
+    A wait shorter than :data:`NOTICE_AFTER_S` goes unsaid: a notebook's kernel and the
+    command that runs it open the case at the same moment, and one re-open waits a
+    fraction of a second for the other.
+    """
     from filelock import Timeout
 
+    total, first = wait, min(wait, NOTICE_AFTER_S)
+    try:
+        with workspace_faults(workspace):
+            lock.acquire(timeout=first)
+        return
+    except Timeout:
+        wait -= first
     try:
         owner = owner_file.read_text(encoding="utf-8").strip() or "another process"
     except OSError:
@@ -176,7 +192,7 @@ def _wait_for(
             lock.acquire(timeout=wait)
     except Timeout:
         raise WorkspaceError(
-            f"The workspace '{workspace}' is still in use by {owner} after {wait:.0f} s; "
+            f"The workspace '{workspace}' is still in use by {owner} after {total:.0f} s; "
             "wait for it to finish, or pass --workspace with another folder."
         ) from None
 

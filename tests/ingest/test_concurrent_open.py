@@ -138,3 +138,26 @@ def test_a_killed_run_leaves_nothing_the_next_open_keeps(tmp_path):
     assert len(case.instances) == len(clean.instances) == 400
     assert case.files.drop(columns=[]).equals(clean.files)
     assert case.problems.equals(clean.problems)
+
+
+def test_a_short_wait_goes_unsaid_and_a_long_one_is_announced(tmp_path, capfd):
+    """A notebook's kernel and the command running it re-open one case at the same moment:
+    a wait of a fraction of a second is not worth a message."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    for hold, said in ((0.3, False), (1.6, True)):
+        held, release = threading.Event(), threading.Event()
+
+        def holder(hold: float = hold) -> None:
+            with workspace_lock(ws):
+                held.set()
+                release.wait(hold)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        held.wait(10)
+        with workspace_lock(ws):  # waits for the holder (another open file description)
+            pass
+        thread.join()
+        err = capfd.readouterr().err
+        assert ("is in use by process" in err) is said, (hold, err)
