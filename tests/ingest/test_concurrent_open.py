@@ -145,15 +145,15 @@ def test_a_short_wait_goes_unsaid_and_a_long_one_is_announced(tmp_path, capfd):
     a wait of a fraction of a second is not worth a message."""
     ws = tmp_path / "ws"
     ws.mkdir()
+
+    def holder(held: threading.Event, hold: float) -> None:
+        with workspace_lock(ws):
+            held.set()
+            time.sleep(hold)
+
     for hold, said in ((0.3, False), (1.6, True)):
-        held, release = threading.Event(), threading.Event()
-
-        def holder(hold: float = hold) -> None:
-            with workspace_lock(ws):
-                held.set()
-                release.wait(hold)
-
-        thread = threading.Thread(target=holder)
+        held = threading.Event()
+        thread = threading.Thread(target=holder, args=(held, hold))
         thread.start()
         held.wait(10)
         with workspace_lock(ws):  # waits for the holder (another open file description)
