@@ -219,9 +219,9 @@ def test_pool_workers_hash_mapped_files_as_a_read_does(tmp_path):
         assert out.size == len(data) and out.header is not None and not out.problems
 
 
-def test_a_file_cut_short_while_mapped_costs_only_its_batch_a_second_read(tmp_path, monkeypatch):
-    """SIGBUS: the file shrinks under the map, the worker dies; the pool reads its batch again,
-    one file per process and without a map, and the rest of the case is whole."""
+def test_a_file_cut_short_while_mapped_costs_what_was_left_a_second_read(tmp_path, monkeypatch):
+    """SIGBUS: the file shrinks under the map, the worker dies; a second pool reads what was
+    left without maps (not one file per process), and the rest of the case is whole."""
     import faulthandler
     import mmap as mmap_module
 
@@ -239,7 +239,13 @@ def test_a_file_cut_short_while_mapped_costs_only_its_batch_a_second_read(tmp_pa
         return mapped
 
     monkeypatch.setattr(inventory.mmap, "mmap", shrinking)
+    isolated = []
+    real_isolated = inventory._scan_isolated
+    monkeypatch.setattr(
+        inventory, "_scan_isolated", lambda sf, *a: isolated.append(sf) or real_isolated(sf, *a)
+    )
     results = inventory.scan(files, workers=2)
+    assert not isolated  # a second pool, reading without maps, did what was left
     assert len(results) == 70
     for sf, out in zip(files, results, strict=True):
         data = Path(sf.local).read_bytes()

@@ -18,7 +18,7 @@ import mmap
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -186,27 +186,42 @@ def _run(
                 progress(1)
         return
     batches = _batches(todo, workers)
+    left = yield from _pooled(batches, workers, (verify, dicom_sha256, True), progress)
+    if left:
+        # a worker died: a file cut short under its memory map (SIGBUS), or a native reader
+        # that crashed (a segfault, the OOM killer). What is left goes to a new pool that
+        # reads without maps; if a worker dies there too, one file per process, so that
+        # only the file that kills its reader is lost
+        left = yield from _pooled(left, workers, (verify, dicom_sha256, False), progress)
+    for rest in left:
+        for i, sf in rest:
+            yield i, _scan_isolated(sf, verify, dicom_sha256)
+            if progress:
+                progress(1)
+
+
+def _pooled(
+    batches: list[list[Any]],
+    workers: int,
+    flags: tuple[bool, bool, bool],
+    progress: Callable[[int], None] | None,
+) -> Generator[tuple[int, Scanned], None, list[list[Any]]]:
+    """Scan *batches* in a pool of *workers*; return the batches left when a worker died."""
     finished = 0
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
     try:
-        flags = [(verify, dicom_sha256)] * len(batches)
-        for done in pool.map(_scan_batch, batches, flags):
+        for done in pool.map(_scan_batch, batches, [flags] * len(batches)):
             yield from done
             finished += 1
             if progress:
                 progress(len(done))
     except BrokenProcessPool:
-        # a native reader killed its worker (a segfault, the OOM killer): scan what is
-        # left one file per process, so only the file that kills its reader is lost
-        for rest in batches[finished:]:
-            for i, sf in rest:
-                yield i, _scan_isolated(sf, verify, dicom_sha256)
-                if progress:
-                    progress(1)
+        return batches[finished:]
     finally:
         # every result is in: the workers exit (tearing down a forked copy of this
         # process takes tens of milliseconds) while the tables are built
         pool.shutdown(wait=False, cancel_futures=True)
+    return []
 
 
 def _batches(todo: list[tuple[int, SourceFile]], workers: int) -> list[list[Any]]:
@@ -246,14 +261,14 @@ def _scan_isolated(sf: SourceFile, verify: bool, dicom_sha256: bool = True) -> S
 
 
 def _scan_batch(
-    batch: list[tuple[int, SourceFile]], flags: tuple[bool, bool]
+    batch: list[tuple[int, SourceFile]], flags: tuple[bool, bool, bool]
 ) -> list[tuple[int, Scanned]]:
-    verify, dicom_sha256 = flags
+    verify, dicom_sha256, mapped = flags
     # a forked worker inherits the parent's heap (pandas, pydicom ...): frozen, the
     # collector never walks it; a batch creates no cycles worth collecting meanwhile
     gc.freeze()
     gc.disable()
-    _MAPPING.on = True  # this process is the pool's: a file cut short costs only its batch
+    _MAPPING.on = mapped  # this process is the pool's: a file cut short costs its batch
     try:
         return [(i, scan_file(sf, verify=verify, dicom_sha256=dicom_sha256)) for i, sf in batch]
     finally:
@@ -355,9 +370,9 @@ def _hash_mapped(fh: Any, identity: Any, digest: Any) -> int | None:
 
     The page cache is hashed where it lies, without the copy a read makes (a tenth of
     the CPU a large file costs). A file cut short while it is mapped kills the process
-    that maps it (SIGBUS): only pool workers map, and the pool reads a batch whose worker
-    died again one file per process. Returns the bytes hashed, or None when the file
-    cannot be mapped (read it instead).
+    that maps it (SIGBUS): only pool workers map, and what a dead worker left is read
+    again by a pool that does not. Returns the bytes hashed, or None when the file cannot
+    be mapped (read it instead).
     """
     try:
         mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
