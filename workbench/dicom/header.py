@@ -355,6 +355,8 @@ def _walk_dataset(
     template = _TEMPLATES.get(implicit, ())
     n_template = len(template)
     walked: list[_Walked] = []
+    record = walked.append
+    found = 0  # elements found in the template
     slot = 0
     startswith = buf.startswith
     charset_raw: bytes | None = None
@@ -366,7 +368,8 @@ def _walk_dataset(
                 pos += len(known[0])
                 for name, kept in known[1]:
                     values[name] = list(kept) if type(kept) is list else kept
-                walked.append(known)
+                record(known)
+                found += 1
                 continue
             if known[3]:  # a run of elements that differs somewhere: try them one by one
                 template = [*known[3], *template[slot:]]
@@ -408,7 +411,7 @@ def _walk_dataset(
                             f"pixel data declares {length} bytes but only {size - pos} are present",
                         )
                     )
-                _TEMPLATES[implicit] = _runs(walked, template)
+                _TEMPLATES[implicit] = _runs(walked, template) if found else walked
                 return pos
             if tag == _SHARED_FUNCTIONAL_GROUPS:
                 raise _NeedFallback  # enhanced multi-frame: attributes in functional groups
@@ -424,9 +427,9 @@ def _walk_dataset(
                     )
                 pos = _skip_undefined_sequence(buf, pos, implicit or vr == b"UN", depth + 1)
                 if len(issues) == issues_before and pos - start <= _TEMPLATE_MAX:
-                    walked.append((buf[start:pos], (), charset_raw, ()))
+                    record((buf[start:pos], (), charset_raw, ()))
                 else:
-                    walked.append(_NOT_AGAIN)
+                    record(_NOT_AGAIN)
                 continue
             if is_sequence and depth + 1 > _MAX_DEPTH:
                 raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
@@ -469,15 +472,16 @@ def _walk_dataset(
             and charset_raw is charset_before
             and pos - start <= _TEMPLATE_MAX
         ):
-            sets = () if keyword is None else ((keyword, value),)
-            walked.append((buf[start:pos], sets, charset_raw, ()))
+            record(
+                (buf[start:pos], () if keyword is None else ((keyword, value),), charset_raw, ())
+            )
         else:  # an element that added an issue, set the character set or is long: walked
-            walked.append(_NOT_AGAIN)
+            record(_NOT_AGAIN)
     if end < size:
         raise HeaderError("truncated_header", "header longer than the bytes read")
     if pos < size:
         header.issues.append(("truncated", f"file ends inside an element at byte {pos}"))
-    _TEMPLATES[implicit] = _runs(walked, template)
+    _TEMPLATES[implicit] = _runs(walked, template) if found else walked
     return pos
 
 
