@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from workbench.render.body_map import plot_pain_map
     from workbench.render.figures import render_slice
     from workbench.render.timeline_plot import plot_timeline
-    from workbench.view.key_images import key_images
+    from workbench.view.key_images import key_images, remove_key_image
     from workbench.widgets.compare import CompareViewer
     from workbench.widgets.intake_form import IntakeForm
     from workbench.widgets.layout_viewer import LayoutViewer
@@ -61,6 +61,7 @@ _LAZY = {
     "LayoutViewer": "workbench.widgets.layout_viewer",
     "render_slice": "workbench.render.figures",
     "key_images": "workbench.view.key_images",
+    "remove_key_image": "workbench.view.key_images",
     "plot_timeline": "workbench.render.timeline_plot",
     "plot_pain_map": "workbench.render.body_map",
     "IntakeForm": "workbench.widgets.intake_form",
@@ -95,6 +96,7 @@ __all__ = [
     "plot_pain_map",
     "plot_timeline",
     "push",
+    "remove_key_image",
     "render_slice",
     "samples",
     "verify_deidentified",

@@ -259,6 +259,17 @@ def test_measurement_kit_and_zoomed_region_by_real_clicks(lab: JupyterLab, tmp_p
         made("length")
         root.locator("button.wb-key").click()
         _wait(lambda: len(toolbar_outputs(workspace)) == 1)
+        chips = root.locator(".wb-keys .wb-keyimg")
+        expect(chips).to_have_count(1)
+        # --- a second key image, made by mistake, taken back with its chip's ×
+        root.locator("input[data-field='caption']").fill("wrong side")
+        root.locator("button.wb-key").click()
+        expect(chips).to_have_count(2)
+        _wait(lambda: len(toolbar_outputs(workspace)) == 2)
+        chips.filter(has_text="wrong side").locator("button.wb-keydel").click()
+        expect(chips).to_have_count(1)
+        _wait(lambda: len(toolbar_outputs(workspace)) == 1)
+        expect(chips).to_contain_text(["Medial joint space, supine"])
 
         # --- close the notebook and its kernel, reopen: the measurements come back
         page.keyboard.press("Control+s")
@@ -273,6 +284,9 @@ def test_measurement_kit_and_zoomed_region_by_real_clicks(lab: JupyterLab, tmp_p
             ".some(i => i.value === 'medial compartment')",
             arg=root.element_handle(),
         )
+        # the key image taken back stays out of the reopened viewer's list
+        expect(root.locator(".wb-keys .wb-keyimg")).to_have_count(1)
+        expect(root.locator(".wb-keys")).not_to_contain_text("wrong side")
 
     # the key image is where the export reads it, with only the ticked measurements
     case = open_case(source.parent, workspace=workspace)

@@ -72,3 +72,43 @@ def test_key_image_button_reaches_the_export_list(viewer):
     assert output["data"]["image/png"] and output["data"]["text/plain"] == "Joint line"
     viewer._on_action({"type": "key_image", "caption": "x", "ids": "all"})
     assert "list of ids" in viewer.canvas.status
+
+
+def test_a_key_image_made_by_mistake_is_taken_back_from_the_viewer(viewer):
+    """The ★ list under the toolbar: what the button made, and its × taking one back."""
+    import json
+
+    from workbench.view.key_images import remove_key_image
+
+    workspace = viewer.case.workspace
+    viewer.snapshot("from code")  # a cell's snapshot is not the toolbar's: not listed
+    assert viewer.canvas.key_images == []
+    viewer._on_action({"type": "key_image", "caption": "Joint line", "ids": []})
+    viewer._on_action({"type": "key_image", "caption": "wrong side", "ids": []})
+    listed = viewer.canvas.key_images
+    assert [k["caption"] for k in listed] == ["Joint line", "wrong side"]
+    assert all(k["index"] == viewer.view.index and k["plane"] == "acquired" for k in listed)
+    mistake = listed[1]["number"]
+    viewer._on_action({"type": "key_image_remove", "number": mistake})
+    assert [k["caption"] for k in viewer.canvas.key_images] == ["Joint line"]
+    assert viewer.sent[-1][0] == {"type": "stored", "text": f"key image {mistake} taken back"}
+    # gone from the export and the table; the PNG and the record stay, marked
+    (output,) = toolbar_outputs(workspace)
+    assert output["metadata"]["workbench"]["caption"] == "Joint line"
+    table = read_key_images(workspace)
+    assert list(table["caption"]) == ["from code", "Joint line"]
+    assert mistake not in set(table["number"])
+    index = json.loads((workspace / "key_images" / "key_images.json").read_text("utf-8"))
+    (record,) = [r for r in index["key_images"] if r["number"] == mistake]
+    assert record["removed"] and (workspace / "key_images" / record["file"]).is_file()
+    # a second time, an unknown number, a number that is not one
+    viewer._on_action({"type": "key_image_remove", "number": mistake})
+    assert viewer.sent[-1][0]["text"] == f"no key image {mistake}"
+    assert remove_key_image(viewer.case, 999) is False
+    viewer._on_action({"type": "key_image_remove", "number": "2; rm -rf"})
+    assert "by its number" in viewer.canvas.status
+    # a new viewer of the case lists what is left
+    again = SeriesViewer(viewer.case, name="dx2")
+    assert [k["caption"] for k in again.canvas.key_images] == ["Joint line"]
+    assert workbench.remove_key_image(viewer.case, listed[0]["number"]) is True
+    assert toolbar_outputs(workspace) == []

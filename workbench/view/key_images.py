@@ -39,7 +39,9 @@ __all__ = [
     "KeyImage",
     "key_images",
     "read_key_images",
+    "remove_key_image",
     "save_key_image",
+    "toolbar_key_images",
     "toolbar_outputs",
 ]
 
@@ -165,14 +167,71 @@ def save_key_image(workspace: str | Path, png: bytes, record: dict[str, Any]) ->
     return KeyImage(png, str(record.get("caption") or ""), entry, folder / name)
 
 
+def remove_key_image(workspace: str | Path | CaseRecord, number: int) -> bool:
+    """Take key image *number* (its ``number`` in ``key_images.json`` and in the ``number``
+    column of :func:`key_images`) off the case's list; *workspace* may be the case.
+
+    For a key image made by mistake with a viewer's ★ button: it no longer reaches the
+    export, :func:`read_key_images` or the viewer's list. Nothing is deleted: its PNG stays
+    in the folder and its record in ``key_images.json``, with ``removed`` set to the time
+    (a record of what was shown to the reviewer and taken back). Returns False when no key
+    image of that number is listed, or it was removed already.
+    """
+    where = workspace.workspace if hasattr(workspace, "workspace") else workspace
+    folder = Path(where) / FOLDER
+    with _LOCK:
+        items = _read_index(folder)
+        hit = [i for i in items if _number(i) == number and not i.get("removed")]
+        if not hit:
+            return False
+        hit[0]["removed"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with atomic_write(folder / INDEX, "w", encoding="utf-8") as fh:
+            json.dump({"version": 1, "key_images": items}, fh, ensure_ascii=False, indent=1)
+    return True
+
+
+def _number(item: dict[str, Any]) -> int | None:
+    try:
+        return int(item.get("number"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def toolbar_key_images(workspace: str | Path, series_key: str) -> list[dict[str, Any]]:
+    """The key images made with a viewer's ★ button on series *series_key* and not removed:
+    ``number``, ``caption``, ``index`` and ``plane`` of each, oldest first (the viewer
+    lists them under its toolbar)."""
+    out = []
+    for item in _read_index(Path(workspace) / FOLDER):
+        number = _number(item)
+        if (
+            number is None
+            or item.get("removed")
+            or item.get("made_by") != TOOLBAR["made_by"]
+            or item.get("series_key") != series_key
+        ):
+            continue
+        index = item.get("index")
+        out.append(
+            {
+                "number": number,
+                "caption": str(item.get("caption") or ""),
+                "index": index if type(index) is int else 0,
+                "plane": str(item.get("plane") or "acquired"),
+            }
+        )
+    return out
+
+
 def read_key_images(workspace: str | Path) -> pd.DataFrame:
-    """The key images listed in ``<workspace>/key_images/key_images.json``, oldest first."""
-    items = _read_index(Path(workspace) / FOLDER)
+    """The key images listed in ``<workspace>/key_images/key_images.json``, oldest first
+    (without those taken back with :func:`remove_key_image`)."""
+    items = [i for i in _read_index(Path(workspace) / FOLDER) if not i.get("removed")]
     frame = pd.DataFrame(items)
     for column in COLUMNS:
         if column not in frame:
             frame[column] = pd.Series(dtype=object)
-    extra = [c for c in frame.columns if c not in COLUMNS and c != "number"]
+    extra = [c for c in frame.columns if c not in COLUMNS and c != "removed"]
     return frame[COLUMNS + extra].reset_index(drop=True)
 
 
@@ -191,12 +250,13 @@ def toolbar_outputs(workspace: str | Path) -> list[dict[str, Any]]:
     ``key_images.json`` (its record carries :data:`TOOLBAR`) and lives in no cell; the
     export reads these outputs beside the ``workbench-figure`` cells. Images whose PNG
     is missing from the folder are left out (the record alone cannot be drawn without
-    the case); a snapshot made in code is not among them (its cell holds it).
+    the case), and so are those taken back (:func:`remove_key_image`); a snapshot made in
+    code is not among them (its cell holds it).
     """
     folder = Path(workspace) / FOLDER
     out = []
     for item in _read_index(folder):
-        if item.get("made_by") != TOOLBAR["made_by"]:
+        if item.get("made_by") != TOOLBAR["made_by"] or item.get("removed"):
             continue
         name = Path(str(item.get("file") or "")).name
         try:

@@ -10,14 +10,16 @@ Kernel → browser
     ``measurements`` (the current image's, drawn and listed), ``overlay`` (side badge,
     title, orientation letters, calibration line, slice count), ``presets``, ``tools``,
     ``status``, ``guides`` (reference lines and crosshair of a linked MPR pane, see
-    :func:`workbench.view.crosshair.guide_dict`); and custom messages ``slice``
+    :func:`workbench.view.crosshair.guide_dict`), ``key_images`` (the series' key images
+    made with the ★ button: number, caption, index, plane); and custom messages ``slice``
     (metadata plus the codes as a binary buffer, and the VOI LUT table as a second one),
     ``show`` (a slice the browser already holds) and ``region`` (the full-resolution
     codes of part of a reduced slice, its box in the metadata). Pixels never go through a
     trait, so saved widget state stays small.
 Browser → kernel
     custom messages ``hello``, ``index``, ``view``, ``preset``, ``reset``, ``measure``,
-    ``move``, ``delete``, ``rename``, ``key_image``, ``need``, ``need_region`` (the view
+    ``move``, ``delete``, ``rename``, ``key_image``, ``key_image_remove`` (its number),
+    ``need``, ``need_region`` (the view
     rectangle of a zoomed, reduced slice), ``point`` (a click of the crosshair tool);
     handed to the callback
     given to :meth:`ReadingCanvas.on_action`, which validates them. ``index``, ``view``
@@ -66,6 +68,7 @@ class ReadingCanvas(anywidget.AnyWidget):
     status = traitlets.Unicode("").tag(sync=True)
     size = traitlets.Int(640).tag(sync=True)
     guides = traitlets.Dict().tag(sync=True)
+    key_images: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

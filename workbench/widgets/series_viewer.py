@@ -51,7 +51,13 @@ from workbench.view.browser import (
     window_params,
 )
 from workbench.view.coalesce import LatestWins
-from workbench.view.key_images import TOOLBAR, KeyImage, save_key_image
+from workbench.view.key_images import (
+    TOOLBAR,
+    KeyImage,
+    remove_key_image,
+    save_key_image,
+    toolbar_key_images,
+)
 from workbench.view.labels import (
     badge_html,
     header_html,
@@ -263,6 +269,7 @@ class SeriesViewer(widgets.VBox):
         self.side: str | None = None
         self.reference_window: tuple[float, float] = (0.0, 1.0)
         self.last_key_image: KeyImage | None = None
+        self._key_images_of: str | None = None  # the series whose ★ key images are listed
         self._volumes: OrderedDict[str, Volume] = OrderedDict() if volumes is None else volumes
         self._volumes_kept = _VOLUMES_KEPT if volumes is None else _VOLUMES_SHARED
         self._point_handlers: list[Any] = []
@@ -724,6 +731,7 @@ class SeriesViewer(widgets.VBox):
             self.canvas.presets = self._preset_list(state)
             self.canvas.measurements = [_browser_record(m) for m in found]
             self.canvas.overlay = self._overlay(state)
+            self._list_key_images(state.series_key)
         self._pushed = (state.series_key, state.plane, state.index)
         self.measurements.value = measurement_table_html(
             [_measurement_row(m, state.index) for m in found]
@@ -748,11 +756,18 @@ class SeriesViewer(widgets.VBox):
             self.canvas.view = self._browser_view(state)
             self.canvas.measurements = [_browser_record(m) for m in found]
             self.canvas.overlay = self._overlay(state)
+            self._list_key_images(state.series_key)
         self.measurements.value = measurement_table_html(
             [_measurement_row(m, state.index) for m in found]
         )
         if self.header_box.selected_index == 0:
             self._update_header()
+
+    def _list_key_images(self, series_key: str, *, again: bool = False) -> None:
+        """List the ★ key images of *series_key* under the toolbar (read once per series)."""
+        if series_key != self._key_images_of or again:
+            self._key_images_of = series_key
+            self.canvas.key_images = toolbar_key_images(self.case.workspace, series_key)
 
     @contextmanager
     def prefetch_later(self) -> Iterator[None]:
@@ -925,7 +940,16 @@ class SeriesViewer(widgets.VBox):
             shot = self.snapshot(str(msg.get("caption") or ""), save=False, measurement_ids=ids)
             shot = save_key_image(self.case.workspace, shot.png, {**shot.metadata, **TOOLBAR})
             self.last_key_image = shot
+            self._list_key_images(self._require_volume().series_key, again=True)
             self.canvas.reply({"type": "stored", "text": "key image saved"})
+        elif kind == "key_image_remove":
+            number = msg.get("number")
+            if type(number) is not int:
+                raise ValueError(f"A key image is taken back by its number, got {number!r}.")
+            removed = remove_key_image(self.case.workspace, number)
+            self._list_key_images(self._require_volume().series_key, again=True)
+            text = f"key image {number} taken back" if removed else f"no key image {number}"
+            self.canvas.reply({"type": "stored", "text": text})
 
     def on_point(self, handler: Any) -> None:
         """Call ``handler(viewer, row, col)`` when the crosshair tool clicks the image."""

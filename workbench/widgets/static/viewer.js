@@ -8,7 +8,8 @@
 // overlay on a canvas, and owns the pointer: wheel scrolls, drag pans, right-drag (or
 // shift-drag) windows, ctrl-wheel zooms at the pointer, double-click resets, Esc cancels.
 // Finished actions go back to the kernel as custom messages ("index", "view", "measure",
-// "move", "delete", "rename", "key_image"); the kernel validates and stores them.
+// "move", "delete", "rename", "key_image", "key_image_remove"); the kernel validates and
+// stores them.
 // A large radiograph arrives reduced (about 1,000 px); zoomed past that resolution, the
 // browser asks for the visible part at full resolution ("need_region" with the view
 // rectangle in full-resolution pixel edges) and draws the "region" the kernel sends
@@ -89,7 +90,8 @@ export default {
     const status = el("span", "wb-status");
     bottombar.append(readout, calib, status);
     const list = el("table", "wb-list");
-    root.append(toolbar, topbar, stage, bottombar, list);
+    const keys = el("div", "wb-keys"); // the key images of this series made with the ★ button
+    root.append(toolbar, keys, topbar, stage, bottombar, list);
 
     const image = document.createElement("canvas"); // native resolution, never shown itself
     const ctx = canvas.getContext("2d");
@@ -512,6 +514,26 @@ export default {
       };
       toolbar.append(sep, cap, key);
     }
+    function buildKeys() {
+      keys.replaceChildren();
+      const made = model.get("key_images") || [];
+      if (!made.length) return;
+      keys.append(el("span", "wb-keys-title", "key images:"));
+      for (const k of made) {
+        const chip = el("span", "wb-keyimg");
+        chip.dataset.number = k.number;
+        const go = el("button", "wb-keygo", `★${k.number} ${k.caption || "(no caption)"} · ${k.index + 1}`);
+        go.title = "go to this key image's slice";
+        go.onclick = () => {
+          if (k.plane === view.plane) showIndex(k.index);
+        };
+        const del = el("button", "wb-keydel", "×");
+        del.title = "take this key image back (it leaves the export; the workspace keeps a record)";
+        del.onclick = () => send({ type: "key_image_remove", number: k.number });
+        chip.append(go, del);
+        keys.append(chip);
+      }
+    }
     function setTool(name) {
       points = [];
       model.set("tool", name);
@@ -882,11 +904,13 @@ export default {
     model.on("change:guides", () => schedule()); // layouts hook
     model.on("change:status", () => updateText());
     model.on("change:tools", buildToolbar);
+    model.on("change:key_images", buildKeys);
     model.on("change:tool", () => setTool(model.get("tool")));
     const observer = new ResizeObserver(() => schedule());
     observer.observe(root);
 
     buildToolbar();
+    buildKeys();
     buildList();
     root.wbViewer = { stats, image, canvas, get view() { return view; }, get slice() { return slice; }, get painted() { return painted; }, get region() { return region; }, get kernelView() { return model.get("view"); }, get seq() { return seq; }, matrix: () => matrix({ w: parseFloat(canvas.style.width), h: parseFloat(canvas.style.height) }) };
     send({ type: "hello" });
