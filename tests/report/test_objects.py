@@ -278,3 +278,21 @@ def test_a_prior_current_snapshot_gives_one_key_view_per_pane(knee) -> None:
     assert [v.caption for v in views] == ["Prior and current"] * 2
     assert [v.window for v in views] == [(1000.0, 2000.0), (2000.0, 4000.0)]
     assert [[m.id for m in v.measurements] for v in views] == [[prior["id"]], [current["id"]]]
+
+
+def test_a_key_image_taken_back_leaves_the_dicom_objects(tmp_path) -> None:
+    from workbench.view.key_images import remove_key_image
+
+    case = open_case(samples.path("knee_oa_right"), workspace=tmp_path / "ws")
+    dx = case.series[case.series["Modality"] == "DX"]
+    first, second = (case.load_series(k) for k in dx["series_key"].iloc[:2])
+    _key_image(case, first, "kept", [])
+    mistake = _key_image(case, second, "taken back", [])
+    assert remove_key_image(case, mistake.metadata["number"])
+    written = write_review_objects(case, REVIEW, tmp_path / "out")
+    kos = pydicom.dcmread(_by_name(written)["key_images.dcm"])
+    images = [i for i in kos.ContentSequence if i.ValueType == "IMAGE"]
+    assert len(images) == 1
+    text = next(i for i in kos.ContentSequence if i.ValueType == "TEXT").TextValue
+    assert "kept" in text and "taken back" not in text
+    assert len([p for p in written.paths if p.name.startswith("presentation_state")]) == 1
