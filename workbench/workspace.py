@@ -236,6 +236,37 @@ def prepare(workspace: Path, source_root: Path) -> Path:
 
 
 @contextmanager
+def file_lock(path: Path, *, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock file *path* (created beside what it guards) against other processes.
+
+    For a small read-modify-write of one workspace file that two kernels of the same case
+    may do at once (the key-image list), where the workspace lock, held through an ingest,
+    would be too coarse.
+
+    Raises
+    ------
+    WorkspaceError
+        The lock stayed taken for *timeout* seconds, or the lock file cannot be created.
+    """
+    from filelock import FileLock, Timeout
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
+    try:
+        with workspace_faults(path.parent):
+            lock.acquire(timeout=timeout)
+    except Timeout:
+        raise WorkspaceError(
+            f"'{path}' stayed locked for {timeout:.0f} s by another process of this case; "
+            "let it finish (or close the other notebook), then try again."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
 def atomic_write(
     path: Path, mode: str = "wb", *, durable: bool = False, **kwargs: Any
 ) -> Iterator[IO[Any]]:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench.errors import WorkspaceError
-from workbench.workspace import atomic_write
+from workbench.workspace import atomic_write, file_lock
 
 if TYPE_CHECKING:
     from workbench.record.protocol import CaseRecord
@@ -63,7 +63,10 @@ COLUMNS = [
     "measurements",
     "created",
 ]
+#: This process's threads, and (the lock file) other processes of the case: two kernels
+#: saving key images at once each add theirs to the list.
 _LOCK = threading.Lock()
+LOCK = ".key_images.lock"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -148,7 +151,7 @@ def save_key_image(workspace: str | Path, png: bytes, record: dict[str, Any]) ->
         With ``metadata`` equal to the stored record and ``path`` set.
     """
     folder = Path(workspace) / FOLDER
-    with _LOCK:
+    with _LOCK, file_lock(folder / LOCK):
         items = _read_index(folder)
         number = 1 + max((int(i.get("number", 0) or 0) for i in items), default=0)
         stem = _UNSAFE.sub("-", f"{record.get('series_key') or 'view'}_{record.get('index', 0)}")
@@ -179,7 +182,7 @@ def remove_key_image(workspace: str | Path | CaseRecord, number: int) -> bool:
     """
     where = workspace.workspace if hasattr(workspace, "workspace") else workspace
     folder = Path(where) / FOLDER
-    with _LOCK:
+    with _LOCK, file_lock(folder / LOCK):
         items = _read_index(folder)
         hit = [i for i in items if _number(i) == number and not i.get("removed")]
         if not hit:
