@@ -179,3 +179,42 @@ def test_fuzz_mutants_read_the_same_after_their_intact_seed(tmp_path: Path) -> N
         mutant_file.write_bytes(mutant.data)
         _outcome(seed_file)
         assert _outcome(mutant_file) == _fresh(mutant_file), mutant.name
+
+
+def _mapped_outcome(path: Path) -> Any:
+    """:func:`_fresh`, the walker reading a read-only memory map of the whole file."""
+    import mmap
+
+    saved = dict(walker._TEMPLATES)
+    walker._TEMPLATES.clear()
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            try:
+                return read_header(path, m, len(m))
+            except HeaderError as exc:
+                return ("error", exc.kind, exc.detail)
+    finally:
+        walker._TEMPLATES.clear()
+        walker._TEMPLATES.update(saved)
+
+
+def test_a_memory_map_reads_as_the_bytes_do(tmp_path: Path) -> None:
+    """Pool workers walk a mapped file: the same header, issues and errors as from bytes,
+    also after a template (a series read in order) and for damaged copies."""
+    from fuzz.mutate import mutants
+
+    files = [*_files(tmp_path), *_damaged(tmp_path, _slice(tmp_path, 1), 7)]
+    for i, mutant in enumerate(mutants(150, seed=5)):
+        path = tmp_path / f"mutant{i}.dcm"
+        path.write_bytes(mutant.data)
+        files.append(path)
+    for path in files:
+        if path.stat().st_size == 0:
+            continue  # an empty file is never mapped
+        assert _mapped_outcome(path) == _fresh(path), path.name
+    series = [_slice(tmp_path, n) for n in range(20, 26)]
+    import mmap
+
+    for path in series:  # in order, each with the last one's template
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            assert read_header(path, m, len(m)) == _fresh(path), path.name

@@ -12,6 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 from blake3 import blake3
@@ -253,3 +254,43 @@ def test_a_file_cut_short_while_mapped_costs_what_was_left_a_second_read(tmp_pat
     intact = [out for out in results if out.path != files[13].path]
     assert all(out.header is not None and not out.problems for out in intact)
     assert results[13].size == 70_000  # what is on disk now, read whole
+
+
+def test_a_mapped_scan_finds_what_a_read_finds(tmp_path):
+    """The pool maps files longer than the first chunk; the serial scan reads them. Both
+    give the same row for intact slices, slices cut short in the header or the pixels,
+    flipped header bytes, and files of other kinds."""
+    import dataclasses
+    import random
+
+    from PIL import Image
+
+    from workbench.ingest.inventory import scan
+
+    files = _large_files(tmp_path, 50)
+    rng = random.Random(3)
+    data = Path(files[0].local).read_bytes()
+    extra = {}
+    for k, cut in enumerate((70_000, 100_001, len(data) - 1, 65_537)):
+        extra[f"cut{k}.dcm"] = data[:cut]
+    for k in range(10):
+        buf = bytearray(data)
+        for _ in range(3):
+            buf[rng.randrange(132, 1500)] = rng.randrange(256)
+        extra[f"flip{k}.dcm"] = bytes(buf)
+    extra["notes.txt"] = ("Knee pain since 2021. " * 5000).encode()
+    extra["report.pdf"] = b"%PDF-1.4\n" + os.urandom(100_000)
+    extra["blob.bin"] = os.urandom(90_000)
+    for name, content in extra.items():
+        (tmp_path / name).write_bytes(content)
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (300, 300, 3), np.uint8)).save(
+        tmp_path / "photo.png"
+    )
+    for name in [*extra, "photo.png"]:
+        path = tmp_path / name
+        st = path.stat()
+        files.append(SourceFile(name, str(path), st.st_size, st.st_mtime_ns))
+    assert len(files) >= 64  # enough for the pool (fewer are scanned in this process)
+    pooled = scan(files, workers=2)
+    for sf, got in zip(files, pooled, strict=True):
+        assert dataclasses.asdict(got) == dataclasses.asdict(scan_file(sf)), sf.path

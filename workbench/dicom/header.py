@@ -17,10 +17,12 @@ truncated files silently, this walker reports them.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +96,9 @@ WANTED_KEYWORDS: tuple[str, ...] = (
     "RescaleSlope",
     "LossyImageCompression",
 )
+
+#: What the walker reads: the bytes of a file's start, or a read-only map of the file.
+Bytes = bytes | mmap.mmap
 
 # from the walker's slice of the data dictionary: reading a header imports no pydicom
 _TAGS: dict[int, str] = {dictionary.entry(k)[0]: k for k in WANTED_KEYWORDS}
@@ -174,7 +179,7 @@ class Header:
     reader: str = "fast"
 
 
-def looks_like_dicom(head: bytes) -> bool:
+def looks_like_dicom(head: Bytes) -> bool:
     """Whether *head* (the first 140+ bytes of a file) is DICOM, with or without preamble."""
     if len(head) >= 132 and head[128:132] == b"DICM":
         return True
@@ -197,7 +202,7 @@ def looks_like_dicom(head: bytes) -> bool:
 _MAX_STRAY = 4
 
 
-def stray_bytes(head: bytes, pos: int = 0) -> int:
+def stray_bytes(head: Bytes, pos: int = 0) -> int:
     """How many stray bytes precede a data set that has neither preamble nor file meta.
 
     Old systems (and pydicom's ``no_meta.dcm``) write a bare data set; some leave a byte
@@ -218,8 +223,9 @@ def stray_bytes(head: bytes, pos: int = 0) -> int:
     return 0
 
 
-def read_header(file: Path, head: bytes, size: int) -> Header:
-    """Read the header of *file*, whose first bytes are *head* (the whole file when small).
+def read_header(file: str | Path, head: Bytes, size: int) -> Header:
+    """Read the header of *file*, whose first bytes are *head* (the whole file when small;
+    a read-only memory map of the whole file will do).
 
     Raises
     ------
@@ -243,7 +249,8 @@ def read_header(file: Path, head: bytes, size: int) -> Header:
         # reads the file tolerantly and is the judge
         return _read_with_pydicom(file, size, None)
     except HeaderError as exc:
-        guessed_syntax = not head.startswith(b"\x02\x00", 132 if head[128:132] == b"DICM" else 0)
+        at = 132 if head[128:132] == b"DICM" else 0
+        guessed_syntax = head[at : at + 2] != b"\x02\x00"
         if exc.kind in {"truncated_header", "invalid_vr"} or (
             guessed_syntax and exc.kind != "too_deep"
         ):
@@ -264,7 +271,7 @@ def walk_bytes(data: bytes) -> Header | None:
         return None  # bytes the walker did not foresee: pydicom is the judge
 
 
-def _walk_whole(buf: bytes, size: int) -> Header:
+def _walk_whole(buf: Bytes, size: int) -> Header:
     """:func:`_walk`, where running out of bytes is truncation when *buf* is the whole file."""
     try:
         return _walk(buf, size)
@@ -275,7 +282,7 @@ def _walk_whole(buf: bytes, size: int) -> Header:
         raise
 
 
-def _walk(buf: bytes, size: int) -> Header:
+def _walk(buf: Bytes, size: int) -> Header:
     header = Header()
     pos = 0
     if len(buf) >= 132 and buf[128:132] == b"DICM":
@@ -305,7 +312,7 @@ def _walk(buf: bytes, size: int) -> Header:
     return header
 
 
-def _walk_meta(buf: bytes, pos: int, header: Header) -> int:
+def _walk_meta(buf: Bytes, pos: int, header: Header) -> int:
     """File meta (group 0002) is always explicit VR little endian."""
     while pos + 8 <= len(buf):
         group, elem = _TAG_LE.unpack_from(buf, pos)
@@ -333,7 +340,7 @@ def _walk_meta(buf: bytes, pos: int, header: Header) -> int:
 
 
 def _walk_dataset(
-    buf: bytes, pos: int, size: int, implicit: bool, header: Header, *, depth: int
+    buf: Bytes, pos: int, size: int, implicit: bool, header: Header, *, depth: int
 ) -> int:
     """Walk top-level elements until pixel data; return the position reached.
 
@@ -358,7 +365,7 @@ def _walk_dataset(
     record = walked.append
     found = 0  # elements found in the template
     slot = 0
-    startswith = buf.startswith
+    startswith = buf.startswith if isinstance(buf, bytes) else _starts_with(buf)
     charset_raw: bytes | None = None
     while pos + 8 <= end:
         if slot < n_template:
@@ -499,6 +506,12 @@ _NOT_AGAIN: _Walked = (b"", (), object(), ())
 _TEMPLATES: dict[bool, list[_Walked]] = {}
 
 
+def _starts_with(buf: mmap.mmap) -> Callable[[bytes, int], bool]:
+    """``bytes.startswith(data, pos)`` for a memory-mapped file (which has no such method)."""
+    find = buf.find
+    return lambda data, pos: find(data, pos, pos + len(data)) == pos
+
+
 def _runs(walked: list[_Walked], template: list[_Walked] | tuple[()]) -> list[_Walked]:
     """*walked* with each stretch of elements found in *template* joined into one run."""
     seen = {id(known) for known in template}
@@ -531,7 +544,7 @@ def _joined(stretch: list[_Walked]) -> _Walked:
 _TEMPLATE_MAX = 16 * 1024
 
 
-def _tolerate_invalid_vr(buf: bytes, pos: int, tag: int, header: Header) -> int:
+def _tolerate_invalid_vr(buf: Bytes, pos: int, tag: int, header: Header) -> int:
     """The length of an element whose VR bytes are invalid, read as dcmtk does (2 bytes).
 
     Accepted once per file and only when the next element then starts with a higher
@@ -557,7 +570,7 @@ def _implicit_vr(tag: int) -> str:
     return "SQ" if dictionary.is_sequence(tag) else "UN"
 
 
-def _skip_undefined_sequence(buf: bytes, pos: int, implicit: bool, depth: int) -> int:
+def _skip_undefined_sequence(buf: Bytes, pos: int, implicit: bool, depth: int) -> int:
     """Skip a sequence of undefined length (items until the sequence delimiter)."""
     if depth > _MAX_DEPTH:
         raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
@@ -580,7 +593,7 @@ def _skip_undefined_sequence(buf: bytes, pos: int, implicit: bool, depth: int) -
     raise HeaderError("truncated_header", "sequence without its delimiter in the bytes read")
 
 
-def _skip_undefined_item(buf: bytes, pos: int, implicit: bool, depth: int) -> int:
+def _skip_undefined_item(buf: Bytes, pos: int, implicit: bool, depth: int) -> int:
     end = len(buf)
     while pos + 8 <= end:
         group, elem = _TAG_LE.unpack_from(buf, pos)
@@ -591,7 +604,7 @@ def _skip_undefined_item(buf: bytes, pos: int, implicit: bool, depth: int) -> in
     raise HeaderError("truncated_header", "item without its delimiter in the bytes read")
 
 
-def _skip_element(buf: bytes, pos: int, implicit: bool, depth: int) -> tuple[int, bool]:
+def _skip_element(buf: Bytes, pos: int, implicit: bool, depth: int) -> tuple[int, bool]:
     group, elem = _TAG_LE.unpack_from(buf, pos)
     tag = group << 16 | elem
     if implicit:
@@ -622,7 +635,7 @@ def _skip_element(buf: bytes, pos: int, implicit: bool, depth: int) -> tuple[int
     return pos + length, is_sequence
 
 
-def _check_nesting(buf: bytes, pos: int, stop: int, implicit: bool, depth: int) -> None:
+def _check_nesting(buf: Bytes, pos: int, stop: int, implicit: bool, depth: int) -> None:
     """Walk the items of a defined-length sequence just far enough to bound its depth."""
     if depth > _MAX_DEPTH:
         raise HeaderError("too_deep", f"sequences nested more than {_MAX_DEPTH} deep")
@@ -750,7 +763,7 @@ class CappedFile:
     for a 10 kB file. Here a read is capped at what the file holds.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str | Path) -> None:
         self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._size = os.fstat(self._fh.fileno()).st_size
         self.name = str(path)
@@ -781,7 +794,7 @@ MAX_INFLATED_BYTES = 256 * 1024**2
 _DEFLATED = b"1.2.840.10008.1.2.1.99"
 
 
-def _check_inflation(file: Path) -> None:
+def _check_inflation(file: str | Path) -> None:
     """Refuse a deflated data set that would inflate beyond :data:`MAX_INFLATED_BYTES`.
 
     pydicom inflates the whole data set in one call; this counts the inflated bytes in
@@ -815,7 +828,7 @@ def _check_inflation(file: Path) -> None:
             return  # not a deflate stream: pydicom reports it
 
 
-def _read_with_pydicom(file: Path, size: int, fast_error: HeaderError | None) -> Header:
+def _read_with_pydicom(file: str | Path, size: int, fast_error: HeaderError | None) -> Header:
     """Read with pydicom (tolerant); keep the fast walker's complaint as an issue."""
     # heavy dependency loaded only here: its first import loads every pixel decoder
     import pydicom

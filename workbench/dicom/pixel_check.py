@@ -56,7 +56,7 @@ def native_shortfall(record: dict[str, Any], available: int | None) -> str:
 
 
 def verify_pixels(
-    local: Path, path: str, record: dict[str, Any], *, available: int | None = None
+    local: str | Path, path: str, record: dict[str, Any], *, available: int | None = None
 ) -> list[Problem]:
     """Decode every frame of *local*; a problem row for each failure.
 

@@ -29,7 +29,13 @@ from typing import Any
 from blake3 import blake3
 
 from workbench.cache import load_cache, save_cache
-from workbench.dicom.header import DICOMDIR_SOP_CLASS, HeaderError, looks_like_dicom, read_header
+from workbench.dicom.header import (
+    DICOMDIR_SOP_CLASS,
+    Bytes,
+    HeaderError,
+    looks_like_dicom,
+    read_header,
+)
 from workbench.dicom.values import coerce_header
 from workbench.ingest.sources import SourceFile
 from workbench.problems import (
@@ -55,6 +61,8 @@ IMAGE_SUFFIXES |= frozenset({".heic", ".heif"})
 #: and the hashes.
 _CHUNK = 64 * 1024
 _REST_CHUNK = 256 * 1024
+#: What kind detection looks at (a mapped file's head is copied this far).
+_KIND_BYTES = 8192
 _CACHE_VERSION = 7  # 7: content_id (BLAKE3); sha256 of DICOM may be deferred
 
 #: Largest photo accepted, in pixels. Pillow only warns between 89 and 179 megapixels;
@@ -295,7 +303,7 @@ def scan_file(sf: SourceFile, *, verify: bool = False, dicom_sha256: bool = True
             )
         )
     try:
-        _scan_into(out, Path(sf.local), sf.junk, verify, dicom_sha256)
+        _scan_into(out, sf.local, sf.junk, verify, dicom_sha256)
     except OSError as exc:
         out.problems.append(
             Problem(
@@ -328,26 +336,27 @@ def _failure(out: Scanned, exc: BaseException) -> Problem:
     )
 
 
-def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool, dicom_sha256: bool) -> None:
-    identity = blake3()
+def _scan_into(out: Scanned, local: str, junk: bool, verify: bool, dicom_sha256: bool) -> None:
     with open(local, "rb") as fh:
+        mapped = _mapped(fh) if _MAPPING.on else None
+        if mapped is not None:
+            with mapped:
+                _scan_mapped(out, local, mapped, junk, verify, dicom_sha256)
+            return
+        identity = blake3()
         head = fh.read(_CHUNK)
         kind = "junk" if junk else (_kind(head, out.path) if head else "other")
         digest = hashlib.sha256(head) if dicom_sha256 or kind != "dicom" else None
         identity.update(head)
         total = len(head)
         if total == _CHUNK:  # a shorter first read is the whole file
-            mapped = _hash_mapped(fh, identity, digest) if _MAPPING.on else None
-            if mapped is not None:
-                total += mapped
-            else:
-                buf, view = _buffer()
-                while n := fh.readinto(buf):
-                    chunk = view[:n]
-                    identity.update(chunk)
-                    if digest is not None:
-                        digest.update(chunk)
-                    total += n
+            buf, view = _buffer()
+            while n := fh.readinto(buf):
+                chunk = view[:n]
+                identity.update(chunk)
+                if digest is not None:
+                    digest.update(chunk)
+                total += n
     # what was hashed is the file: its size, even when it changed since it was listed
     out.size = total
     out.content_id = identity.hexdigest()
@@ -356,8 +365,8 @@ def _scan_into(out: Scanned, local: Path, junk: bool, verify: bool, dicom_sha256
 
 
 class _Mapping(threading.local):
-    """Whether this thread hashes the rest of a file through a memory map (see
-    :func:`_hash_mapped`): only in a pool worker, where a crash is one file's problem."""
+    """Whether this thread reads files longer than the first chunk through a memory map
+    (:func:`_scan_mapped`): only in a pool worker, where a crash is one file's problem."""
 
     on = False
 
@@ -365,24 +374,38 @@ class _Mapping(threading.local):
 _MAPPING = _Mapping()
 
 
-def _hash_mapped(fh: Any, identity: Any, digest: Any) -> int | None:
-    """Hash what follows the first chunk of *fh* through a read-only memory map.
-
-    The page cache is hashed where it lies, without the copy a read makes (a tenth of
-    the CPU a large file costs). A file cut short while it is mapped kills the process
-    that maps it (SIGBUS): only pool workers map, and what a dead worker left is read
-    again by a pool that does not. Returns the bytes hashed, or None when the file cannot
-    be mapped (read it instead).
-    """
+def _mapped(fh: Any) -> mmap.mmap | None:
+    """A read-only map of *fh*, or None when it is not longer than the first chunk (read
+    at once) or cannot be mapped (a file system without mmap): read it instead."""
     try:
-        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # a file system without mmap; emptied meanwhile
+        if os.fstat(fh.fileno()).st_size <= _CHUNK:
+            return None
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # ValueError: emptied since the fstat
         return None
-    with mapped, memoryview(mapped) as whole, whole[_CHUNK:] as rest:
-        identity.update(rest)
+
+
+def _scan_mapped(
+    out: Scanned, local: str, mapped: mmap.mmap, junk: bool, verify: bool, dicom_sha256: bool
+) -> None:
+    """:func:`_scan_into` over a memory map: the page cache is hashed and the header walked
+    where they lie, without the copies a read makes (a tenth of a large file's CPU).
+
+    A file cut short while it is mapped kills the process that maps it (SIGBUS): only pool
+    workers map, and what a dead worker left is read again by a pool that does not.
+    """
+    head = mapped[:_KIND_BYTES]
+    kind = "junk" if junk else _kind(head, out.path)
+    digest = hashlib.sha256() if dicom_sha256 or kind != "dicom" else None
+    with memoryview(mapped) as whole:
+        identity = blake3(whole)
         if digest is not None:
-            digest.update(rest)
-        return len(rest)
+            digest.update(whole)
+    out.size = len(mapped)
+    out.content_id = identity.hexdigest()
+    out.sha256 = digest.hexdigest() if digest is not None else ""
+    # the walker reads the header from the map itself (a DICOM file's head is all of it)
+    _classify(out, local, mapped if kind == "dicom" else head, junk, verify, kind)
 
 
 #: One read buffer per thread (a forked pool worker inherits none that is in use).
@@ -397,7 +420,7 @@ def _buffer() -> tuple[bytearray, memoryview]:
     return found
 
 
-def _classify(out: Scanned, local: Path, head: bytes, junk: bool, verify: bool, kind: str) -> None:
+def _classify(out: Scanned, local: str, head: Bytes, junk: bool, verify: bool, kind: str) -> None:
     if junk:
         out.kind = "junk"
         return
@@ -474,7 +497,7 @@ def _image_magic(head: bytes) -> bool:
     return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1")
 
 
-def _read_dicom(out: Scanned, local: Path, head: bytes, verify: bool) -> None:
+def _read_dicom(out: Scanned, local: str, head: Bytes, verify: bool) -> None:
     try:
         header = read_header(local, head, out.size)
     except HeaderError as exc:
@@ -527,7 +550,7 @@ def _dicom_message(path: str, exc: HeaderError) -> str:
 _END_MARKERS = {"jpeg": (b"\xff\xd9", "JPEG end-of-image"), "png": (b"IEND", "PNG IEND")}
 
 
-def _missing_end_marker(local: Path, fmt: str) -> str:
+def _missing_end_marker(local: str, fmt: str) -> str:
     """The name of the end marker a JPEG or PNG lacks (a truncated file), or ``""``."""
     marker = _END_MARKERS.get(fmt)
     if marker is None:
@@ -539,7 +562,7 @@ def _missing_end_marker(local: Path, fmt: str) -> str:
     return "" if marker[0] in tail else marker[1]
 
 
-def _check_image(out: Scanned, local: Path, suffix: str) -> None:
+def _check_image(out: Scanned, local: str, suffix: str) -> None:
     from PIL import Image
 
     try:
