@@ -31,6 +31,7 @@ from blake3 import blake3
 from workbench.cache import load_cache, save_cache
 from workbench.dicom.header import (
     DICOMDIR_SOP_CLASS,
+    MAX_HEADER_BYTES,
     Bytes,
     HeaderError,
     looks_like_dicom,
@@ -394,8 +395,8 @@ def _scan_mapped(
     A file cut short while it is mapped kills the process that maps it (SIGBUS): only pool
     workers map, and what a dead worker left is read again by a pool that does not.
     """
-    head = mapped[:_KIND_BYTES]
-    kind = "junk" if junk else _kind(head, out.path)
+    start = mapped[:_KIND_BYTES]
+    kind = "junk" if junk else _kind(start, out.path)
     digest = hashlib.sha256() if dicom_sha256 or kind != "dicom" else None
     with memoryview(mapped) as whole:
         identity = blake3(whole)
@@ -404,8 +405,12 @@ def _scan_mapped(
     out.size = len(mapped)
     out.content_id = identity.hexdigest()
     out.sha256 = digest.hexdigest() if digest is not None else ""
-    # the walker reads the header from the map itself (a DICOM file's head is all of it)
-    _classify(out, local, mapped if kind == "dicom" else head, junk, verify, kind)
+    head: Bytes = start
+    if kind == "dicom":
+        # the walker reads the header from the map itself; past MAX_HEADER_BYTES from the
+        # first chunk, as when reading (a longer header is read by pydicom, either way)
+        head = mapped if len(mapped) <= MAX_HEADER_BYTES else mapped[:_CHUNK]
+    _classify(out, local, head, junk, verify, kind)
 
 
 #: One read buffer per thread (a forked pool worker inherits none that is in use).
