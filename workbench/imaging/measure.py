@@ -65,6 +65,7 @@ import math
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,7 +75,7 @@ import pandas as pd
 
 from workbench.errors import MeasurementError, PixelDataError, WorkspaceError
 from workbench.observer import REVIEWERS_DIR, current_observer, reviewer_folder
-from workbench.workspace import atomic_write
+from workbench.workspace import atomic_write, file_lock
 
 if TYPE_CHECKING:
     from workbench.imaging.volume import Volume
@@ -637,7 +638,11 @@ def _angle_note(spacing: tuple[float, float] | None, note: str) -> str:
 class MeasurementStore:
     """Measurements of a case in ``<workspace>/measurements.json``, keyed by SOP UID and frame.
 
-    Every change is written at once, atomically (temporary file, then rename).
+    Every change is written at once, atomically (temporary file, then rename), to the file
+    as it is then: a change re-reads the file first, under a lock file, so that every
+    store of the same file (the viewers of one notebook, two kernels of one case) adds to
+    what the others wrote instead of writing over it; reads see the others' changes too
+    (the file is read again when it changed on disk).
 
     With an observer (``observer=``, else ``JUPYTERHUB_USER`` or ``WORKBENCH_OBSERVER``)
     the store is that reviewer's own,
@@ -660,10 +665,44 @@ class MeasurementStore:
         folder = reviewer_folder(workspace, self.observer) if self.observer else Path(workspace)
         self.path = folder / self.FILENAME
         self._lock = threading.Lock()
-        self._items: dict[str, dict[str, list[Measurement]]] = self._load()
+        self._seen: tuple[int, int, int] | None = None  # the file as last read or written
+        self._items: dict[str, dict[str, list[Measurement]]] = {}
+        with self._lock:
+            self._refresh()
 
-    def _load(self) -> dict[str, dict[str, list[Measurement]]]:
-        return self._read(self.path)
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise WorkspaceError(f"Cannot read '{self.path}' ({exc.strerror}).") from exc
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _refresh(self) -> None:
+        """Read the file again if another store changed it (call with ``_lock`` held)."""
+        stamp = self._stamp()
+        if stamp != self._seen or stamp is None:
+            self._items = self._read(self.path)
+            self._seen = stamp
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold both locks, with the file's latest contents loaded; save on success."""
+        with self._lock, file_lock(self.path.with_name(".measurements.lock")):
+            self._refresh()
+            try:
+                yield
+                self._save()
+            except BaseException:
+                self._seen = None  # memory may now differ from the file: read it next time
+                raise
+            self._seen = self._stamp()
+
+    def _current(self) -> dict[str, dict[str, list[Measurement]]]:
+        with self._lock:
+            self._refresh()
+            return self._items
 
     @staticmethod
     def _read(path: Path) -> dict[str, dict[str, list[Measurement]]]:
@@ -705,39 +744,42 @@ class MeasurementStore:
             measurement = measurement.as_measurement()
         if self.observer and not measurement.observer:
             measurement = replace(measurement, observer=self.observer)
-        with self._lock:
+        with self._changing():
             frames = self._items.setdefault(measurement.sop_uid, {})
             frames.setdefault(str(measurement.frame), []).append(measurement)
-            self._save()
         return measurement
 
     def remove(self, measurement_id: str) -> bool:
         """Delete the measurement with this id; False when there is none."""
         with self._lock:
+            self._refresh()
+            if not any(m.id == measurement_id for m in self._each()):
+                return False
+        with self._changing():
             for frames in self._items.values():
                 for items in frames.values():
-                    for i, m in enumerate(items):
-                        if m.id == measurement_id:
-                            del items[i]
-                            self._save()
-                            return True
-        return False
+                    items[:] = [m for m in items if m.id != measurement_id]
+        return True
 
     def update(self, measurement: Measurement) -> None:
         """Replace the stored measurement with the same id (e.g. a new note)."""
         with self._lock:
+            self._refresh()
+            if not any(m.id == measurement.id for m in self._each()):
+                raise KeyError(f"No measurement with id {measurement.id!r} in {self.path}.")
+        with self._changing():
             for frames in self._items.values():
                 for items in frames.values():
-                    for i, m in enumerate(items):
-                        if m.id == measurement.id:
-                            items[i] = measurement
-                            self._save()
-                            return
-        raise KeyError(f"No measurement with id {measurement.id!r} in {self.path}.")
+                    items[:] = [measurement if m.id == measurement.id else m for m in items]
+
+    def _each(self) -> Iterator[Measurement]:
+        for frames in self._items.values():
+            for items in frames.values():
+                yield from items
 
     def for_frame(self, sop_uid: str, frame: int) -> list[Measurement]:
         """Measurements of one frame (1-based frame number), oldest first."""
-        return list(self._items.get(sop_uid, {}).get(str(int(frame)), []))
+        return list(self._current().get(sop_uid, {}).get(str(int(frame)), []))
 
     def calibration_for(self, sop_uid: str, frame: int) -> Calibration | None:
         """The latest user calibration of a frame, or None."""
@@ -747,9 +789,8 @@ class MeasurementStore:
         return None
 
     def __iter__(self) -> Iterator[Measurement]:
-        for frames in self._items.values():
-            for items in frames.values():
-                yield from items
+        items = self._current()
+        yield from [m for frames in items.values() for found in frames.values() for m in found]
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
