@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import multiprocessing
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_lab import JupyterLab, need
@@ -19,6 +21,25 @@ def dicom_file(name: str) -> Path:
     if found is None:
         raise FileNotFoundError(f"pydicom test file {name!r} not found; install pydicom-data")
     return Path(str(found))
+
+
+def at_once(target: Callable[..., None], *arg_sets: tuple[Any, ...], timeout: float = 60) -> None:
+    """Run ``target(*args)`` for each of *arg_sets* in forked processes started together
+    (each waits for the others to be up), and check that every one exited cleanly."""
+    context = multiprocessing.get_context("fork")
+    start = context.Event()
+
+    def run(*args: Any) -> None:
+        start.wait(10)
+        target(*args)
+
+    procs = [context.Process(target=run, args=args) for args in arg_sets]
+    for proc in procs:
+        proc.start()
+    start.set()
+    for proc in procs:
+        proc.join(timeout)
+        assert proc.exitcode == 0, f"{proc.name} exited with {proc.exitcode}"
 
 
 def checksums(folder: Path) -> dict[str, str]:

@@ -9,9 +9,9 @@ made in another.
 from __future__ import annotations
 
 import errno
-import multiprocessing
 
 import pytest
+from conftest import at_once
 
 import workbench
 from workbench.errors import WorkspaceError
@@ -43,22 +43,12 @@ def test_two_viewers_of_one_case_keep_each_others_measurements(tmp_path):
 
 
 def test_two_processes_adding_at_once_lose_none(tmp_path):
-    start = multiprocessing.get_context("fork").Event()
-
     def add_many(tag: str) -> None:
-        store = MeasurementStore(tmp_path)  # each process loaded the file before the others
-        start.wait(10)
+        store = MeasurementStore(tmp_path)  # a store of its own in each process
         for i in range(25):
             store.add(_length(f"1.2.{tag}", float(i + 1)))
 
-    procs = [multiprocessing.get_context("fork").Process(target=add_many, args=(t,))
-             for t in ("1", "2")]  # fmt: skip
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    at_once(add_many, ("1",), ("2",))
     stored = list(MeasurementStore(tmp_path))
     assert len(stored) == 50 and len({m.id for m in stored}) == 50
 

@@ -201,24 +201,15 @@ def test_header_panel_escapes_values(ct):
 
 def test_two_processes_saving_key_images_at_once_lose_none(tmp_path):
     """Two kernels of one case (two notebooks, two reviewers) press ★ at the same moment."""
-    import multiprocessing
+    from conftest import at_once
 
     png = encode(Image.new("RGB", (8, 8), "red"), "png")
-    start = multiprocessing.get_context("fork").Event()
 
     def save_many(tag: str) -> None:
-        start.wait(10)
         for i in range(25):
             save_key_image(tmp_path, png, {"caption": f"{tag}{i}", "series_key": tag, "index": i})
 
-    procs = [multiprocessing.get_context("fork").Process(target=save_many, args=(t,))
-             for t in ("a", "b")]  # fmt: skip
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    at_once(save_many, ("a",), ("b",))
     table = read_key_images(tmp_path)
     assert sorted(table["caption"]) == sorted(f"{t}{i}" for t in "ab" for i in range(25))
     assert table["number"].is_unique and len(set(table["file"])) == 50
