@@ -250,10 +250,10 @@ def file_lock(path: Path, *, timeout: float = 60.0) -> Iterator[None]:
     """
     from filelock import FileLock, Timeout
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path)
     try:
         with workspace_faults(path.parent):
+            path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=timeout)
     except Timeout:
         raise WorkspaceError(

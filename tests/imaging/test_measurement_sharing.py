@@ -65,3 +65,25 @@ def test_a_failed_save_leaves_no_measurement_in_memory_only(tmp_path, monkeypatc
         store.add(_length("1.2.3", 7.0))
     monkeypatch.undo()
     assert [m.id for m in store] == [kept.id]  # what the file holds, not the lost one
+
+
+def test_a_read_only_workspace_is_read_and_refuses_changes_as_a_workspace_error(
+    tmp_path, monkeypatch
+):
+    """A shared, finished case on a read-only disk (as root sees it too: EROFS)."""
+    from pathlib import Path
+
+    MeasurementStore(tmp_path).add(_length("1.2.3", 5.0))
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if self == tmp_path or tmp_path in self.parents:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    store = MeasurementStore(tmp_path)
+    assert len(store) == 1  # reading needs nothing written
+    with pytest.raises(WorkspaceError, match="read-only"):
+        store.add(_length("1.2.3", 6.0))
+    assert len(MeasurementStore(tmp_path)) == 1
