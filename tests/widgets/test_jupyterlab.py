@@ -452,6 +452,20 @@ def test_layouts_and_linked_mpr_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -
         boxes = [film_cell.locator(".wb-viewer").nth(k).bounding_box() for k in range(2)]
         assert boxes[1]["x"] >= boxes[0]["x"] + boxes[0]["width"] - 1  # side by side
 
+        # the layout's ★ button: one key image of both films, its chip, its × taking it back
+        from workbench.view.key_images import toolbar_outputs
+
+        film_cell.locator(".wb-panes-key").locator("xpath=..").locator("input").fill("Both films")
+        film_cell.locator(".wb-panes-key").click()
+        chip = film_cell.locator(".wb-panes-keyimg")
+        expect(chip).to_have_count(1)
+        expect(chip).to_contain_text("Both films")
+        (made,) = toolbar_outputs(tmp_path / "ws")
+        assert len(made["metadata"]["workbench"]["panes"]) == 2
+        chip.locator(".wb-panes-keydel").click()
+        expect(chip).to_have_count(0)
+        assert toolbar_outputs(tmp_path / "ws") == []
+
         # the toolbar switches layout: 1×1, then 2×2; the kernel answers with the panes
         film_cell.locator(".wb-layout-switch button", has_text="1×1").click()
         page.wait_for_function(f"c => ({PANES_STATE})(c).length === 1",

@@ -200,10 +200,13 @@ def _number(item: dict[str, Any]) -> int | None:
         return None
 
 
-def toolbar_key_images(workspace: str | Path, series_key: str) -> list[dict[str, Any]]:
-    """The key images made with a viewer's ★ button on series *series_key* and not removed:
-    ``number``, ``caption``, ``index`` and ``plane`` of each, oldest first (the viewer
-    lists them under its toolbar)."""
+def toolbar_key_images(
+    workspace: str | Path, series_key: str | None = None, *, made_in: str | None = None
+) -> list[dict[str, Any]]:
+    """The key images made with a ★ button and not removed, oldest first: ``number``,
+    ``caption``, ``index`` and ``plane`` of each (the viewers list them under their
+    toolbars). Those of one series (*series_key*, a viewer's own button), or those made
+    by the several-pane button of the comparison or layout *made_in*."""
     out = []
     for item in _read_index(Path(workspace) / FOLDER):
         number = _number(item)
@@ -211,7 +214,9 @@ def toolbar_key_images(workspace: str | Path, series_key: str) -> list[dict[str,
             number is None
             or item.get("removed")
             or item.get("made_by") != TOOLBAR["made_by"]
-            or item.get("series_key") != series_key
+            or (series_key is not None and item.get("series_key") != series_key)
+            or (made_in is not None and item.get("made_in") != made_in)
+            or (made_in is None and "made_in" in item)
         ):
             continue
         index = item.get("index")

@@ -31,6 +31,7 @@ from workbench.view.labels import label_html, study_facts
 from workbench.view.state import ViewState, set_index, set_window
 from workbench.widgets.fallback import with_png
 from workbench.widgets.pane_snapshot import panes_snapshot
+from workbench.widgets.panes_key_button import PanesKeyButton
 from workbench.widgets.series_viewer import SeriesViewer
 
 if TYPE_CHECKING:
@@ -84,7 +85,14 @@ class CompareViewer(widgets.VBox):
             widgets.VBox([label, viewer])
             for label, viewer in zip(self.labels, (self.a, self.b), strict=True)
         ]
-        self.children = [self.link, widgets.HBox(panes)]
+        self.key_button = PanesKeyButton(
+            case.workspace,
+            f"compare:{study_a}|{study_b}",
+            lambda caption, extra: panes_snapshot(
+                case, (self.a, self.b), caption, size=self.a.size, extra=extra
+            ),
+        )
+        self.children = [widgets.HBox([self.link, self.key_button]), widgets.HBox(panes)]
 
     def _follow(self, source: SeriesViewer, target: SeriesViewer, change: dict[str, Any]) -> None:
         """Carry a change of *source*'s view over to *target* (never back again)."""

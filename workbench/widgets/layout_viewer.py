@@ -34,7 +34,7 @@ from workbench.errors import PixelDataError, WorkbenchError
 from workbench.imaging import mpr
 from workbench.imaging.volume import load_series
 from workbench.view import crosshair as xh
-from workbench.view.key_images import KeyImage
+from workbench.view.key_images import KeyImage, save_key_image
 from workbench.view.labels import badge_html, study_facts, study_label, study_label_parts
 from workbench.view.layout import (
     GRID,
@@ -47,6 +47,7 @@ from workbench.view.layout import (
 )
 from workbench.widgets.fallback import with_png
 from workbench.widgets.pane_snapshot import panes_snapshot
+from workbench.widgets.panes_key_button import PanesKeyButton
 from workbench.widgets.series_viewer import TOOLS, SeriesViewer
 
 if TYPE_CHECKING:
@@ -172,7 +173,9 @@ class LayoutViewer(widgets.VBox):
         self.note = widgets.HTML(f"<i>{html.escape(text)}</i>" if text else "")
         self.status = widgets.HTML()
         self.grid = widgets.GridBox(layout=widgets.Layout(grid_gap="8px"))
-        self.children = [self.toolbar, self.note, self.grid, self.status]
+        made_in = f"layout:{self.name or '|'.join(p.series_key for p in chosen)}"
+        self.key_button = PanesKeyButton(case.workspace, made_in, self._toolbar_snapshot)
+        self.children = [self.toolbar, self.key_button, self.note, self.grid, self.status]
         try:
             self.state = initial_layout(layout, chosen, pool, reformattable=self._reformattable)
         except ValueError as exc:  # an MPR of a series that cannot be reformatted
@@ -393,11 +396,19 @@ class LayoutViewer(widgets.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return with_png(super()._repr_mimebundle_(**kwargs), self.current_png())
 
-    def snapshot(self, caption: str = "", *, save: bool = True) -> KeyImage:
-        """A key image of the panes as they are (one pane: that viewer's own snapshot)."""
+    def snapshot(
+        self, caption: str = "", *, save: bool = True, extra: dict[str, Any] | None = None
+    ) -> KeyImage:
+        """A key image of the panes as they are (one pane: that viewer's own snapshot);
+        *extra* is added to its record."""
         if len(self.panes) == 1:
-            return self.panes[0].snapshot(caption, save=save)
-        extra = {"viewer": self.name, "layout": self.current_layout}
+            shot = self.panes[0].snapshot(caption, save=False)
+            record = {**shot.metadata, **(extra or {})}
+            return save_key_image(self.case.workspace, shot.png, record) if save else shot
+        more = {"viewer": self.name, "layout": self.current_layout, **(extra or {})}
         return panes_snapshot(
-            self.case, self.panes, caption, save=save, size=self.panes[0].size, extra=extra
+            self.case, self.panes, caption, save=save, size=self.panes[0].size, extra=more
         )
+
+    def _toolbar_snapshot(self, caption: str, extra: dict[str, Any]) -> KeyImage:
+        return self.snapshot(caption, extra=extra)
