@@ -112,3 +112,22 @@ def test_a_key_image_made_by_mistake_is_taken_back_from_the_viewer(viewer):
     assert [k["caption"] for k in again.canvas.key_images] == ["Joint line"]
     assert workbench.remove_key_image(viewer.case, listed[0]["number"]) is True
     assert toolbar_outputs(workspace) == []
+
+
+def test_two_reviewers_of_one_workspace_keep_their_key_images_apart(viewer, monkeypatch):
+    """As with measurements: each reviewer's ★ key images are theirs, in the export too."""
+    from workbench.view.key_images import key_image_folder
+
+    workspace = viewer.case.workspace
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    for who in ("ana", "ben"):
+        monkeypatch.setenv("WORKBENCH_OBSERVER", who)
+        viewer._on_action({"type": "key_image", "caption": f"{who}'s film", "ids": []})
+    for who in ("ana", "ben"):
+        monkeypatch.setenv("WORKBENCH_OBSERVER", who)
+        (output,) = toolbar_outputs(workspace)
+        assert output["metadata"]["workbench"]["caption"] == f"{who}'s film"
+        assert list(read_key_images(workspace)["caption"]) == [f"{who}'s film"]
+        assert key_image_folder(workspace) == workspace / "reviewers" / who / "key_images"
+    monkeypatch.delenv("WORKBENCH_OBSERVER")
+    assert toolbar_outputs(workspace) == []  # nobody's: the shared list, empty here

@@ -67,6 +67,8 @@ def select_cells(nb: Any, lang: str, case: Any | None = None) -> list[Any]:
             figure_cells.append(cell)
     workspace = getattr(case, "workspace", None)
     if workspace is not None:  # the viewers' ★ key-image button: listed in the workspace only
+        # this reviewer's (as their measurements are): two reviewers of one workspace never
+        # export each other's
         made = toolbar_outputs(workspace)
         figure_cells = ([{"outputs": made}] if made else []) + figure_cells
     if case is not None and figure_cells:

@@ -4,7 +4,8 @@ A :class:`KeyImage` displays as ``image/png`` with a ``text/plain`` caption and 
 ``{"workbench": {"caption", "measurements", "study_key", "series_key", ...}}`` in its
 output metadata, so the exporter can list the values and their calibration source
 without reading pixels. Each one is also saved as a PNG under
-``<workspace>/key_images/`` and listed in ``key_images.json`` there;
+``<workspace>/key_images/`` (``<workspace>/reviewers/<observer>/key_images/`` when the
+reviewer is known, :func:`key_image_folder`) and listed in ``key_images.json`` there;
 :func:`key_images` reads that list as a table.
 
 >>> ws = getfixture("tmp_path")
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench.errors import WorkspaceError
+from workbench.observer import current_observer, reviewer_folder
 from workbench.workspace import atomic_write, file_lock
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TOOLBAR",
     "KeyImage",
+    "key_image_folder",
     "key_images",
     "read_key_images",
     "remove_key_image",
@@ -68,6 +71,15 @@ COLUMNS = [
 _LOCK = threading.Lock()
 LOCK = ".key_images.lock"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def key_image_folder(workspace: str | Path, observer: str | None = None) -> Path:
+    """Where the key images of *observer* (default: this reviewer, see
+    :func:`workbench.observer.current_observer`) are listed: ``<workspace>/key_images``,
+    or ``<workspace>/reviewers/<observer>/key_images`` when there is an observer, so that
+    two reviewers of one workspace never export each other's (as with measurements)."""
+    who = current_observer() if observer is None else observer.strip()
+    return (reviewer_folder(workspace, who) if who else Path(workspace)) / FOLDER
 
 
 def _png_size(png: bytes) -> tuple[int, int] | None:
@@ -150,7 +162,7 @@ def save_key_image(workspace: str | Path, png: bytes, record: dict[str, Any]) ->
     KeyImage
         With ``metadata`` equal to the stored record and ``path`` set.
     """
-    folder = Path(workspace) / FOLDER
+    folder = key_image_folder(workspace)
     with _LOCK, file_lock(folder / LOCK):
         items = _read_index(folder)
         number = 1 + max((int(i.get("number", 0) or 0) for i in items), default=0)
@@ -181,7 +193,7 @@ def remove_key_image(workspace: str | Path | CaseRecord, number: int) -> bool:
     image of that number is listed, or it was removed already.
     """
     where = workspace.workspace if hasattr(workspace, "workspace") else workspace
-    folder = Path(where) / FOLDER
+    folder = key_image_folder(where)
     with _LOCK, file_lock(folder / LOCK):
         items = _read_index(folder)
         hit = [i for i in items if _number(i) == number and not i.get("removed")]
@@ -208,7 +220,7 @@ def toolbar_key_images(
     toolbars). Those of one series (*series_key*, a viewer's own button), or those made
     by the several-pane button of the comparison or layout *made_in*."""
     out = []
-    for item in _read_index(Path(workspace) / FOLDER):
+    for item in _read_index(key_image_folder(workspace)):
         number = _number(item)
         if (
             number is None
@@ -231,10 +243,12 @@ def toolbar_key_images(
     return out
 
 
-def read_key_images(workspace: str | Path) -> pd.DataFrame:
-    """The key images listed in ``<workspace>/key_images/key_images.json``, oldest first
-    (without those taken back with :func:`remove_key_image`)."""
-    items = [i for i in _read_index(Path(workspace) / FOLDER) if not i.get("removed")]
+def read_key_images(workspace: str | Path, *, observer: str | None = None) -> pd.DataFrame:
+    """The key images listed in ``key_images.json`` (:func:`key_image_folder` of *observer*,
+    default this reviewer), oldest first, without those taken back
+    (:func:`remove_key_image`)."""
+    folder = key_image_folder(workspace, observer)
+    items = [i for i in _read_index(folder) if not i.get("removed")]
     frame = pd.DataFrame(items)
     for column in COLUMNS:
         if column not in frame:
@@ -251,8 +265,9 @@ def key_images(case: CaseRecord) -> pd.DataFrame:
     return read_key_images(case.workspace)
 
 
-def toolbar_outputs(workspace: str | Path) -> list[dict[str, Any]]:
-    """The toolbar's key images as notebook ``display_data`` outputs, oldest first.
+def toolbar_outputs(workspace: str | Path, *, observer: str | None = None) -> list[dict[str, Any]]:
+    """The toolbar's key images as notebook ``display_data`` outputs, oldest first (those of
+    *observer*, default this reviewer: :func:`key_image_folder`).
 
     A key image made with a viewer's ★ key-image button is listed in
     ``key_images.json`` (its record carries :data:`TOOLBAR`) and lives in no cell; the
@@ -261,7 +276,7 @@ def toolbar_outputs(workspace: str | Path) -> list[dict[str, Any]]:
     the case), and so are those taken back (:func:`remove_key_image`); a snapshot made in
     code is not among them (its cell holds it).
     """
-    folder = Path(workspace) / FOLDER
+    folder = key_image_folder(workspace, observer)
     out = []
     for item in _read_index(folder):
         if item.get("made_by") != TOOLBAR["made_by"] or item.get("removed"):
