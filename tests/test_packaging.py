@@ -145,3 +145,33 @@ def test_notebook_commands_skip_only_the_rfc3987_grammar():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_the_lock_pins_every_declared_dependency_within_its_range():
+    """A fresh machine installs only ``requirements.lock``: every requirement of
+    pyproject.toml (core, ``fhir`` and ``dev``) is pinned there, inside its range, so a
+    change of a range without ``make lock`` fails here, not on a coordinator's laptop."""
+    import re
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    found = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", lock, re.M)
+    pins = {canonicalize_name(name): version for name, version in found}
+    extras = project["optional-dependencies"]
+    declared = [*project["dependencies"], *extras["fhir"], *extras["dev"]]
+    checked = 0
+    for text in declared:
+        req = Requirement(text)
+        name = canonicalize_name(req.name)
+        if name == "workbench" or (req.marker and not req.marker.evaluate()):
+            continue
+        assert name in pins, f"{req.name} is in pyproject.toml but not in requirements.lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock pins {req.name}=={pins[name]}, outside {req.specifier}; "
+            "run `make lock`"
+        )
+        checked += 1
+    assert checked >= 20
