@@ -239,9 +239,9 @@ def prepare(workspace: Path, source_root: Path) -> Path:
 def file_lock(path: Path, *, timeout: float = 60.0) -> Iterator[None]:
     """Hold the lock file *path* (created beside what it guards) against other processes.
 
-    For a small read-modify-write of one workspace file that two kernels of the same case
-    may do at once (the key-image list), where the workspace lock, held through an ingest,
-    would be too coarse.
+    For a small read-modify-write of one workspace file that two viewers or kernels of the
+    same case may do at once (the key-image list, the measurement store), where the
+    workspace lock, held through an ingest, would be too coarse.
 
     Raises
     ------

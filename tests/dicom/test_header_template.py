@@ -8,6 +8,8 @@ must be equal, issues and errors included.
 
 from __future__ import annotations
 
+import mmap
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -35,21 +37,30 @@ TESTDATA = (
 )
 
 
-def _outcome(path: Path) -> Any:
-    """What reading *path* gives: the header, or the error's kind and detail."""
-    data = path.read_bytes()
+def _outcome(path: Path, *, mapped: bool = False) -> Any:
+    """What reading *path* gives (from its first 64 kB, or *mapped*: a read-only map of the
+    whole file, as a pool worker reads): the header, or the error's kind and detail."""
+    with open(path, "rb") as fh:
+        if mapped:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as whole:
+                return _read(path, whole, len(whole))
+        size = os.fstat(fh.fileno()).st_size
+        return _read(path, fh.read(64 * 1024), size)
+
+
+def _read(path: Path, head: Any, size: int) -> Any:
     try:
-        return read_header(path, data[: 64 * 1024], len(data))
+        return read_header(path, head, size)
     except HeaderError as exc:
         return ("error", exc.kind, exc.detail)
 
 
-def _fresh(path: Path) -> Any:
+def _fresh(path: Path, *, mapped: bool = False) -> Any:
     """:func:`_outcome` with the walker remembering no earlier file."""
     saved = dict(walker._TEMPLATES)
     walker._TEMPLATES.clear()
     try:
-        return _outcome(path)
+        return _outcome(path, mapped=mapped)
     finally:
         walker._TEMPLATES.clear()
         walker._TEMPLATES.update(saved)
@@ -181,23 +192,6 @@ def test_fuzz_mutants_read_the_same_after_their_intact_seed(tmp_path: Path) -> N
         assert _outcome(mutant_file) == _fresh(mutant_file), mutant.name
 
 
-def _mapped_outcome(path: Path) -> Any:
-    """:func:`_fresh`, the walker reading a read-only memory map of the whole file."""
-    import mmap
-
-    saved = dict(walker._TEMPLATES)
-    walker._TEMPLATES.clear()
-    try:
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            try:
-                return read_header(path, m, len(m))
-            except HeaderError as exc:
-                return ("error", exc.kind, exc.detail)
-    finally:
-        walker._TEMPLATES.clear()
-        walker._TEMPLATES.update(saved)
-
-
 def test_a_memory_map_reads_as_the_bytes_do(tmp_path: Path) -> None:
     """Pool workers walk a mapped file: the same header, issues and errors as from bytes,
     also after a template (a series read in order) and for damaged copies."""
@@ -211,10 +205,7 @@ def test_a_memory_map_reads_as_the_bytes_do(tmp_path: Path) -> None:
     for path in files:
         if path.stat().st_size == 0:
             continue  # an empty file is never mapped
-        assert _mapped_outcome(path) == _fresh(path), path.name
+        assert _fresh(path, mapped=True) == _fresh(path), path.name
     series = [_slice(tmp_path, n) for n in range(20, 26)]
-    import mmap
-
     for path in series:  # in order, each with the last one's template
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            assert read_header(path, m, len(m)) == _fresh(path), path.name
+        assert _outcome(path, mapped=True) == _fresh(path), path.name

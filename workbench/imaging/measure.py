@@ -64,8 +64,7 @@ import json
 import math
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -686,18 +685,21 @@ class MeasurementStore:
             self._items = self._read(self.path)
             self._seen = stamp
 
-    @contextmanager
-    def _changing(self) -> Iterator[None]:
-        """Hold both locks, with the file's latest contents loaded; save on success."""
+    def _change(self, apply: Callable[[], bool]) -> bool:
+        """Run *apply* on the file's latest contents, holding both locks; save when it says
+        it changed something. A failed save leaves the file to be read again next time."""
         with self._lock, file_lock(self.path.with_name(".measurements.lock")):
             self._refresh()
             try:
-                yield
-                self._save()
+                changed = apply()
+                if changed:
+                    self._save()
             except BaseException:
                 self._seen = None  # memory may now differ from the file: read it next time
                 raise
-            self._seen = self._stamp()
+            if changed:
+                self._seen = self._stamp()
+            return changed
 
     def _current(self) -> dict[str, dict[str, list[Measurement]]]:
         with self._lock:
@@ -744,38 +746,36 @@ class MeasurementStore:
             measurement = measurement.as_measurement()
         if self.observer and not measurement.observer:
             measurement = replace(measurement, observer=self.observer)
-        with self._changing():
+
+        def append() -> bool:
             frames = self._items.setdefault(measurement.sop_uid, {})
             frames.setdefault(str(measurement.frame), []).append(measurement)
+            return True
+
+        self._change(append)
         return measurement
 
     def remove(self, measurement_id: str) -> bool:
         """Delete the measurement with this id; False when there is none."""
-        with self._lock:
-            self._refresh()
-            if not any(m.id == measurement_id for m in self._each()):
-                return False
-        with self._changing():
-            for frames in self._items.values():
-                for items in frames.values():
-                    items[:] = [m for m in items if m.id != measurement_id]
-        return True
+        return self._change(lambda: self._replace(measurement_id, None))
 
     def update(self, measurement: Measurement) -> None:
         """Replace the stored measurement with the same id (e.g. a new note)."""
-        with self._lock:
-            self._refresh()
-            if not any(m.id == measurement.id for m in self._each()):
-                raise KeyError(f"No measurement with id {measurement.id!r} in {self.path}.")
-        with self._changing():
-            for frames in self._items.values():
-                for items in frames.values():
-                    items[:] = [measurement if m.id == measurement.id else m for m in items]
+        if not self._change(lambda: self._replace(measurement.id, measurement)):
+            raise KeyError(f"No measurement with id {measurement.id!r} in {self.path}.")
 
-    def _each(self) -> Iterator[Measurement]:
+    def _replace(self, measurement_id: str, new: Measurement | None) -> bool:
+        """Put *new* (None: nothing) where the measurement *measurement_id* is; whether found."""
         for frames in self._items.values():
             for items in frames.values():
-                yield from items
+                for i, m in enumerate(items):
+                    if m.id == measurement_id:
+                        if new is None:
+                            del items[i]
+                        else:
+                            items[i] = new
+                        return True
+        return False
 
     def for_frame(self, sop_uid: str, frame: int) -> list[Measurement]:
         """Measurements of one frame (1-based frame number), oldest first."""

@@ -144,6 +144,12 @@ def _read_index(folder: Path) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
+def _write_index(folder: Path, items: list[dict[str, Any]]) -> None:
+    """Write the list (call holding both locks, with *items* as read under them)."""
+    with atomic_write(folder / INDEX, "w", encoding="utf-8") as fh:
+        json.dump({"version": 1, "key_images": items}, fh, ensure_ascii=False, indent=1)
+
+
 def save_key_image(workspace: str | Path, png: bytes, record: dict[str, Any]) -> KeyImage:
     """Write *png* to ``<workspace>/key_images/NNN_<series>_<index>.png`` and list it.
 
@@ -165,7 +171,7 @@ def save_key_image(workspace: str | Path, png: bytes, record: dict[str, Any]) ->
     folder = key_image_folder(workspace)
     with _LOCK, file_lock(folder / LOCK):
         items = _read_index(folder)
-        number = 1 + max((int(i.get("number", 0) or 0) for i in items), default=0)
+        number = 1 + max((_number(i) or 0 for i in items), default=0)
         stem = _UNSAFE.sub("-", f"{record.get('series_key') or 'view'}_{record.get('index', 0)}")
         name = f"{number:03d}_{stem}.png"
         entry = {
@@ -177,8 +183,7 @@ def save_key_image(workspace: str | Path, png: bytes, record: dict[str, Any]) ->
         with atomic_write(folder / name) as fh:
             fh.write(png)
         items.append(entry)
-        with atomic_write(folder / INDEX, "w", encoding="utf-8") as fh:
-            json.dump({"version": 1, "key_images": items}, fh, ensure_ascii=False, indent=1)
+        _write_index(folder, items)
     return KeyImage(png, str(record.get("caption") or ""), entry, folder / name)
 
 
@@ -200,8 +205,7 @@ def remove_key_image(workspace: str | Path | CaseRecord, number: int) -> bool:
         if not hit:
             return False
         hit[0]["removed"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with atomic_write(folder / INDEX, "w", encoding="utf-8") as fh:
-            json.dump({"version": 1, "key_images": items}, fh, ensure_ascii=False, indent=1)
+        _write_index(folder, items)
     return True
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from workbench.errors import WorkbenchError
 from workbench.view.key_images import (
     TOOLBAR,
     KeyImage,
@@ -69,7 +70,8 @@ class PanesKeyButton(widgets.VBox):
         """The key image of the panes, saved with the caption typed (the button's action)."""
         try:
             shot = self._snapshot(self.caption.value, {**TOOLBAR, "made_in": self.made_in})
-        except Exception as exc:  # shown where the reviewer clicked, never a traceback
+        except (WorkbenchError, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+            # shown where the reviewer clicked (as a viewer's own action errors are)
             self.status.value = f"<b>{html.escape(str(exc))}</b>"
             return None
         self.status.value = "key image saved"

@@ -727,17 +727,10 @@ class SeriesViewer(widgets.VBox):
         with self.canvas.hold_sync():
             self.canvas.send_slice(key, codes, meta, voi_table=table)
             self.canvas.window = params
-            self.canvas.view = self._browser_view(state)
             self.canvas.presets = self._preset_list(state)
-            self.canvas.measurements = [_browser_record(m) for m in found]
-            self.canvas.overlay = self._overlay(state)
-            self._list_key_images(state.series_key)
+            self._state_traits(state, found)
         self._pushed = (state.series_key, state.plane, state.index)
-        self.measurements.value = measurement_table_html(
-            [_measurement_row(m, state.index) for m in found]
-        )
-        if self.header_box.selected_index == 0:
-            self._update_header()
+        self._show_lists(state, found)
         if self._prefetch_paused:
             self._prefetch_due = state
         else:
@@ -753,10 +746,18 @@ class SeriesViewer(widgets.VBox):
             self.canvas.window = params
             if volume.is_color:
                 self.canvas.presets = []
-            self.canvas.view = self._browser_view(state)
-            self.canvas.measurements = [_browser_record(m) for m in found]
-            self.canvas.overlay = self._overlay(state)
-            self._list_key_images(state.series_key)
+            self._state_traits(state, found)
+        self._show_lists(state, found)
+
+    def _state_traits(self, state: ViewState, found: list[Measurement]) -> None:
+        """The traits both renders set: view, measurements, overlay, ★ key images."""
+        self.canvas.view = self._browser_view(state)
+        self.canvas.measurements = [_browser_record(m) for m in found]
+        self.canvas.overlay = self._overlay(state)
+        self._list_key_images(state.series_key)
+
+    def _show_lists(self, state: ViewState, found: list[Measurement]) -> None:
+        """The measurement table under the image and, when it is open, the header tab."""
         self.measurements.value = measurement_table_html(
             [_measurement_row(m, state.index) for m in found]
         )
