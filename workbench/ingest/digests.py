@@ -103,10 +103,6 @@ def save_known(cache_dir: Path, found: Mapping[str, str]) -> None:
     save_cache(cache_dir / KNOWN_FILE, known, _KNOWN_VERSION)
 
 
-def _checked(item: tuple[str, str]) -> str:
-    return checked_sha256(item[1], item[0])
-
-
 class Sha256Completion:
     """sha256 of files known by content_id, computed in background threads.
 
